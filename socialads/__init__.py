@@ -1,0 +1,54 @@
+"""socialads: ads as small live rooms where people act together for a cause."""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+from flask import Flask
+
+from .config import Defaults
+
+
+def create_app(config: dict[str, Any] | None = None) -> Flask:
+    """Build the app: defaults, then ``SOCIALADS_*`` variables, then ``config`` (tests win)."""
+    app = Flask(__name__, static_folder=None)
+    app.config.from_object(Defaults)
+    app.config.from_prefixed_env("SOCIALADS")
+    app.config.update(config or {})
+    if not app.config["SECRET_KEY"]:
+        # Tools (`brand create`) need no stable secret; `serve` refuses to start without one.
+        app.config["SECRET_KEY"] = secrets.token_hex(32)
+    app.config["PUBLIC_URL"] = app.config["PUBLIC_URL"].rstrip("/")
+
+    from .campaigns import Campaigns
+    from .realtime import Hub, socketio
+    from .store import Store
+
+    store = Store(app.config["REDIS_URL"], app.config["KEY_PREFIX"], app.config["CHAT_KEEP"])
+    campaigns = Campaigns(store, app.config["CAMPAIGN_CACHE_SECONDS"])
+    app.extensions["socialads.store"] = store
+    app.extensions["socialads.campaigns"] = campaigns
+    app.extensions["socialads.hub"] = Hub(app, store, campaigns)
+
+    from . import api, embed, health
+
+    app.register_blueprint(embed.bp)
+    app.register_blueprint(api.bp)
+    app.register_blueprint(health.bp)
+
+    queue = app.config["REDIS_URL"] if app.config["MESSAGE_QUEUE"] else None
+    socketio.init_app(
+        app,
+        async_mode=app.config["ASYNC_MODE"],
+        message_queue=queue,
+        channel=f"{app.config['KEY_PREFIX']}:socketio",
+        max_http_buffer_size=app.config["MAX_SOCKET_FRAME"],
+        # Same-origin only: the widget is served by us, so its socket comes from our origin;
+        # any other page's socket is refused (no cross-site WebSocket hijacking).
+        cors_allowed_origins=None,
+        manage_session=False,
+        ping_interval=20,
+        ping_timeout=20,
+    )
+    return app

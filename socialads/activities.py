@@ -1,0 +1,97 @@
+"""The widget interface: what an activity type provides, and how activities are found.
+
+An activity (a "widget") is a self-contained package, usually a folder in ``widgets/``,
+that exposes one `Activity` object through the ``socialads.widgets`` entry point group.
+Built-in activities are registered exactly like third-party ones, so the core never names
+a widget. A widget package holds:
+
+- ``template.html``: the activity's part of the unit, rendered server-side (Jinja2) as
+  ``<name>/template.html`` with the context documented in ``socialads.embed``;
+- ``widget.js`` / ``widget.css``: its browser code and style, bundled by ``make build``
+  into hashed files (``widget.js`` calls ``start()`` from the ``socialads-live`` core);
+- the `Activity` object below: settings schema and the server-side rules.
+
+Rules run in Python before one atomic Redis script counts the action (see
+``socialads.store.record_action``): `effect` turns a validated action into an `Effect`
+(how much it adds, the per-viewer cap, state counters to bump), and `summarise` turns the
+stored state counters into the ``state`` object sent with ``progress`` and ``join``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cache
+from importlib.metadata import entry_points
+from importlib.resources import files
+from pathlib import Path
+from typing import Any, ClassVar
+
+from pydantic import BaseModel, ConfigDict
+
+ENTRY_POINT_GROUP = "socialads.widgets"
+
+
+class ActionRejected(Exception):
+    """An action the activity refuses; ``code`` is a CONTRACT error code."""
+
+    def __init__(self, code: str, message: str):
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+@dataclass(frozen=True)
+class Effect:
+    amount: int = 1  # added to the campaign and session totals; at least 1
+    per_viewer_cap: int = 0  # how many actions one viewer may have counted (0: no cap)
+    state: dict[str, int] = field(default_factory=dict)  # activity state counters to bump
+
+
+class Settings(BaseModel):
+    """Base for an activity's settings: unknown keys are errors, every field has a default."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+
+class Activity:
+    """Subclass this (or instantiate it) in a widget package and expose the instance."""
+
+    name: ClassVar[str]
+    title: ClassVar[str]
+    description: ClassVar[str]
+    Settings: ClassVar[type[Settings]] = Settings
+    package: ClassVar[str]  # the import name of the widget package (its files live there)
+
+    def settings(self, raw: dict[str, Any] | None) -> Settings:
+        """Validate campaign settings; raises pydantic.ValidationError."""
+        return self.Settings.model_validate(raw or {})
+
+    def effect(self, settings: Settings, kind: str | None, data: dict | None) -> Effect:
+        """Validate one action and say what it counts; raise ActionRejected to refuse."""
+        return Effect()
+
+    def summarise(self, settings: Settings, state: dict[str, int]) -> dict[str, Any]:
+        """The activity's public state, from its stored counters."""
+        return {}
+
+    @property
+    def folder(self) -> Path:
+        return Path(str(files(self.package)))
+
+    def describe(self) -> dict[str, Any]:
+        return {"name": self.name, "title": self.title, "description": self.description,
+                "settings": self.Settings.model_json_schema()}
+
+
+@cache
+def load_activities() -> dict[str, Activity]:
+    """Every installed activity, by name, from the ``socialads.widgets`` entry points."""
+    found: dict[str, Activity] = {}
+    for entry in entry_points(group=ENTRY_POINT_GROUP):
+        activity = entry.load()
+        if isinstance(activity, type):
+            activity = activity()
+        if not isinstance(activity, Activity) or activity.name != entry.name:
+            raise RuntimeError(f"entry point {entry.value} is not an Activity named {entry.name}")
+        found[entry.name] = activity
+    return dict(sorted(found.items()))

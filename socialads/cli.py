@@ -1,0 +1,90 @@
+"""The ``socialads`` command line (CONTRACT §1)."""
+
+from __future__ import annotations
+
+import json
+import os
+
+import click
+from argon2 import PasswordHasher
+
+from . import create_app
+
+
+def _app(**config):
+    return create_app(config)
+
+
+def _store():
+    return _app().extensions["socialads.store"]
+
+
+def _echo_json(data: dict) -> None:
+    click.echo(json.dumps(data))
+
+
+@click.group(help="socialads: ads as small live rooms where people act together for a cause.")
+def cli():
+    pass
+
+
+@cli.command(help="Run one server process (gevent, WebSockets, Redis message queue).")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=click.IntRange(1, 65535))
+def serve(host: str, port: int):
+    from .server import run
+
+    if not os.environ.get("SOCIALADS_SECRET_KEY"):
+        raise click.ClickException("SOCIALADS_SECRET_KEY is not set")
+    run(_app(ASYNC_MODE="gevent"), host, port)
+
+
+@cli.command(help="Everything for a first look: Redis, a demo brand and campaign, a publisher "
+                  "page.")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=click.IntRange(1, 65534))
+def demo(host: str, port: int):
+    from .demo import run_demo
+
+    run_demo(host, port)
+
+
+def make_brand(store, name: str, email: str, password: str) -> dict:
+    brand_id = store.create_brand(name)
+    if not store.create_user(email, brand_id, PasswordHasher().hash(password), "owner"):
+        raise click.ClickException(f"a user with the email {email} already exists")
+    return {"brand_id": brand_id, "name": name, "email": email.lower(),
+            "api_token": store.create_api_token(brand_id)}
+
+
+@cli.group(help="Brands: the companies that run campaigns.")
+def brand():
+    pass
+
+
+@brand.command("create", help="Create a brand and its first admin user; prints JSON.")
+@click.argument("name")
+@click.option("--email", required=True)
+@click.option("--password", required=True)
+def brand_create(name: str, email: str, password: str):
+    if not name.strip() or len(name) > 120:
+        raise click.BadParameter("a name of 1 to 120 characters", param_hint="NAME")
+    if "@" not in email or len(email) > 254:
+        raise click.BadParameter("an email address", param_hint="--email")
+    if len(password) < 8:
+        raise click.BadParameter("at least 8 characters", param_hint="--password")
+    _echo_json(make_brand(_store(), name.strip(), email, password))
+
+
+@cli.group(help="API tokens of brands.")
+def token():
+    pass
+
+
+@token.command("create", help="Print a new API token for a brand (JSON).")
+@click.option("--brand", "brand_id", required=True)
+def token_create(brand_id: str):
+    store = _store()
+    if len(brand_id) > 64 or store.get_brand(brand_id) is None:
+        raise click.ClickException(f"no brand with id {brand_id!r}")
+    _echo_json({"brand_id": brand_id, "api_token": store.create_api_token(brand_id)})

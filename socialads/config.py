@@ -1,0 +1,46 @@
+"""Configuration defaults. Every value can be set from the environment as ``SOCIALADS_<NAME>``
+(read with Flask's ``from_prefixed_env``, so numbers and booleans are parsed as JSON)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+class Defaults:
+    # Signs member ids and (later) admin sessions. `serve` refuses to start without one.
+    SECRET_KEY: str | None = None
+    # Where all state lives. `demo` starts an embedded Redis when this is unset.
+    REDIS_URL = "redis://127.0.0.1:6379/0"
+    # The public origin of this service: invite links and the embed snippet use it.
+    PUBLIC_URL = "http://127.0.0.1:5000"
+    # Prefix of every Redis key and channel, so several deployments can share a Redis.
+    KEY_PREFIX = "sa"
+    # "threading" for tests and tools; `serve` and `demo` run with "gevent".
+    ASYNC_MODE = "threading"
+    # Use the Redis message queue so several processes form one service.
+    MESSAGE_QUEUE = True
+    # Request bodies above this size are refused with 413 `too_large`.
+    MAX_CONTENT_LENGTH = 1024 * 1024
+    # A Socket.IO frame above this size is refused by the transport.
+    MAX_SOCKET_FRAME = 64 * 1024
+    # A Socket.IO event payload above this many bytes (as JSON) answers `too_large`.
+    MAX_EVENT_BYTES = 8 * 1024
+    # Presence: a member whose process stops refreshing disappears after this many seconds.
+    PRESENCE_TTL = 30
+    HEARTBEAT_INTERVAL = 10
+    # Progress updates per client are coalesced to one per this many seconds (at most).
+    PROGRESS_INTERVAL = 0.1
+    # Messages in a join snapshot; how many a session keeps for `since`.
+    CHAT_SNAPSHOT = 50
+    CHAT_KEEP = 200
+    # Per-connection token buckets: (burst, refill per second).
+    ACT_RATE = (30, 10)
+    SAY_RATE = (20, 2)
+    JOIN_RATE = (10, 1)
+    # Campaign definitions are cached per process for this long (changes also invalidate).
+    CAMPAIGN_CACHE_SECONDS = 5
+    # Built front-end assets (``make build``).
+    STATIC_DIR = str(ROOT / "static" / "dist")
+    EXAMPLES_DIR = str(ROOT / "examples")

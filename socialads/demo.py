@@ -1,0 +1,112 @@
+"""``socialads demo``: a whole working product on one machine, in one command."""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import signal
+import sys
+from pathlib import Path
+
+from .embedded_redis import EmbeddedRedis
+
+DEMO_EMAIL = "demo@socialads.test"
+DEMO_CAMPAIGN = {
+    "name": "Plant 10,000 trees",
+    "activity": "pledge",
+    "cause": {
+        "title": "Plant 10,000 trees along the Ashdown river",
+        "description": "Floods took the old river woods. Pledge to plant a tree with your "
+                       "friends: at 10,000 pledges, Acme Outdoor funds the planting with the "
+                       "Ashdown Rivers Trust, and its people report back here.",
+    },
+    "goal": 10000,
+    "promise": "At 10,000 pledges, Acme Outdoor funds 10,000 native trees.",
+    "settings": {"unit": "tree", "unit_plural": "trees", "button_label": "Pledge a tree"},
+    "status": "live",
+    "look": {"accent": "#0b6e4f", "theme": "light"},
+}
+
+
+def _seed(app, state_file: Path, publisher_origin: str) -> dict:
+    """Create the demo brand, user, token and live campaign once; reuse them afterwards."""
+    from . import campaigns
+    from .cli import make_brand
+
+    store = app.extensions["socialads.store"]
+    if state_file.exists():
+        state = json.loads(state_file.read_text())
+        if store.get_campaign(state["campaign_id"]) and store.get_user(state["email"]):
+            return state
+    password = secrets.token_urlsafe(9)
+    brand = make_brand(store, "Acme Outdoor", DEMO_EMAIL, password) \
+        if not store.get_user(DEMO_EMAIL) else None
+    if brand is None:  # the user exists in an external Redis but our state file is gone
+        brand_id = store.get_user(DEMO_EMAIL)["brand_id"]
+        brand = {"brand_id": brand_id, "api_token": store.create_api_token(brand_id)}
+        password = "(unchanged: the demo user already existed in this Redis)"
+    campaign = campaigns.create(store, brand["brand_id"], {
+        **DEMO_CAMPAIGN, "allowed_origins": [publisher_origin]})
+    state = {"brand_id": brand["brand_id"], "api_token": brand["api_token"],
+             "email": DEMO_EMAIL, "password": password, "campaign_id": campaign["id"]}
+    state_file.write_text(json.dumps(state, indent=2))
+    state_file.chmod(0o600)
+    return state
+
+
+def run_demo(host: str, port: int) -> None:
+    from gevent import pywsgi
+
+    from . import create_app
+    from .config import ROOT
+    from .publisher import publisher_app
+    from .server import run
+
+    instance = Path(os.environ.get("SOCIALADS_INSTANCE_DIR", "instance")).resolve()
+    instance.mkdir(parents=True, exist_ok=True)
+    secret_file = instance / "secret_key"
+    if not secret_file.exists():
+        secret_file.write_text(secrets.token_hex(32))
+        secret_file.chmod(0o600)
+    # A stopped demo (SIGTERM) must still stop its Redis: turn the signal into SystemExit.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+
+    embedded = None
+    redis_url = os.environ.get("SOCIALADS_REDIS_URL")
+    if not redis_url:
+        embedded = EmbeddedRedis(instance / "redis").start()
+        redis_url = embedded.url
+    try:
+        public_url = os.environ.get("SOCIALADS_PUBLIC_URL", f"http://{host}:{port}")
+        app = create_app({
+            "REDIS_URL": redis_url, "PUBLIC_URL": public_url, "ASYNC_MODE": "gevent",
+            "SECRET_KEY": os.environ.get("SOCIALADS_SECRET_KEY") or secret_file.read_text(),
+        })
+        publisher_origin = f"http://localhost:{port + 1}"
+        state = _seed(app, instance / "demo.json", publisher_origin)
+        publisher = pywsgi.WSGIServer(
+            (host, port + 1),
+            publisher_app(ROOT / "examples" / "publisher", public_url, state["campaign_id"]),
+            log=None)
+        print(f"""
+socialads demo is running.
+
+  Publisher page (another origin)  {publisher_origin}/
+  Two units on one page            {publisher_origin}/two-units.html
+  The widget alone                 {public_url}/w/{state['campaign_id']}
+  Health                           {public_url}/healthz
+  API token (brand Acme Outdoor)   {state['api_token']}
+      try: curl -H 'Authorization: Bearer {state['api_token']}' {public_url}/api/v1/campaigns
+  Admin login (for the brand admin) {state['email']} / {state['password']}
+  Redis                            {redis_url}{' (embedded, AOF in ' + str(instance / 'redis') + ')' if embedded else ''}
+
+Press Ctrl-C to stop.
+""", flush=True)
+        run(app, host, port, extra_servers=(publisher,))
+    except KeyboardInterrupt:
+        pass
+    finally:
+        if embedded:
+            embedded.stop()
+        print("socialads demo stopped.", flush=True)

@@ -1,0 +1,134 @@
+"""What publishers and viewers load: the loader script, the widget document, invite pages.
+
+The widget sets no cookies and loads nothing from third parties; its first paint is
+server-rendered with the current totals. ``frame-ancestors`` lets only the campaign's
+allowed publisher origins frame it (any origin when the brand listed none).
+
+Template context of ``embed/*.html`` (and so of every activity's ``template.html``):
+``campaign`` (definition + ``brand_name``), ``settings`` (the activity's validated settings),
+``summary`` ({total, goal, percent, state}), ``active``, ``config`` (the JSON the live code
+reads), ``nonce``, ``page`` and ``asset_url()``; the landing page adds ``invite_url`` and
+``og_image_url``.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+
+from flask import Blueprint, abort, current_app, render_template, request, send_file
+from redis.exceptions import RedisError
+
+from .assets import asset_url, send_asset
+from .campaigns import Entry
+from .config import ROOT
+
+bp = Blueprint("embed", __name__)
+CAMPAIGN_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+SESSION_TOKEN = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
+
+
+@bp.app_context_processor
+def _globals():
+    return {"asset_url": asset_url}
+
+
+def _store():
+    return current_app.extensions["socialads.store"]
+
+
+def _campaigns():
+    return current_app.extensions["socialads.campaigns"]
+
+
+@bp.get("/embed.js")
+def embed_js():
+    return send_asset("embed.js", max_age=600)
+
+
+@bp.get("/static/<path:relative>")
+def static(relative: str):
+    return send_asset(relative)
+
+
+@bp.get("/og.png")
+def og_image():
+    response = send_file(ROOT / "static" / "og.png", mimetype="image/png", max_age=86400)
+    response.headers["Cross-Origin-Resource-Policy"] = "cross-origin"
+    return response
+
+
+def _security_headers(response, frame_ancestors: str, nonce: str):
+    response.headers["Content-Security-Policy"] = (
+        "default-src 'none'; script-src 'self'; "
+        f"style-src 'self' 'nonce-{nonce}'; img-src 'self' data:; connect-src 'self'; "
+        f"font-src 'self'; base-uri 'none'; form-action 'none'; "
+        f"frame-ancestors {frame_ancestors}"
+    )
+    response.headers["Referrer-Policy"] = "no-referrer"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _render(template: str, entry: Entry | None, session: str | None, page: str,
+            status: int = 200, frame_ancestors: str = "'none'", **extra):
+    nonce = secrets.token_urlsafe(12)
+    context = {"page": page, "nonce": nonce, "campaign": None, **extra}
+    if entry is not None:
+        campaign = entry.campaign
+        total, state = _store().campaign_progress(campaign["id"])
+        goal = campaign["goal"]
+        context.update(
+            campaign={**campaign, "brand_name": entry.brand_name},
+            settings=entry.settings.model_dump(),
+            summary={"total": total, "goal": goal, "state": entry.summarise(state),
+                     "percent": min(100, total * 100 // goal)},
+            active=entry.active,
+            config={"campaign": campaign["id"], "session": session,
+                    "base": current_app.config["PUBLIC_URL"], "status": campaign["status"],
+                    "total": total, "session_total": 0, "goal": goal,
+                    "activity": campaign["activity"], "landing": page != "widget"},
+        )
+    response = current_app.make_response((render_template(template, **context), status))
+    return _security_headers(response, frame_ancestors, nonce)
+
+
+@bp.get("/w/<cid>")
+def widget(cid: str):
+    entry = _campaigns().get(cid) if CAMPAIGN_ID.match(cid) else None
+    if entry is None:
+        return _render("embed/not_found.html", None, None, "not_found", 404)
+    session = request.args.get("session", "")
+    origins = entry.campaign["allowed_origins"]
+    try:
+        _store().count_impression(cid)
+    except RedisError:
+        pass  # the unit still shows; one impression less is better than no ad
+    return _render("embed/widget.html", entry, session if SESSION_TOKEN.match(session) else None,
+                   "widget", frame_ancestors=" ".join(origins) if origins else "*")
+
+
+@bp.get("/s/<token>")
+def landing(token: str):
+    """An invite link: the unit full-page in the friend's session, with a link preview."""
+    if not SESSION_TOKEN.match(token):
+        abort(404)
+    cid = _store().session_campaign(token)
+    entry = _campaigns().get(cid) if cid else None
+    if entry is None:
+        return _render("embed/not_found.html", None, None, "not_found", 404)
+    if not _store().session_exists(cid, token):
+        return _render("embed/not_found.html", entry, None, "not_found", 404)
+    public_url = current_app.config["PUBLIC_URL"]
+    return _render("embed/landing.html", entry, token, "landing",
+                   invite_url=f"{public_url}/s/{token}", og_image_url=f"{public_url}/og.png")
+
+
+@bp.app_errorhandler(404)
+def not_found(_error):
+    if request.path.startswith("/api/"):
+        from .api import error_response
+
+        return error_response("not_found", "No such resource.", 404)
+    return _render("embed/not_found.html", None, None, "not_found", 404)

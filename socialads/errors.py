@@ -1,0 +1,23 @@
+"""One shape for every error: ``{"error": {"code", "message"}}`` over HTTP and in socket acks."""
+
+from __future__ import annotations
+
+from flask import jsonify
+
+
+class Problem(Exception):
+    """An expected failure with a CONTRACT error code, raised anywhere and answered once."""
+
+    def __init__(self, code: str, message: str, status: int = 400, **extra):
+        super().__init__(message)
+        self.code, self.message, self.status, self.extra = code, message, status, extra
+
+    def body(self) -> dict:
+        return {"error": {"code": self.code, "message": self.message, **self.extra}}
+
+    def ack(self) -> dict:
+        # Extra details (``retry_after``) also sit at the top level, where clients look first.
+        return {"ok": False, **self.body(), **self.extra}
+
+    def response(self):
+        return jsonify(self.body()), self.status

@@ -1,0 +1,27 @@
+-- Count one action exactly once: dedupe by (viewer, client action id), enforce the
+-- activity's per-viewer cap, bump campaign and session totals and the activity
+-- state, then tell every process about the new totals.
+-- KEYS: 1 dedupe set, 2 campaign counters, 3 session hash, 4 per-viewer counts, 5 activity state
+-- ARGV: 1 dedupe member, 2 amount, 3 viewer, 4 per-viewer cap (0 = none), 5 channel,
+--       6 campaign id, 7 session token, 8.. (state field, increment) pairs
+-- Returns {status, campaign total, session total}; status 1 counted, 0 duplicate, -1 capped.
+if redis.call('SADD', KEYS[1], ARGV[1]) == 0 then
+  return {0, tonumber(redis.call('HGET', KEYS[2], 'total') or '0'),
+          tonumber(redis.call('HGET', KEYS[3], 'total') or '0')}
+end
+local cap = tonumber(ARGV[4])
+if cap > 0 and tonumber(redis.call('HGET', KEYS[4], ARGV[3]) or '0') >= cap then
+  redis.call('SREM', KEYS[1], ARGV[1])
+  return {-1, tonumber(redis.call('HGET', KEYS[2], 'total') or '0'),
+          tonumber(redis.call('HGET', KEYS[3], 'total') or '0')}
+end
+redis.call('HINCRBY', KEYS[4], ARGV[3], 1)
+local total = redis.call('HINCRBY', KEYS[2], 'total', ARGV[2])
+redis.call('HINCRBY', KEYS[2], 'actions', 1)
+local session_total = redis.call('HINCRBY', KEYS[3], 'total', ARGV[2])
+for i = 8, #ARGV, 2 do
+  redis.call('HINCRBY', KEYS[5], ARGV[i], ARGV[i + 1])
+end
+redis.call('PUBLISH', ARGV[5], '{"k":"p","c":' .. cjson.encode(ARGV[6]) .. ',"s":' ..
+  cjson.encode(ARGV[7]) .. ',"t":' .. total .. ',"st":' .. session_total .. '}')
+return {1, total, session_total}

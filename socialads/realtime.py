@@ -1,0 +1,418 @@
+"""Shared sessions in real time: the Socket.IO events of CONTRACT §4.
+
+Room membership is per process, so everything that must be global (presence, totals, chat)
+lives in Redis; each process keeps only who is connected *to it*. Totals travel between
+processes on our own Redis channel (the action script publishes them) and every process
+pushes ``progress`` to its local clients through a coalescer: at most one update per
+``PROGRESS_INTERVAL`` per campaign, sent at once when idle plus one trailing update, so a
+burst of actions costs each viewer ten messages a second and still ends on the latest
+totals. Presence and chat go through Flask-SocketIO's Redis message queue.
+
+Every handler answers through its acknowledgement, errors included: a handler that raised
+would leave the client waiting for an ack that never comes.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import dataclass, field
+
+import orjson
+from flask import current_app, request
+from flask_socketio import SocketIO, join_room, leave_room
+from pydantic import BaseModel, ValidationError
+from redis.exceptions import RedisError
+
+from .activities import ActionRejected
+from .campaigns import Campaigns
+from .errors import Problem
+from .names import friendly_name, member_id
+from .schemas import ActIn, JoinIn, LeaveIn, SayIn, first_error, is_too_long
+from .store import Store
+
+log = logging.getLogger(__name__)
+socketio = SocketIO()
+
+
+def session_room(token: str) -> str:
+    return "s:" + token
+
+
+@dataclass
+class Connection:
+    campaign: str
+    session: str
+    viewer: str
+    member: str
+    name: str
+    joined_at: float
+
+
+@dataclass
+class Bucket:
+    """A token bucket: ``capacity`` actions at once, refilled at ``rate`` per second."""
+
+    capacity: float
+    rate: float
+    tokens: float = -1
+    stamp: float = field(default_factory=time.monotonic)
+
+    def take(self) -> float:
+        """Take one token; returns 0 when allowed, else seconds until one is available."""
+        now = time.monotonic()
+        if self.tokens < 0:
+            self.tokens = self.capacity
+        self.tokens = min(self.capacity, self.tokens + (now - self.stamp) * self.rate)
+        self.stamp = now
+        if self.tokens >= 1:
+            self.tokens -= 1
+            return 0
+        return round((1 - self.tokens) / self.rate, 2)
+
+
+class Hub:
+    """This process's side of the real-time service."""
+
+    def __init__(self, app, store: Store, campaigns: Campaigns):
+        self.app = app
+        self.store = store
+        self.campaigns = campaigns
+        self.config = app.config
+        self.lock = threading.RLock()
+        self.connections: dict[str, Connection] = {}
+        self.buckets: dict[str, dict[str, Bucket]] = {}
+        self.local: dict[str, dict[str, set[str]]] = {}  # campaign -> session -> sids
+        self.session_totals: dict[str, int] = {}
+        self.last_presence: dict[str, list] = {}
+        self.pending: set[str] = set()
+        self.last_sent: dict[str, float] = {}
+        self.wake = threading.Event()
+        self.started = False
+
+    # -- lifecycle ------------------------------------------------------------------------
+
+    def start(self) -> None:
+        with self.lock:
+            if self.started:
+                return
+            self.started = True
+        for loop in (self._listen, self._coalesce, self._heartbeat):
+            socketio.start_background_task(self._forever, loop)
+
+    def _forever(self, loop) -> None:
+        """Run a background loop for the life of the process, restarting it after errors."""
+        while True:
+            try:
+                with self.app.app_context():
+                    loop()
+            except Exception:
+                log.exception("background loop %s failed; restarting", loop.__name__)
+            time.sleep(1)
+
+    # -- guards ---------------------------------------------------------------------------
+
+    def parse(self, model: type[BaseModel], payload):
+        if payload is None and model is LeaveIn:
+            payload = {}
+        if not isinstance(payload, dict):
+            raise Problem("invalid", "The payload must be a JSON object.")
+        try:
+            size = len(orjson.dumps(payload))
+        except (TypeError, orjson.JSONEncodeError):
+            raise Problem("invalid", "The payload must be plain JSON.") from None
+        if size > self.config["MAX_EVENT_BYTES"]:
+            raise Problem("too_large", f"The payload is over {self.config['MAX_EVENT_BYTES']} bytes.")
+        try:
+            return model.model_validate(payload)
+        except ValidationError as exc:
+            where, message = first_error(exc)
+            code = "too_large" if is_too_long(exc) else "invalid"
+            raise Problem(code, f"{where}: {message}") from None
+
+    def limit(self, sid: str, event: str) -> None:
+        capacity, rate = self.config[f"{event.upper()}_RATE"]
+        buckets = self.buckets.setdefault(sid, {})
+        bucket = buckets.setdefault(event, Bucket(capacity, rate))
+        wait = bucket.take()
+        if wait:
+            raise Problem("rate_limited", "Too many requests; try again shortly.",
+                          retry_after=wait)
+
+    def joined(self, sid: str) -> Connection:
+        connection = self.connections.get(sid)
+        if connection is None:
+            raise Problem("not_joined", "Join a session first.")
+        return connection
+
+    # -- events ---------------------------------------------------------------------------
+
+    def join(self, sid: str, payload) -> dict:
+        data: JoinIn = self.parse(JoinIn, payload)
+        self.limit(sid, "join")
+        entry = self.campaigns.live(data.campaign)
+        cid = data.campaign
+        if data.session:
+            if (self.store.session_campaign(data.session) != cid
+                    or not self.store.session_exists(cid, data.session)):
+                raise Problem("not_found", "This invite link has expired or is unknown.")
+            token = data.session
+        else:
+            token = self.store.create_session(cid, data.viewer)
+        member = member_id(self.config["SECRET_KEY"], cid, data.viewer)
+        previous = self.connections.get(sid)
+        same_place = previous and (previous.campaign, previous.session) == (cid, token)
+        if previous and not same_place:
+            self._leave(sid)
+        connection = Connection(cid, token, data.viewer, member,
+                                data.name or friendly_name(member),
+                                previous.joined_at if same_place else time.time())
+        self.store.join_session(cid, token, sid, {
+            "viewer": data.viewer, "id": member, "name": connection.name,
+            "t": connection.joined_at,
+        }, self.config["PRESENCE_TTL"])
+        with self.lock:
+            self.connections[sid] = connection
+            self.local.setdefault(cid, {}).setdefault(token, set()).add(sid)
+        join_room(session_room(token))
+        snapshot = self.store.session_snapshot(cid, token, data.since,
+                                               self.config["CHAT_SNAPSHOT"])
+        self.note_session_total(token, snapshot.session_total)
+        members = self.broadcast_presence(cid, token, snapshot.members)
+        return {
+            "ok": True, "session": token,
+            "invite_url": f"{self.config['PUBLIC_URL']}/s/{token}",
+            "members": [{**m, "self": True} if m["id"] == member else m for m in members],
+            "total": snapshot.total, "session_total": snapshot.session_total,
+            "goal": entry.campaign["goal"], "status": entry.campaign["status"],
+            "state": entry.summarise(snapshot.state), "messages": snapshot.messages,
+        }
+
+    def act(self, sid: str, payload) -> dict:
+        data: ActIn = self.parse(ActIn, payload)
+        self.limit(sid, "act")
+        connection = self.joined(sid)
+        entry = self.campaigns.live(connection.campaign)
+        try:
+            effect = entry.activity.effect(entry.settings, data.kind, data.data)
+        except ActionRejected as exc:
+            raise Problem(exc.code, exc.message) from None
+        result = self.store.record_action(
+            connection.campaign, connection.session, connection.viewer, data.id,
+            effect.amount, effect.per_viewer_cap, effect.state)
+        if result.status < 0:
+            raise Problem("invalid", "You have already taken part as many times as this "
+                                     "campaign allows.")
+        self.note_session_total(connection.session, result.session_total)
+        self.mark(connection.campaign)
+        ack = {"ok": True, "total": result.total, "session_total": result.session_total}
+        if result.status == 0:
+            ack["duplicate"] = True
+        return ack
+
+    def say(self, sid: str, payload) -> dict:
+        data: SayIn = self.parse(SayIn, payload)
+        if not data.text:
+            raise Problem("invalid", "text: the message is empty.")
+        self.limit(sid, "say")
+        connection = self.joined(sid)
+        self.campaigns.live(connection.campaign)
+        message = {"text": data.text, "ts": int(time.time() * 1000), "author": {
+            "id": connection.member, "name": connection.name, "brand_person": False}}
+        posted, message = self.store.post_message(
+            connection.campaign, connection.session, f"{connection.viewer}\0{data.id}", message)
+        if posted:
+            socketio.emit("message", message, to=session_room(connection.session))
+        return {"ok": True, "message": message}
+
+    def leave(self, sid: str, payload) -> dict:
+        self.parse(LeaveIn, payload)
+        self._leave(sid)
+        return {"ok": True}
+
+    def disconnect(self, sid: str) -> None:
+        self.buckets.pop(sid, None)
+        self._leave(sid)
+
+    def _leave(self, sid: str) -> None:
+        with self.lock:
+            connection = self.connections.pop(sid, None)
+            if connection is None:
+                return
+            sessions = self.local.get(connection.campaign, {})
+            sids = sessions.get(connection.session, set())
+            sids.discard(sid)
+            if not sids:
+                sessions.pop(connection.session, None)
+                self.session_totals.pop(connection.session, None)
+                self.last_presence.pop(connection.session, None)
+            if not sessions:
+                self.local.pop(connection.campaign, None)
+        leave_room(session_room(connection.session), sid=sid, namespace="/")
+        self.store.leave_session(connection.campaign, connection.session, sid)
+        self.broadcast_presence(connection.campaign, connection.session)
+
+    # -- presence -------------------------------------------------------------------------
+
+    def broadcast_presence(self, cid: str, token: str, members: list[dict] | None = None,
+                           local_only: bool = False) -> list[dict]:
+        if members is None:
+            members = self.store.members(cid, token)
+        public = [{"id": m["id"], "name": m["name"]} for m in members]
+        self.last_presence[token] = public
+        socketio.emit("presence", {"members": public, "count": len(public)},
+                      to=session_room(token), ignore_queue=local_only)
+        return public
+
+    def _heartbeat(self) -> None:
+        """Keep our members alive in Redis and tell our clients about members that vanished
+        (a process that died stops refreshing its members, which then expire)."""
+        while True:
+            time.sleep(self.config["HEARTBEAT_INTERVAL"])
+            with self.lock:
+                entries = [(c.campaign, c.session, sid) for sid, c in self.connections.items()]
+                places = {(c, s) for c, sessions in self.local.items() for s in sessions}
+            try:
+                if entries:
+                    self.store.refresh_presence(entries, self.config["PRESENCE_TTL"])
+                for cid, token in places:
+                    members = self.store.members(cid, token)
+                    public = [{"id": m["id"], "name": m["name"]} for m in members]
+                    if public != self.last_presence.get(token):
+                        self.broadcast_presence(cid, token, members, local_only=True)
+            except RedisError:
+                log.warning("heartbeat: Redis unavailable")
+
+    # -- progress -------------------------------------------------------------------------
+
+    def note_session_total(self, token: str, total: int) -> None:
+        """Totals only grow, and notices may arrive out of order: keep the largest."""
+        with self.lock:
+            if total > self.session_totals.get(token, -1):
+                self.session_totals[token] = total
+
+    def mark(self, cid: str) -> None:
+        with self.lock:
+            if cid not in self.local:
+                return
+            self.pending.add(cid)
+        self.wake.set()
+
+    def _listen(self) -> None:
+        """Hear totals and campaign changes from every process (including this one)."""
+        pubsub = self.store.listener_connection().pubsub(ignore_subscribe_messages=True)
+        try:
+            pubsub.subscribe(self.store.events_channel)
+            # We may have missed notices while not subscribed: push fresh state to everyone.
+            with self.lock:
+                self.pending.update(self.local)
+            self.wake.set()
+            for message in pubsub.listen():
+                event = orjson.loads(message["data"])
+                if event["k"] == "p":
+                    self.note_session_total(event["s"], event["st"])
+                    self.mark(event["c"])
+                elif event["k"] == "c":
+                    self.campaigns.forget(event["c"])
+                    self.mark(event["c"])
+        finally:
+            pubsub.close()
+
+    def _coalesce(self) -> None:
+        interval = self.config["PROGRESS_INTERVAL"]
+        while True:
+            self.wake.wait()
+            self.wake.clear()
+            while self.pending:
+                now = time.monotonic()
+                with self.lock:
+                    due = [c for c in self.pending if now - self.last_sent.get(c, 0) >= interval]
+                    self.pending.difference_update(due)
+                for cid in due:
+                    self.last_sent[cid] = now
+                    try:
+                        self._send_progress(cid)
+                    except RedisError:
+                        log.warning("progress for %s not sent: Redis unavailable", cid)
+                        with self.lock:
+                            self.pending.add(cid)
+                if self.pending:
+                    soonest = min(self.last_sent.get(c, 0) for c in self.pending) + interval
+                    time.sleep(max(0.005, soonest - time.monotonic()))
+
+    def _send_progress(self, cid: str) -> None:
+        with self.lock:
+            tokens = list(self.local.get(cid, ()))
+        if not tokens:
+            return
+        entry = self.campaigns.get(cid)
+        total, state = self.store.campaign_progress(cid)
+        base = {"total": total,
+                "goal": entry.campaign["goal"] if entry else 0,
+                "state": entry.summarise(state) if entry else {},
+                "status": entry.campaign["status"] if entry else "ended"}
+        for token in tokens:
+            payload = {**base, "session_total": self.session_totals.get(token, 0)}
+            socketio.emit("progress", payload, to=session_room(token), ignore_queue=True)
+
+
+def hub() -> Hub:
+    return current_app.extensions["socialads.hub"]
+
+
+def _answer(handler, payload) -> dict:
+    try:
+        return handler(request.sid, payload)
+    except Problem as problem:
+        return problem.ack()
+    except RedisError:
+        log.warning("Redis unavailable during %s", handler.__name__)
+        return Problem("unavailable", "The service is briefly unavailable; retry.").ack()
+    except Exception:
+        log.exception("%s failed", handler.__name__)
+        return Problem("unavailable", "Something went wrong on our side; retry.").ack()
+
+
+@socketio.on("connect")
+def on_connect(auth=None):
+    hub().start()
+
+
+@socketio.on("disconnect")
+def on_disconnect(*_reason):
+    try:
+        hub().disconnect(request.sid)
+    except RedisError:
+        log.warning("Redis unavailable while %s disconnected", request.sid)
+
+
+@socketio.on("join")
+def on_join(payload=None, *_extra):
+    return _answer(hub().join, payload)
+
+
+@socketio.on("act")
+def on_act(payload=None, *_extra):
+    return _answer(hub().act, payload)
+
+
+@socketio.on("say")
+def on_say(payload=None, *_extra):
+    return _answer(hub().say, payload)
+
+
+@socketio.on("leave")
+def on_leave(payload=None, *_extra):
+    return _answer(hub().leave, payload)
+
+
+@socketio.on("*")
+def on_unknown(event, *_args):
+    return Problem("invalid", f"Unknown event {str(event)[:40]!r}.").ack()
+
+
+@socketio.on_error_default
+def on_error(exc):
+    log.exception("unhandled Socket.IO error")
+    return Problem("unavailable", "Something went wrong on our side; retry.").ack()

@@ -1,0 +1,32 @@
+"""Running the service: one gevent process with WebSockets, ready to sit beside others."""
+
+from __future__ import annotations
+
+import logging
+import socket
+
+from gevent import pywsgi
+from geventwebsocket.handler import WebSocketHandler
+
+
+class NoDelayHandler(WebSocketHandler):
+    """gevent-websocket's handler (it answers a client's close frame, where simple-websocket
+    under pywsgi left clients waiting 3 s) that sends small frames at once: without
+    TCP_NODELAY an ack that follows a broadcast waits ~40 ms for Nagle's algorithm."""
+
+    def __init__(self, sock, *args, **kwargs):
+        try:
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        except OSError:
+            pass
+        super().__init__(sock, *args, **kwargs)
+
+
+def run(app, host: str, port: int, extra_servers: tuple = ()) -> None:
+    """Serve ``app`` until interrupted. ``extra_servers`` are started alongside (the demo's
+    publisher page)."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: "
+                                                   "%(message)s")
+    for server in extra_servers:
+        server.start()
+    pywsgi.WSGIServer((host, port), app, handler_class=NoDelayHandler, log=None).serve_forever()

@@ -1,0 +1,346 @@
+"""Everything socialads keeps, in Redis, behind domain words.
+
+This module alone knows the key layout and the Lua scripts; the rest of the code calls
+`record_action`, `join_session`, `post_message` and friends. Keys of one campaign share
+the hash tag ``{<campaign id>}`` so a Redis Cluster keeps them in one slot and the Lua
+scripts (which touch several of them) stay legal there.
+
+Key layout (``sa`` is ``KEY_PREFIX``)::
+
+    sa:brand:{B}                hash    name, created_at
+    sa:brand:{B}:campaigns      zset    campaign id -> created_at
+    sa:brand:{B}:tokens         set     sha256 of each API token of brand B
+    sa:user:{EMAIL}             hash    email, brand_id, role, password_hash, created_at
+    sa:token:SHA256             string  brand id (tokens are stored hashed, never in clear)
+    sa:c:{C}                    string  campaign JSON (definition only, no counters)
+    sa:c:{C}:n                  hash    counters: total, actions, impressions, sessions,
+                                        invite_joins, messages
+    sa:c:{C}:viewers            HLL     distinct viewer ids that joined
+    sa:c:{C}:done               set     "viewer NUL action id" of every counted action (dedupe)
+    sa:c:{C}:pv                 hash    viewer -> actions counted (per-viewer caps)
+    sa:c:{C}:state              hash    activity state counters (e.g. votes per option)
+    sa:c:{C}:live               zset    connection id -> heartbeat expiry (live viewers)
+    sa:c:{C}:s:T                hash    session T: created_at, leader, total, msg_seq
+    sa:c:{C}:s:T:p              zset    connection id -> heartbeat expiry (presence)
+    sa:c:{C}:s:T:m              hash    connection id -> member JSON {viewer, id, name, t}
+    sa:c:{C}:s:T:v              set     viewers that ever joined session T
+    sa:c:{C}:s:T:chat           list    the latest messages as JSON
+    sa:c:{C}:s:T:sent           hash    "viewer NUL client message id" -> message JSON
+    sa:session:T                string  campaign id of session T (outlives the session so an
+                                        expired invite can still offer its campaign)
+
+Channel ``sa:events`` carries JSON between processes: ``{"k": "p", c, s, t, st}`` new
+totals after an action, ``{"k": "c", c}`` a campaign definition changed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import time
+from dataclasses import dataclass
+from importlib.resources import files
+
+import orjson
+import redis
+
+SESSION_TTL = 30 * 24 * 3600
+INVITE_LOOKUP_TTL = 365 * 24 * 3600
+COUNTER_FIELDS = ("total", "actions", "impressions", "sessions", "invite_joins", "messages")
+
+
+def new_id(prefix: str) -> str:
+    """A short, unguessable, URL-safe id such as ``c_k3j9x2m4q8``."""
+    alphabet = "abcdefghijkmnopqrstuvwxyz23456789"
+    return prefix + "_" + "".join(secrets.choice(alphabet) for _ in range(12))
+
+
+def new_session_token() -> str:
+    """128 random bits: an invite link must not be guessable."""
+    return secrets.token_urlsafe(16)
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class ActionResult:
+    status: int  # 1 counted, 0 duplicate, -1 refused by the per-viewer cap
+    total: int
+    session_total: int
+
+
+@dataclass(frozen=True)
+class SessionSnapshot:
+    total: int
+    session_total: int
+    state: dict[str, int]
+    members: list[dict]
+    messages: list[dict]
+
+
+def _members(raws: list) -> list[dict]:
+    """Member entries, one per viewer (a viewer may have several tabs), in joining order."""
+    by_viewer: dict[str, dict] = {}
+    for raw in raws:
+        if raw:
+            member = orjson.loads(raw)
+            by_viewer.setdefault(member["viewer"], member)
+    return sorted(by_viewer.values(), key=lambda m: m["t"])
+
+
+class Store:
+    """Domain operations over one Redis connection pool."""
+
+    def __init__(self, url: str, prefix: str = "sa", chat_keep: int = 200):
+        self.url = url
+        self.prefix = prefix
+        self.chat_keep = chat_keep
+        self.redis = redis.Redis.from_url(
+            url, decode_responses=True, socket_timeout=5, socket_connect_timeout=2,
+            health_check_interval=30,
+        )
+        self.events_channel = f"{prefix}:events"
+        lua = files("socialads").joinpath("lua")
+        self._record_action = self.redis.register_script(
+            lua.joinpath("record_action.lua").read_text()
+        )
+        self._post_message = self.redis.register_script(
+            lua.joinpath("post_message.lua").read_text()
+        )
+        self._presence = self.redis.register_script(lua.joinpath("presence.lua").read_text())
+
+    def listener_connection(self) -> redis.Redis:
+        """A connection for pub/sub: it must block forever, so no socket timeout."""
+        return redis.Redis.from_url(
+            self.url, decode_responses=True, socket_timeout=None, socket_connect_timeout=2,
+            socket_keepalive=True, health_check_interval=0,
+        )
+
+    # -- keys -----------------------------------------------------------------------------
+
+    def _brand(self, brand_id: str) -> str:
+        return f"{self.prefix}:brand:{{{brand_id}}}"
+
+    def _campaign(self, cid: str) -> str:
+        return f"{self.prefix}:c:{{{cid}}}"
+
+    def _session(self, cid: str, token: str) -> str:
+        return f"{self._campaign(cid)}:s:{token}"
+
+    def ping(self) -> bool:
+        return bool(self.redis.ping())
+
+    # -- brands, users, tokens ------------------------------------------------------------
+
+    def create_brand(self, name: str) -> str:
+        brand_id = new_id("b")
+        self.redis.hset(self._brand(brand_id), mapping={"name": name, "created_at": time.time()})
+        return brand_id
+
+    def get_brand(self, brand_id: str) -> dict | None:
+        data = self.redis.hgetall(self._brand(brand_id))
+        return {"id": brand_id, **data} if data else None
+
+    def create_user(self, email: str, brand_id: str, password_hash: str, role: str) -> bool:
+        """Create a user unless the email is taken; returns whether it was created."""
+        key = f"{self.prefix}:user:{{{email.lower()}}}"
+        created = self.redis.hsetnx(key, "email", email.lower())
+        if created:
+            self.redis.hset(key, mapping={
+                "brand_id": brand_id, "role": role, "password_hash": password_hash,
+                "created_at": time.time(),
+            })
+        return bool(created)
+
+    def get_user(self, email: str) -> dict | None:
+        return self.redis.hgetall(f"{self.prefix}:user:{{{email.lower()}}}") or None
+
+    def create_api_token(self, brand_id: str) -> str:
+        token = "sat_" + secrets.token_urlsafe(32)
+        digest = hash_token(token)
+        pipe = self.redis.pipeline(transaction=False)
+        pipe.set(f"{self.prefix}:token:{digest}", brand_id)
+        pipe.sadd(f"{self._brand(brand_id)}:tokens", digest)
+        pipe.execute()
+        return token
+
+    def brand_for_token(self, token: str) -> str | None:
+        return self.redis.get(f"{self.prefix}:token:{hash_token(token)}")
+
+    # -- campaigns ------------------------------------------------------------------------
+
+    def save_campaign(self, campaign: dict, *, new: bool = False) -> None:
+        cid, brand_id = campaign["id"], campaign["brand_id"]
+        pipe = self.redis.pipeline(transaction=True)
+        pipe.set(self._campaign(cid), orjson.dumps(campaign))
+        if new:
+            pipe.zadd(f"{self._brand(brand_id)}:campaigns", {cid: campaign["created_at"]})
+        pipe.publish(self.events_channel, orjson.dumps({"k": "c", "c": cid}))
+        pipe.execute()
+
+    def get_campaign(self, cid: str) -> dict | None:
+        raw = self.redis.get(self._campaign(cid))
+        return orjson.loads(raw) if raw else None
+
+    def brand_campaigns(self, brand_id: str) -> list[dict]:
+        ids = self.redis.zrange(f"{self._brand(brand_id)}:campaigns", 0, -1)
+        if not ids:
+            return []
+        raws = self.redis.mget([self._campaign(cid) for cid in ids])
+        return [orjson.loads(raw) for raw in raws if raw]
+
+    def delete_campaign(self, campaign: dict) -> None:
+        """Remove the definition; counters stay as the campaign's record."""
+        cid = campaign["id"]
+        pipe = self.redis.pipeline(transaction=True)
+        pipe.delete(self._campaign(cid))
+        pipe.zrem(f"{self._brand(campaign['brand_id'])}:campaigns", cid)
+        pipe.publish(self.events_channel, orjson.dumps({"k": "c", "c": cid}))
+        pipe.execute()
+
+    def counters(self, cid: str) -> dict[str, int]:
+        raw = self.redis.hgetall(f"{self._campaign(cid)}:n")
+        return {field: int(raw.get(field, 0)) for field in COUNTER_FIELDS}
+
+    def stats(self, cid: str) -> dict[str, int]:
+        key = self._campaign(cid)
+        pipe = self.redis.pipeline(transaction=False)
+        pipe.hgetall(f"{key}:n")
+        pipe.pfcount(f"{key}:viewers")
+        pipe.zcount(f"{key}:live", time.time(), "+inf")
+        raw, viewers, live = pipe.execute()
+        stats = {field: int(raw.get(field, 0)) for field in COUNTER_FIELDS}
+        stats.update(viewers=int(viewers), live_viewers=int(live))
+        return stats
+
+    def count_impression(self, cid: str) -> None:
+        self.redis.hincrby(f"{self._campaign(cid)}:n", "impressions", 1)
+
+    # -- sessions and presence ------------------------------------------------------------
+
+    def session_campaign(self, token: str) -> str | None:
+        """The campaign an invite token belongs to, even after the session expired."""
+        return self.redis.get(f"{self.prefix}:session:{token}")
+
+    def session_exists(self, cid: str, token: str) -> bool:
+        return bool(self.redis.exists(self._session(cid, token)))
+
+    def create_session(self, cid: str, leader: str) -> str:
+        token = new_session_token()
+        key = self._session(cid, token)
+        pipe = self.redis.pipeline(transaction=True)
+        pipe.hset(key, mapping={"created_at": time.time(), "leader": leader, "total": 0,
+                                "msg_seq": 0})
+        pipe.expire(key, SESSION_TTL)
+        pipe.set(f"{self.prefix}:session:{token}", cid, ex=INVITE_LOOKUP_TTL)
+        pipe.hincrby(f"{self._campaign(cid)}:n", "sessions", 1)
+        pipe.execute()
+        return token
+
+    def join_session(self, cid: str, token: str, sid: str, member: dict, ttl: float) -> bool:
+        """Put a connection into a session's presence; returns True for an invited friend's
+        first join (someone other than the leader joining this session for the first time)."""
+        key = self._session(cid, token)
+        viewer = member["viewer"]
+        expires = time.time() + ttl
+        pipe = self.redis.pipeline(transaction=True)
+        pipe.zadd(f"{key}:p", {sid: expires})
+        pipe.hset(f"{key}:m", sid, orjson.dumps(member))
+        pipe.sadd(f"{key}:v", viewer)
+        pipe.hget(key, "leader")
+        pipe.pfadd(f"{self._campaign(cid)}:viewers", viewer)
+        pipe.zadd(f"{self._campaign(cid)}:live", {sid: expires})
+        for suffix in ("", ":p", ":m", ":v"):
+            pipe.expire(key + suffix, SESSION_TTL)
+        _, _, first_time, leader, *_ = pipe.execute()
+        if first_time and leader != viewer:
+            self.redis.hincrby(f"{self._campaign(cid)}:n", "invite_joins", 1)
+            return True
+        return False
+
+    def leave_session(self, cid: str, token: str, sid: str) -> None:
+        key = self._session(cid, token)
+        pipe = self.redis.pipeline(transaction=True)
+        pipe.zrem(f"{key}:p", sid)
+        pipe.hdel(f"{key}:m", sid)
+        pipe.zrem(f"{self._campaign(cid)}:live", sid)
+        pipe.execute()
+
+    def refresh_presence(self, entries: list[tuple[str, str, str]], ttl: float) -> None:
+        """Heartbeat: push the expiry of (campaign, session, connection) entries forward."""
+        expires = time.time() + ttl
+        pipe = self.redis.pipeline(transaction=False)
+        for cid, token, sid in entries:
+            pipe.zadd(f"{self._session(cid, token)}:p", {sid: expires}, xx=True)
+            pipe.zadd(f"{self._campaign(cid)}:live", {sid: expires}, xx=True)
+        for cid in {cid for cid, _, _ in entries}:
+            pipe.zremrangebyscore(f"{self._campaign(cid)}:live", "-inf", time.time())
+        pipe.execute()
+
+    def members(self, cid: str, token: str) -> list[dict]:
+        """Live members of a session, dropping those whose heartbeat expired."""
+        key = self._session(cid, token)
+        return _members(self._presence(keys=[f"{key}:p", f"{key}:m"], args=[time.time()]))
+
+    def session_snapshot(self, cid: str, token: str, since: int | None, latest: int,
+                         ) -> SessionSnapshot:
+        """Everything a joining client needs, in one round trip: totals, state, members,
+        and the latest ``latest`` messages or every kept message after id ``since``."""
+        key, session = self._campaign(cid), self._session(cid, token)
+        pipe = self.redis.pipeline(transaction=False)
+        pipe.hget(f"{key}:n", "total")
+        pipe.hget(session, "total")
+        pipe.hgetall(f"{key}:state")
+        self._presence(keys=[f"{session}:p", f"{session}:m"], args=[time.time()], client=pipe)
+        pipe.lrange(f"{session}:chat", 0, -1)
+        total, session_total, state, raw_members, raw_messages = pipe.execute()
+        messages = [orjson.loads(raw) for raw in raw_messages]
+        if since is not None:
+            messages = [m for m in messages if m["id"] > since]
+        else:
+            messages = messages[-latest:]
+        return SessionSnapshot(int(total or 0), int(session_total or 0),
+                               {k: int(v) for k, v in state.items()},
+                               _members(raw_members), messages)
+
+    def campaign_progress(self, cid: str) -> tuple[int, dict[str, int]]:
+        """The campaign total and activity state counters."""
+        key = self._campaign(cid)
+        pipe = self.redis.pipeline(transaction=False)
+        pipe.hget(f"{key}:n", "total")
+        pipe.hgetall(f"{key}:state")
+        total, state = pipe.execute()
+        return int(total or 0), {k: int(v) for k, v in state.items()}
+
+    # -- actions and chat -----------------------------------------------------------------
+
+    def record_action(self, cid: str, token: str, viewer: str, action_id: str, amount: int,
+                      per_viewer_cap: int = 0, state: dict[str, int] | None = None,
+                      ) -> ActionResult:
+        key = self._campaign(cid)
+        pairs: list = []
+        for field, increment in (state or {}).items():
+            pairs += [field, increment]
+        status, total, session_total = self._record_action(
+            keys=[f"{key}:done", f"{key}:n", self._session(cid, token), f"{key}:pv",
+                  f"{key}:state"],
+            args=[f"{viewer}\0{action_id}", amount, viewer, per_viewer_cap, self.events_channel,
+                  cid, token, *pairs],
+        )
+        return ActionResult(int(status), int(total), int(session_total))
+
+    def post_message(self, cid: str, token: str, client_key: str, message: dict,
+                     ) -> tuple[bool, dict]:
+        """Store a chat message; returns (posted, message) and the original on a repeat."""
+        key = self._session(cid, token)
+        posted, raw = self._post_message(
+            keys=[f"{key}:sent", key, f"{key}:chat", f"{self._campaign(cid)}:n"],
+            args=[client_key, orjson.dumps(message), self.chat_keep, SESSION_TTL],
+        )
+        return bool(posted), orjson.loads(raw)
+
+    def publish_event(self, event: dict) -> None:
+        self.redis.publish(self.events_channel, orjson.dumps(event))
+

@@ -1,0 +1,218 @@
+"""Fixtures that start real things: a redis-server on a free port, the app, real `socialads
+serve` processes, Socket.IO clients and (in test_browser) Chromium."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+import requests
+import socketio
+
+from socialads import campaigns, create_app
+from socialads.cli import make_brand
+from socialads.embedded_redis import EmbeddedRedis, free_port
+
+SECRET = "test-secret-key"
+
+
+@pytest.fixture(scope="session")
+def redis_server(tmp_path_factory):
+    server = EmbeddedRedis(tmp_path_factory.mktemp("redis"), appendonly=False).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def app(redis_server):
+    return create_app({
+        "REDIS_URL": redis_server.url, "SECRET_KEY": SECRET, "TESTING": True,
+        "PUBLIC_URL": "http://127.0.0.1:5999", "MESSAGE_QUEUE": False,
+    })
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def store(app):
+    return app.extensions["socialads.store"]
+
+
+@pytest.fixture
+def brand(store):
+    """A fresh brand with an API token."""
+    suffix = uuid.uuid4().hex[:8]
+    return make_brand(store, f"Brand {suffix}", f"owner-{suffix}@example.test", "password123")
+
+
+CAMPAIGN = {
+    "name": "Clean the bay",
+    "activity": "pledge",
+    "cause": {"title": "Clean the bay", "description": "Pledge to pick up litter on the bay."},
+    "goal": 1000,
+    "promise": "At 1,000 pledges, Brand funds ten clean-up days.",
+    "status": "live",
+}
+
+
+@pytest.fixture
+def make_campaign(store, brand):
+    def make(**fields):
+        return campaigns.create(store, brand["brand_id"], {**CAMPAIGN, **fields})
+
+    return make
+
+
+class Server:
+    """A real `socialads serve` process."""
+
+    def __init__(self, redis_url: str, log_dir: Path, **env):
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log_path = log_dir / f"serve-{self.port}.log"
+        self.env = {**os.environ, "SOCIALADS_REDIS_URL": redis_url,
+                    "SOCIALADS_SECRET_KEY": SECRET, "SOCIALADS_PUBLIC_URL": self.url,
+                    "SOCIALADS_PRESENCE_TTL": "4", "SOCIALADS_HEARTBEAT_INTERVAL": "1",
+                    **env}
+        self.process = None
+
+    def start(self) -> Server:
+        self.log = open(self.log_path, "ab")  # noqa: SIM115
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "socialads", "serve", "--port", str(self.port)],
+            env=self.env, stdout=self.log, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            assert self.process.poll() is None, self.log_path.read_text()
+            try:
+                if requests.get(self.url + "/healthz", timeout=1).status_code == 200:
+                    return self
+            except requests.ConnectionError:
+                pass
+            time.sleep(0.1)
+        raise RuntimeError(f"serve did not start: {self.log_path.read_text()}")
+
+    def alive(self) -> bool:
+        return self.process.poll() is None
+
+    def log_text(self) -> str:
+        return self.log_path.read_text()
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self.log.close()
+
+
+@pytest.fixture(scope="session")
+def servers(redis_server, tmp_path_factory):
+    """Two `serve` processes on one Redis: one service."""
+    log_dir = tmp_path_factory.mktemp("logs")
+    started = [Server(redis_server.url, log_dir).start(), Server(redis_server.url, log_dir).start()]
+    yield started
+    for server in started:
+        server.stop()
+
+
+@pytest.fixture
+def server(servers):
+    return servers[0]
+
+
+class Viewer:
+    """A person in a widget, through a real Socket.IO client."""
+
+    def __init__(self, url: str, viewer: str | None = None, name: str | None = None):
+        self.url = url
+        self.viewer = viewer or "v-" + uuid.uuid4().hex
+        self.name = name
+        self.events: list[tuple[str, object]] = []
+        self.changed = threading.Condition()
+        self.sio = socketio.Client(reconnection=False)
+        self.sio.on("*", self._record)
+        self.sio.connect(url, transports=["websocket"], wait_timeout=10)
+        self.session = None
+        self.joined = None
+
+    def _record(self, event, data=None):
+        with self.changed:
+            self.events.append((event, data))
+            self.changed.notify_all()
+
+    def call(self, event: str, payload=None, timeout: float = 5):
+        return self.sio.call(event, payload, timeout=timeout)
+
+    def join(self, campaign: str, session: str | None = None, **extra) -> dict:
+        payload = {"campaign": campaign, "viewer": self.viewer, **extra}
+        if session:
+            payload["session"] = session
+        if self.name:
+            payload.setdefault("name", self.name)
+        ack = self.call("join", payload)
+        if ack.get("ok"):
+            self.session, self.joined = ack["session"], ack
+        return ack
+
+    def act(self, action_id: str | None = None, **extra) -> dict:
+        return self.call("act", {"id": action_id or uuid.uuid4().hex, **extra})
+
+    def say(self, text: str, message_id: str | None = None) -> dict:
+        return self.call("say", {"id": message_id or uuid.uuid4().hex, "text": text})
+
+    def mark(self) -> int:
+        """A point in the event history: ``wait_for(..., after=mark)`` ignores older ones."""
+        with self.changed:
+            return len(self.events)
+
+    def wait_for(self, event: str, predicate=lambda data: True, timeout: float = 5,
+                 after: int = 0):
+        """The first `event` (recorded since ``after`` or arriving) satisfying predicate."""
+        deadline = time.monotonic() + timeout
+        with self.changed:
+            while True:
+                for name, data in self.events[after:]:
+                    if name == event and predicate(data):
+                        return data
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    seen = [e for e in self.events if e[0] == event][-3:]
+                    raise AssertionError(f"no matching {event!r} within {timeout}s; last: {seen}")
+                self.changed.wait(remaining)
+
+    def latest(self, event: str):
+        with self.changed:
+            matching = [data for name, data in self.events if name == event]
+        return matching[-1] if matching else None
+
+    def close(self) -> None:
+        if self.sio.connected:
+            self.sio.disconnect()
+
+
+@pytest.fixture
+def viewers():
+    """Open viewers on demand: ``viewers(server.url, name="Ana")``; all closed after."""
+    opened: list[Viewer] = []
+
+    def open_viewer(url: str, **kwargs) -> Viewer:
+        viewer = Viewer(url, **kwargs)
+        opened.append(viewer)
+        return viewer
+
+    yield open_viewer
+    for viewer in opened:
+        viewer.close()

@@ -1,0 +1,41 @@
+"""Pledge: people pledge toward a goal that the brand promises to match.
+
+Each pledge adds ``amount`` to the campaign's total; the brand's promise ("at 10,000 pledges
+we fund ...") is the campaign's goal and promise text.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import Field
+
+from socialads.activities import ActionRejected, Activity, Effect, Settings
+
+
+class PledgeSettings(Settings):
+    unit: Annotated[str, Field(min_length=1, max_length=24)] = "pledge"
+    unit_plural: Annotated[str, Field(min_length=1, max_length=24)] = "pledges"
+    button_label: Annotated[str, Field(min_length=1, max_length=32)] = "Pledge"
+    amount: Annotated[int, Field(ge=1, le=1000, description="What one pledge adds")] = 1
+    max_per_viewer: Annotated[
+        int, Field(ge=0, le=1000, description="Pledges one person may make (0: no limit)")
+    ] = 0
+
+
+class Pledge(Activity):
+    name = "pledge"
+    title = "Pledge"
+    description = "Pledge toward a goal the brand matches; friends pledge together."
+    Settings = PledgeSettings
+    package = __name__
+
+    def effect(self, settings: PledgeSettings, kind, data) -> Effect:
+        if kind not in (None, "pledge"):
+            raise ActionRejected("invalid", "A pledge has no kind other than 'pledge'.")
+        if data:
+            raise ActionRejected("invalid", "A pledge carries no data.")
+        return Effect(amount=settings.amount, per_viewer_cap=settings.max_per_viewer)
+
+
+widget = Pledge()
