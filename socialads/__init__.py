@@ -31,6 +31,15 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.extensions["socialads.campaigns"] = campaigns
     app.extensions["socialads.hub"] = Hub(app, store, campaigns)
 
+    from jinja2 import ChoiceLoader, FileSystemLoader, PrefixLoader
+
+    from .activities import load_activities
+
+    # Each activity's template.html is reachable as "<activity>/template.html".
+    app.jinja_loader = ChoiceLoader([app.jinja_loader, PrefixLoader({
+        name: FileSystemLoader(activity.folder) for name, activity in load_activities().items()
+    })])
+
     from . import api, embed, health
 
     app.register_blueprint(embed.bp)

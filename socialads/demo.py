@@ -85,6 +85,7 @@ def run_demo(host: str, port: int) -> None:
         })
         publisher_origin = f"http://localhost:{port + 1}"
         state = _seed(app, instance / "demo.json", publisher_origin)
+        where = f" (embedded, AOF in {instance / 'redis'})" if embedded else ""
         publisher = pywsgi.WSGIServer(
             (host, port + 1),
             publisher_app(ROOT / "examples" / "publisher", public_url, state["campaign_id"]),
@@ -99,7 +100,7 @@ socialads demo is running.
   API token (brand Acme Outdoor)   {state['api_token']}
       try: curl -H 'Authorization: Bearer {state['api_token']}' {public_url}/api/v1/campaigns
   Admin login (for the brand admin) {state['email']} / {state['password']}
-  Redis                            {redis_url}{' (embedded, AOF in ' + str(instance / 'redis') + ')' if embedded else ''}
+  Redis                            {redis_url}{where}
 
 Press Ctrl-C to stop.
 """, flush=True)

@@ -122,8 +122,9 @@ class Hub:
             size = len(orjson.dumps(payload))
         except (TypeError, orjson.JSONEncodeError):
             raise Problem("invalid", "The payload must be plain JSON.") from None
-        if size > self.config["MAX_EVENT_BYTES"]:
-            raise Problem("too_large", f"The payload is over {self.config['MAX_EVENT_BYTES']} bytes.")
+        limit = self.config["MAX_EVENT_BYTES"]
+        if size > limit:
+            raise Problem("too_large", f"The payload is over {limit} bytes.")
         try:
             return model.model_validate(payload)
         except ValidationError as exc:

@@ -1,0 +1,479 @@
+/*
+ * The live core every widget bundle imports as `socialads-live`.
+ *
+ * It reads the page's #socialad-config, joins the shared session over Socket.IO and keeps the
+ * DOM hooks of CONTRACT §2 (data-socialad-*) in step with the server. Reconnecting is just joining
+ * again: the join ack is a full snapshot, and actions not yet acknowledged are re-sent with their
+ * original ids (the server counts an id once).
+ *
+ *   import { start } from 'socialads-live';
+ *   start({
+ *     onState(view, root) {},          // after the snapshot, every progress and every act ack
+ *     actionPayload(button) {},        // -> {kind?, data?} for a click on [data-socialad-action]
+ *     onAction(ack, button) {},        // an action was counted
+ *   });
+ *
+ * User and brand text only ever reaches the DOM through textContent.
+ */
+import { io } from 'socket.io-client';
+
+const ACK_TIMEOUT = 8000;
+const RETRY_DELAY = 3000;
+const MAX_MESSAGES = 200;
+const VIEWER_KEY = 'socialads:viewer';
+const NAME_KEY = 'socialads:name';
+
+const STATUS_TEXT = { connecting: 'Connecting…', live: 'Live', reconnecting: 'Reconnecting…' };
+const INACTIVE_TEXT = {
+  draft: "This campaign hasn't started yet.",
+  paused: 'This campaign is paused.',
+  ended: 'This campaign has ended.',
+};
+const SAY_ERRORS = {
+  rate_limited: 'Slow down a little',
+  too_large: 'That message is too long.',
+  invalid: "That message can't be sent.",
+  not_joined: 'Still connecting. Try again in a moment.',
+  unavailable: 'Chat is unavailable right now. Try again soon.',
+};
+
+const root = document.documentElement;
+const $ = (selector) => document.querySelector(selector);
+const $$ = (selector) => Array.from(document.querySelectorAll(selector));
+const isCount = (n) => typeof n === 'number' && Number.isFinite(n) && n >= 0;
+const fmt = (n) => Number(n).toLocaleString();
+
+// localStorage can throw (disabled storage, sandboxed frames): fall back to memory for this page.
+const memory = {};
+const store = {
+  get(key) {
+    let value = null;
+    try {
+      value = localStorage.getItem(key);
+    } catch {}
+    return value ?? memory[key] ?? null;
+  },
+  set(key, value) {
+    if (value == null) delete memory[key];
+    else memory[key] = value;
+    try {
+      if (value == null) localStorage.removeItem(key);
+      else localStorage.setItem(key, value);
+    } catch {}
+  },
+};
+
+function uuid() {
+  if (window.crypto.randomUUID) return window.crypto.randomUUID(); // secure contexts only
+  const bytes = window.crypto.getRandomValues(new Uint8Array(16));
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
+}
+
+function viewerId() {
+  let id = store.get(VIEWER_KEY);
+  if (!id || !/^[A-Za-z0-9_-]{8,64}$/.test(id)) {
+    id = uuid();
+    store.set(VIEWER_KEY, id);
+  }
+  return id;
+}
+
+function readConfig() {
+  try {
+    return JSON.parse($('#socialad-config').textContent);
+  } catch {
+    return null;
+  }
+}
+
+function element(tag, className, text) {
+  const el = document.createElement(tag);
+  if (className) el.className = className;
+  if (text != null) el.textContent = text;
+  return el;
+}
+
+/** Post the document height to the embedding page, only to the origin it told us (never "*"). */
+function followHeight() {
+  if (window.parent === window || !window.ResizeObserver) return;
+  const params = new URLSearchParams(location.hash.slice(1));
+  const origin = params.get('o');
+  const frame = params.get('f');
+  if (!origin) return;
+  let last = 0;
+  const send = () => {
+    const height = Math.ceil(root.getBoundingClientRect().height);
+    if (height === last) return;
+    last = height;
+    try {
+      window.parent.postMessage({ type: 'socialad:height', height, frame }, origin);
+    } catch {} // an origin the browser cannot parse ("null" on file: pages)
+  };
+  new ResizeObserver(send).observe(root);
+  send();
+}
+
+async function copyText(text) {
+  try {
+    await navigator.clipboard.writeText(text);
+    return true;
+  } catch {}
+  const area = element('textarea', 'sa-offscreen');
+  area.value = text;
+  area.setAttribute('readonly', '');
+  document.body.append(area);
+  area.select();
+  let ok = false;
+  try {
+    ok = document.execCommand('copy');
+  } catch {}
+  area.remove();
+  return ok;
+}
+
+export function start(activity = {}) {
+  const ui = {
+    status: $('[data-socialad-status]'),
+    note: $('[data-socialad-note]'),
+    presence: $('[data-socialad-presence]'),
+    members: $('[data-socialad-members]'),
+    invite: $('[data-socialad-invite]'),
+    log: $('[data-socialad-chat-log]'),
+    chatInput: $('[data-socialad-chat-input]'),
+    chatNote: $('[data-socialad-chat-note]'),
+    nameForm: $('[data-socialad-name-form]'),
+    progress: $('[data-socialad-progress]'),
+  };
+  const config = readConfig();
+  const view = {
+    total: isCount(config?.total) ? config.total : 0,
+    session_total: isCount(config?.session_total) ? config.session_total : 0,
+    goal: isCount(config?.goal) ? config.goal : 0,
+  };
+  let mode = 'connecting';
+  let session = config?.session || null; // remembered after the first join: reconnects rejoin it
+  let selfId = null;
+  let lastMessageId = null;
+  const seenMessages = new Set();
+  const pending = new Map(); // action id -> payload, until the server acknowledges it
+  let name = (store.get(NAME_KEY) || '').slice(0, 40);
+  let socket = null;
+  let joinAttempt = 0;
+  const retryTimers = new Map(); // one pending retry per kind of work (join, resend)
+  let noteTimer = 0;
+
+  // -- rendering ---------------------------------------------------------------------------------
+
+  function note(text, ms) {
+    if (!ui.note) return;
+    clearTimeout(noteTimer);
+    ui.note.textContent = text;
+    if (ms) noteTimer = setTimeout(() => (ui.note.textContent = ''), ms);
+  }
+
+  function chatNote(text) {
+    if (ui.chatNote) ui.chatNote.textContent = text;
+  }
+
+  function setMode(next, text) {
+    mode = next;
+    root.dataset.state = next;
+    if (ui.status) ui.status.textContent = text || STATUS_TEXT[next];
+    const live = next === 'live';
+    for (const button of $$('[data-socialad-action]')) button.disabled = !live;
+    for (const control of $$('[data-socialad-chat-input], [data-socialad-chat-send]')) {
+      control.disabled = !live;
+    }
+    if (ui.invite) ui.invite.disabled = next === 'inactive' || !ui.invite.dataset.inviteUrl;
+  }
+
+  function goInactive(status, message) {
+    setMode('inactive', INACTIVE_TEXT[status] || message || "This campaign isn't running right now.");
+  }
+
+  /** Totals never go backwards: an ack can arrive after a newer progress event. */
+  function applyTotals(data) {
+    if (isCount(data.total)) view.total = Math.max(view.total, data.total);
+    if (isCount(data.session_total)) {
+      view.session_total = Math.max(view.session_total, data.session_total);
+    }
+    if (isCount(data.goal) && data.goal > 0) view.goal = data.goal;
+    for (const el of $$('[data-socialad-total]')) el.textContent = fmt(view.total);
+    for (const el of $$('[data-socialad-session-total]')) el.textContent = fmt(view.session_total);
+    const bar = ui.progress;
+    if (bar && view.goal > 0) {
+      const unit = bar.dataset.unit ? ` ${bar.dataset.unit}` : '';
+      bar.setAttribute('aria-valuenow', String(Math.min(view.total, view.goal)));
+      bar.setAttribute('aria-valuemax', String(view.goal));
+      bar.setAttribute('aria-valuetext', `${fmt(view.total)} of ${fmt(view.goal)}${unit}`);
+      const fill = bar.querySelector('[data-socialad-progress-bar]') || bar.firstElementChild;
+      if (fill) fill.style.width = `${Math.min(100, Math.floor((view.total * 100) / view.goal))}%`;
+    }
+    activity.onState?.({ ...data, ...view }, root);
+  }
+
+  function renderPresence(members, count) {
+    const n = isCount(count) ? count : members.length;
+    if (ui.presence) ui.presence.textContent = n === 1 ? '1 person here' : `${fmt(n)} people here`;
+    if (!ui.members) return;
+    ui.members.replaceChildren(
+      ...members.map((member) => {
+        const mine = member.self === true || (selfId != null && member.id === selfId);
+        const item = element('li', mine ? 'sa-member sa-member-self' : 'sa-member');
+        item.textContent = `${member.name || 'Guest'}${mine ? ' (you)' : ''}`;
+        return item;
+      }),
+    );
+  }
+
+  function clearMessages() {
+    seenMessages.clear();
+    lastMessageId = null;
+    ui.log?.replaceChildren();
+  }
+
+  /** Insert a message in id order; ids the log has already seen are skipped. */
+  function addMessage(message) {
+    const id = Number(message?.id);
+    if (!ui.log || !Number.isFinite(id) || seenMessages.has(id)) return;
+    seenMessages.add(id);
+    lastMessageId = lastMessageId == null ? id : Math.max(lastMessageId, id);
+
+    const author = message.author || {};
+    const item = element('div', 'sa-msg');
+    item.dataset.id = String(id);
+    if (author.id != null && author.id === selfId) item.classList.add('sa-msg-self');
+    item.append(element('span', 'sa-msg-author', author.name || 'Guest'));
+    if (author.brand_person) {
+      item.classList.add('sa-msg-brand');
+      item.append(element('span', 'sa-badge', author.role ? `Brand · ${author.role}` : 'Brand'));
+    }
+    if (isCount(message.ts)) {
+      const time = element('time', 'sa-msg-time');
+      const when = new Date(message.ts);
+      time.dateTime = when.toISOString();
+      time.textContent = when.toLocaleTimeString([], { hour: 'numeric', minute: '2-digit' });
+      item.append(time);
+    }
+    item.append(element('p', 'sa-msg-text', String(message.text ?? '')));
+
+    const log = ui.log;
+    const atBottom = log.scrollHeight - log.scrollTop - log.clientHeight < 40;
+    let before = log.lastElementChild;
+    while (before && Number(before.dataset.id) > id) before = before.previousElementSibling;
+    if (before) before.after(item);
+    else log.prepend(item);
+    while (log.childElementCount > MAX_MESSAGES) log.firstElementChild.remove();
+    if (atBottom) log.scrollTop = log.scrollHeight;
+  }
+
+  // -- talking to the server -------------------------------------------------------------------
+
+  const errorCode = (res) => res?.error?.code;
+  const inactiveFrom = (res) => goInactive(res?.error?.status ?? res?.status, res?.error?.message);
+  const connected = () => socket?.connected && mode !== 'inactive';
+
+  function retryLater(fn, ms = RETRY_DELAY) {
+    clearTimeout(retryTimers.get(fn));
+    retryTimers.set(fn, setTimeout(() => connected() && fn(), ms));
+  }
+
+  function join() {
+    const attempt = ++joinAttempt;
+    const payload = { campaign: config.campaign, viewer: viewerId() };
+    if (session) payload.session = session;
+    if (name) payload.name = name;
+    if (lastMessageId != null) payload.since = lastMessageId;
+    socket.timeout(ACK_TIMEOUT).emit('join', payload, (err, res) => {
+      if (attempt !== joinAttempt) return; // a newer join is on its way
+      if (err) return retryLater(join);
+      if (res?.ok) return joined(res);
+      const code = errorCode(res);
+      if (code === 'not_found' && payload.session) {
+        // The invite expired: start a group of our own rather than leave the viewer stranded.
+        session = null;
+        clearMessages();
+        note('That invite has expired, so you started a new group.');
+        return join();
+      }
+      if (code === 'inactive' || code === 'not_found') {
+        if (code === 'inactive') inactiveFrom(res);
+        else goInactive('ended');
+        socket.disconnect();
+        return;
+      }
+      const wait = res?.error?.retry_after ?? res?.retry_after;
+      retryLater(join, code === 'rate_limited' && isCount(wait) ? wait * 1000 : RETRY_DELAY);
+    });
+  }
+
+  function joined(res) {
+    if (res.session !== session) {
+      clearMessages();
+      view.session_total = 0;
+    }
+    session = res.session || session;
+    if (ui.invite && res.invite_url) ui.invite.dataset.inviteUrl = res.invite_url;
+    const members = Array.isArray(res.members) ? res.members : [];
+    selfId = members.find((m) => m.self === true)?.id ?? selfId;
+    renderPresence(members, members.length);
+    for (const message of res.messages || []) addMessage(message);
+    setMode('live');
+    applyTotals(res);
+    for (const action of pending.values()) sendAction(action);
+  }
+
+  function sendAction(action, button) {
+    if (!connected()) return; // stays pending: re-sent after the next join
+    socket.timeout(ACK_TIMEOUT).emit('act', action, (err, res) => {
+      if (err) return retryLater(resendPending);
+      if (res?.ok) {
+        pending.delete(action.id);
+        applyTotals(res);
+        if (!res.duplicate) activity.onAction?.(res, button, root);
+        return;
+      }
+      const code = errorCode(res);
+      if (code === 'not_joined') return join(); // the server forgot us (restart): join re-sends
+      if (code === 'unavailable') return retryLater(resendPending);
+      pending.delete(action.id); // rejected for good: sending it again cannot help
+      if (code === 'rate_limited') note('Slow down a little', 2500);
+      else if (code === 'inactive') inactiveFrom(res);
+      else note(res?.error?.message || "That didn't go through.", 4000);
+    });
+  }
+
+  function resendPending() {
+    if (mode === 'live') for (const action of pending.values()) sendAction(action);
+  }
+
+  function act(button) {
+    if (mode !== 'live') return;
+    const extra = activity.actionPayload
+      ? activity.actionPayload(button) || {}
+      : { kind: button.getAttribute('data-socialad-action') || undefined };
+    const action = { id: uuid() };
+    if (typeof extra.kind === 'string' && extra.kind) action.kind = extra.kind;
+    if (extra.data && typeof extra.data === 'object') action.data = extra.data;
+    pending.set(action.id, action);
+    sendAction(action, button);
+  }
+
+  let draft = null; // {id, text}: sending the same text again after a failure reuses its id
+  function say() {
+    const input = ui.chatInput;
+    const text = input.value.trim();
+    if (!text) return;
+    if (mode !== 'live') return chatNote(SAY_ERRORS.not_joined);
+    if (!draft || draft.text !== text) draft = { id: uuid(), text };
+    const sent = draft;
+    socket.timeout(ACK_TIMEOUT).emit('say', { id: sent.id, text: sent.text }, (err, res) => {
+      if (err) return chatNote("Couldn't send that. Try again.");
+      if (res?.ok) {
+        if (draft === sent) draft = null;
+        if (input.value.trim() === sent.text) input.value = '';
+        chatNote('');
+        if (res.message) addMessage(res.message);
+        return;
+      }
+      const code = errorCode(res);
+      if (code === 'inactive') return inactiveFrom(res);
+      if (code === 'not_joined') join();
+      chatNote(SAY_ERRORS[code] || res?.error?.message || "Couldn't send that.");
+    });
+  }
+
+  async function invite(button) {
+    const url = button.dataset.inviteUrl;
+    if (!url) return;
+    if (navigator.share) {
+      try {
+        await navigator.share({ url, title: document.title });
+        return note('Thanks for sharing!', 3000);
+      } catch (error) {
+        if (error?.name === 'AbortError') return; // the viewer closed the share sheet
+      }
+    }
+    if (await copyText(url)) {
+      button.focus();
+      if (!button.dataset.label) button.dataset.label = button.textContent;
+      button.textContent = 'Link copied';
+      note('Link copied', 3000);
+      setTimeout(() => (button.textContent = button.dataset.label), 2500);
+    } else {
+      note(`Copy this link: ${url}`);
+    }
+  }
+
+  // -- wiring ----------------------------------------------------------------------------------
+
+  followHeight();
+  if (!config) {
+    setMode('inactive', "This ad couldn't load.");
+    return { note };
+  }
+  applyTotals({});
+  if (config.status !== 'live') {
+    goInactive(config.status);
+    return { note };
+  }
+
+  document.addEventListener('click', (event) => {
+    const button = event.target.closest?.('[data-socialad-action]');
+    if (button && !button.disabled) act(button);
+  });
+  ui.invite?.addEventListener('click', () => invite(ui.invite));
+  if (ui.chatInput) {
+    ui.chatInput.addEventListener('keydown', (event) => {
+      if (event.key !== 'Enter' || event.shiftKey || event.isComposing) return;
+      event.preventDefault();
+      say();
+    });
+    ui.chatInput.form?.addEventListener('submit', (event) => {
+      event.preventDefault();
+      say();
+    });
+  }
+  if (ui.nameForm) {
+    const input = ui.nameForm.querySelector('input');
+    if (input) input.value = name;
+    ui.nameForm.addEventListener('submit', (event) => {
+      event.preventDefault();
+      name = (input?.value || '').trim().slice(0, 40);
+      store.set(NAME_KEY, name || null);
+      note(name ? `Saved. Others see you as ${name}.` : 'Name cleared.', 3000);
+      if (mode === 'live') join(); // same session: updates presence
+    });
+  }
+
+  setMode('connecting');
+  const base = new URL(config.base || location.origin, location.href);
+  socket = io(base.origin, {
+    path: `${base.pathname.replace(/\/$/, '')}/socket.io`,
+    transports: ['websocket'],
+    reconnectionDelay: 500,
+    reconnectionDelayMax: 5000,
+    randomizationFactor: 0.5,
+  });
+  // Python Socket.IO has no connection state recovery: every (re)connect simply joins again.
+  socket.on('connect', join);
+  socket.on('disconnect', (reason) => {
+    if (mode === 'inactive') return;
+    setMode('reconnecting');
+    if (reason === 'io server disconnect') socket.connect(); // the client does not retry this one
+  });
+  socket.on('connect_error', () => {
+    if (mode !== 'inactive') setMode('reconnecting');
+  });
+  socket.on('presence', (data) => {
+    if (Array.isArray(data?.members)) renderPresence(data.members, data.count);
+  });
+  socket.on('progress', (data) => {
+    if (!data) return;
+    applyTotals(data);
+    if (data.status && data.status !== 'live') goInactive(data.status);
+    else if (data.status === 'live' && mode === 'inactive') join(); // resumed
+  });
+  socket.on('message', addMessage);
+  return { note };
+}

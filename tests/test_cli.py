@@ -1,0 +1,96 @@
+"""CONTRACT §1: the command line, run as a user would run it."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+import requests
+
+from socialads.embedded_redis import free_port
+
+
+def socialads(*args, redis_url: str, check: bool = True):
+    env = {**os.environ, "SOCIALADS_REDIS_URL": redis_url}
+    env.pop("SOCIALADS_SECRET_KEY", None)
+    return subprocess.run([sys.executable, "-m", "socialads", *args], env=env, check=check,
+                          capture_output=True, text=True, timeout=60)
+
+
+def test_brand_and_token_create_print_json(redis_server, client):
+    out = socialads("brand", "create", "Acme Outdoor", "--email", "Team@Acme.test",
+                    "--password", "correct horse", redis_url=redis_server.url)
+    brand = json.loads(out.stdout)
+    assert brand["brand_id"] and brand["api_token"]
+    auth = {"Authorization": f"Bearer {brand['api_token']}"}
+    assert client.get("/api/v1/campaigns", headers=auth).status_code == 200
+
+    again = socialads("brand", "create", "Copycat", "--email", "team@acme.test",
+                      "--password", "whatever1", redis_url=redis_server.url, check=False)
+    assert again.returncode != 0 and "already exists" in again.stderr
+
+    token = json.loads(socialads("token", "create", "--brand", brand["brand_id"],
+                                 redis_url=redis_server.url).stdout)["api_token"]
+    assert token != brand["api_token"]
+    assert client.get("/api/v1/campaigns",
+                      headers={"Authorization": f"Bearer {token}"}).status_code == 200
+    missing = socialads("token", "create", "--brand", "b_nope", redis_url=redis_server.url,
+                        check=False)
+    assert missing.returncode != 0 and "no brand" in missing.stderr
+
+
+def test_passwords_are_hashed(redis_server, store):
+    socialads("brand", "create", "Hashy", "--email", "hash@acme.test", "--password",
+              "plain-text-secret", redis_url=redis_server.url)
+    user = store.get_user("hash@acme.test")
+    assert user["password_hash"].startswith("$argon2") and "plain-text-secret" not in str(user)
+
+
+def test_serve_requires_a_secret_key(redis_server):
+    out = socialads("serve", "--port", str(free_port()), redis_url=redis_server.url,
+                    check=False)
+    assert out.returncode != 0 and "SOCIALADS_SECRET_KEY" in out.stderr
+
+
+@pytest.mark.parametrize("stop", ["ctrl-c", "sigterm"])
+def test_demo_runs_and_stops_cleanly(tmp_path, stop):
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SOCIALADS_")}
+    env["SOCIALADS_INSTANCE_DIR"] = str(tmp_path)
+    demo = subprocess.Popen([sys.executable, "-m", "socialads", "demo", "--port", str(port)],
+                            env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            text=True, start_new_session=True)
+    lines = []
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            line = demo.stdout.readline()
+            lines.append(line)
+            if "Press Ctrl-C" in line:
+                break
+        text = "".join(lines)
+        assert "Press Ctrl-C" in text, text
+        assert f"http://localhost:{port + 1}/" in text and "sat_" in text
+        assert "demo@socialads.test" in text
+        assert requests.get(f"http://127.0.0.1:{port}/healthz", timeout=5).ok
+        page = requests.get(f"http://localhost:{port + 1}/", timeout=5).text
+        assert f'src="http://127.0.0.1:{port}/embed.js"' in page
+        campaign = page.split('data-campaign="')[1].split('"')[0]
+        widget = requests.get(f"http://127.0.0.1:{port}/w/{campaign}", timeout=5)
+        assert widget.status_code == 200 and "Pledge a tree" in widget.text
+    finally:
+        if stop == "ctrl-c":
+            os.killpg(demo.pid, signal.SIGINT)  # what Ctrl-C in a terminal does
+        else:
+            demo.terminate()  # a service manager stops only the main process
+        demo.wait(20)
+    assert "stopped" in demo.stdout.read()
+    leftovers = subprocess.run(["pgrep", "-f", str(tmp_path)], capture_output=True, text=True)
+    assert leftovers.stdout == "", "processes left behind"
+    assert (tmp_path / "redis" / "appendonlydir").is_dir() or list(
+        (tmp_path / "redis").glob("appendonly*"))

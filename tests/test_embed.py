@@ -1,0 +1,129 @@
+"""CONTRACT §2/§3: the loader, the widget document, invite pages and health."""
+
+from __future__ import annotations
+
+import gzip
+import re
+
+import pytest
+
+from socialads import create_app
+from socialads.embedded_redis import free_port
+
+from .conftest import SECRET
+
+HOOKS = ("data-socialad-action", "data-socialad-total", "data-socialad-session-total",
+         "data-socialad-presence", "data-socialad-invite", "data-socialad-chat-input",
+         "data-socialad-chat-log", "data-socialad-status")
+
+
+def test_embed_js_is_small_cacheable_and_compressed(client):
+    response = client.get("/embed.js", headers={"Accept-Encoding": "gzip"})
+    assert response.status_code == 200
+    assert response.mimetype == "text/javascript"
+    assert response.headers["Content-Encoding"] == "gzip"
+    assert response.cache_control.public and response.cache_control.max_age >= 60
+    assert len(response.data) <= 2048
+    source = gzip.decompress(response.data).decode()
+    assert "socialad:height" in source and "/w/" in source
+    plain = client.get("/embed.js")
+    assert "Content-Encoding" not in plain.headers and plain.data == gzip.decompress(
+        response.data)
+
+
+def test_hashed_assets_are_immutable(client):
+    from socialads.assets import manifest
+
+    with client.application.app_context():
+        name = manifest()["widgets/pledge.js"]
+    response = client.get(f"/static/{name}", headers={"Accept-Encoding": "br, gzip"})
+    assert response.status_code == 200 and response.headers["Content-Encoding"] == "br"
+    assert response.cache_control.immutable and response.cache_control.max_age == 31536000
+    assert client.get("/static/../pyproject.toml").status_code == 404
+    assert client.get("/static/manifest.json.gz").status_code == 404
+
+
+def test_the_widget_document(client, make_campaign, store):
+    campaign = make_campaign(allowed_origins=["https://news.example", "http://localhost:8001"])
+    response = client.get(f"/w/{campaign['id']}")
+    assert response.status_code == 200
+    html = response.data.decode()
+    for hook in HOOKS:
+        assert hook in html, hook
+    csp = response.headers["Content-Security-Policy"]
+    assert "frame-ancestors https://news.example http://localhost:8001" in csp
+    assert "script-src 'self'" in csp
+    assert "Set-Cookie" not in response.headers
+    assert "X-Frame-Options" not in response.headers
+    assert campaign["promise"] in html
+    # no third-party requests: every src/href is ours
+    for url in re.findall(r'(?:src|href)="([^"]+)"', html):
+        assert url.startswith(("/", "#")), url
+    assert store.stats(campaign["id"])["impressions"] == 1
+
+
+def test_any_origin_may_frame_when_the_brand_lists_none(client, make_campaign):
+    campaign = make_campaign()
+    csp = client.get(f"/w/{campaign['id']}").headers["Content-Security-Policy"]
+    assert "frame-ancestors *" in csp
+
+
+def test_user_text_is_escaped(client, make_campaign):
+    campaign = make_campaign(cause={"title": "<script>alert(1)</script>",
+                                    "description": "<img src=x onerror=alert(1)>"})
+    html = client.get(f"/w/{campaign['id']}").data.decode()
+    assert "<script>alert(1)</script>" not in html and "<img src=x" not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+
+
+@pytest.mark.parametrize("status", ["draft", "paused", "ended"])
+def test_inactive_campaigns_render_an_honest_state(client, make_campaign, status):
+    campaign = make_campaign(status=status)
+    response = client.get(f"/w/{campaign['id']}")
+    assert response.status_code == 200
+    html = response.data.decode()
+    action = re.search(r"<button[^>]*data-socialad-action[^>]*>", html).group(0)
+    assert "disabled" in action
+    assert 'data-state="inactive"' in html
+    assert "widgets/pledge" not in re.sub(r'<link[^>]*>', "", html)  # no live code
+
+
+def test_unknown_campaign_is_404(client):
+    assert client.get("/w/c_doesnotexist").status_code == 404
+    assert client.get("/w/" + "x" * 80).status_code == 404
+
+
+def test_invite_landing_page(client, make_campaign, store):
+    campaign = make_campaign()
+    token = store.create_session(campaign["id"], "ana")
+    response = client.get(f"/s/{token}")
+    assert response.status_code == 200
+    html = response.data.decode()
+    for tag in ("og:title", "og:description", "og:image", "twitter:card", "twitter:title",
+                "twitter:image"):
+        assert f'"{tag}"' in html, tag
+    assert f"http://127.0.0.1:5999/s/{token}" in html
+    assert f'"session": "{token}"' in html or f'"session":"{token}"' in html
+    for hook in HOOKS:
+        assert hook in html
+    assert client.get("/og.png").mimetype == "image/png"
+
+
+def test_unknown_or_expired_invites(client, make_campaign, store, redis_server):
+    assert client.get("/s/" + "A" * 22).status_code == 404
+    assert client.get("/s/bad!token").status_code == 404
+    campaign = make_campaign()
+    token = store.create_session(campaign["id"], "ana")
+    store.redis.delete(store._session(campaign["id"], token))  # the session expired
+    response = client.get(f"/s/{token}")
+    assert response.status_code == 404
+    html = response.data.decode()
+    assert campaign["cause"]["title"] in html and "data-socialad-action" in html
+
+
+def test_health(client):
+    assert client.get("/healthz").get_json() == {"status": "ok"}
+    down = create_app({"REDIS_URL": f"redis://127.0.0.1:{free_port()}/0", "SECRET_KEY": SECRET,
+                       "MESSAGE_QUEUE": False})
+    response = down.test_client().get("/healthz")
+    assert response.status_code == 503 and response.get_json() == {"status": "unavailable"}
