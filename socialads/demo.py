@@ -90,7 +90,7 @@ def run_demo(host: str, port: int) -> None:
             (host, port + 1),
             publisher_app(ROOT / "examples" / "publisher", public_url, state["campaign_id"]),
             log=None)
-        print(f"""
+        banner = f"""
 socialads demo is running.
 
   Publisher page (another origin)  {publisher_origin}/
@@ -103,8 +103,9 @@ socialads demo is running.
   Redis                            {redis_url}{where}
 
 Press Ctrl-C to stop.
-""", flush=True)
-        run(app, host, port, extra_servers=(publisher,))
+"""
+        run(app, host, port, extra_servers=(publisher,),
+            on_ready=lambda: print(banner, flush=True))
     except KeyboardInterrupt:
         pass
     finally:

@@ -22,11 +22,14 @@ class NoDelayHandler(WebSocketHandler):
         super().__init__(sock, *args, **kwargs)
 
 
-def run(app, host: str, port: int, extra_servers: tuple = ()) -> None:
+def run(app, host: str, port: int, extra_servers: tuple = (), on_ready=None) -> None:
     """Serve ``app`` until interrupted. ``extra_servers`` are started alongside (the demo's
-    publisher page)."""
+    publisher page); ``on_ready`` is called once every socket accepts connections."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: "
                                                    "%(message)s")
-    for server in extra_servers:
-        server.start()
-    pywsgi.WSGIServer((host, port), app, handler_class=NoDelayHandler, log=None).serve_forever()
+    server = pywsgi.WSGIServer((host, port), app, handler_class=NoDelayHandler, log=None)
+    for other in (*extra_servers, server):
+        other.start()
+    if on_ready:
+        on_ready()
+    server.serve_forever()
