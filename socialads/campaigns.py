@@ -134,7 +134,8 @@ class Campaigns:
         if entry is None:
             raise Problem("not_found", "There is no such campaign.", 404)
         if not entry.active:
-            raise Problem("inactive", f"This campaign is {entry.campaign['status']}.", 409)
+            status = entry.campaign["status"]
+            raise Problem("inactive", f"This campaign is {status}.", 409, status=status)
         return entry
 
     def forget(self, cid: str) -> None:

@@ -8,9 +8,9 @@ from flask import jsonify
 class Problem(Exception):
     """An expected failure with a CONTRACT error code, raised anywhere and answered once."""
 
-    def __init__(self, code: str, message: str, status: int = 400, **extra):
+    def __init__(self, code: str, message: str, http_status: int = 400, **extra):
         super().__init__(message)
-        self.code, self.message, self.status, self.extra = code, message, status, extra
+        self.code, self.message, self.http_status, self.extra = code, message, http_status, extra
 
     def body(self) -> dict:
         return {"error": {"code": self.code, "message": self.message, **self.extra}}
@@ -20,4 +20,4 @@ class Problem(Exception):
         return {"ok": False, **self.body(), **self.extra}
 
     def response(self):
-        return jsonify(self.body()), self.status
+        return jsonify(self.body()), self.http_status

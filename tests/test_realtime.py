@@ -184,7 +184,8 @@ def test_unknown_campaign_and_expired_invite(server, viewers, make_campaign):
 
 def test_inactive_campaigns_refuse_joins_and_actions(server, viewers, make_campaign, store):
     draft = make_campaign(status="draft")
-    assert viewers(server.url).join(draft["id"])["error"]["code"] == "inactive"
+    refused = viewers(server.url).join(draft["id"])["error"]
+    assert (refused["code"], refused["status"]) == ("inactive", "draft")
     campaign = make_campaign()
     ana = viewers(server.url)
     ana.join(campaign["id"])

@@ -447,8 +447,10 @@ export function start(activity = {}) {
   }
 
   setMode('connecting');
+  // Our own origin, whatever name the page was loaded under: the server accepts same-origin
+  // sockets only. The configured base may add a path prefix.
   const base = new URL(config.base || location.origin, location.href);
-  socket = io(base.origin, {
+  socket = io(location.origin, {
     path: `${base.pathname.replace(/\/$/, '')}/socket.io`,
     transports: ['websocket'],
     reconnectionDelay: 500,
