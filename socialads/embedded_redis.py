@@ -69,10 +69,6 @@ class EmbeddedRedis:
         return self
 
     def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        from .testing import stop_process
+
+        stop_process(self.process)

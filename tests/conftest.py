@@ -3,21 +3,18 @@ serve` processes, Socket.IO clients and (in test_browser) Chromium."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import threading
 import time
 import uuid
 from pathlib import Path
 
 import pytest
-import requests
 import socketio
 
 from socialads import campaigns, create_app
 from socialads.cli import make_brand
-from socialads.embedded_redis import EmbeddedRedis, free_port
+from socialads.embedded_redis import EmbeddedRedis
+from socialads.testing import ServeProcess
 
 SECRET = "test-secret-key"
 
@@ -72,57 +69,17 @@ def make_campaign(store, brand):
     return make
 
 
-class Server:
-    """A real `socialads serve` process."""
-
-    def __init__(self, redis_url: str, log_dir: Path, **env):
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.log_path = log_dir / f"serve-{self.port}.log"
-        self.env = {**os.environ, "SOCIALADS_REDIS_URL": redis_url,
-                    "SOCIALADS_SECRET_KEY": SECRET, "SOCIALADS_PUBLIC_URL": self.url,
-                    "SOCIALADS_PRESENCE_TTL": "4", "SOCIALADS_HEARTBEAT_INTERVAL": "1",
-                    **env}
-        self.process = None
-
-    def start(self) -> Server:
-        self.log = open(self.log_path, "ab")  # noqa: SIM115
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "socialads", "serve", "--port", str(self.port)],
-            env=self.env, stdout=self.log, stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline:
-            assert self.process.poll() is None, self.log_path.read_text()
-            try:
-                if requests.get(self.url + "/healthz", timeout=1).status_code == 200:
-                    return self
-            except requests.ConnectionError:
-                pass
-            time.sleep(0.1)
-        raise RuntimeError(f"serve did not start: {self.log_path.read_text()}")
-
-    def alive(self) -> bool:
-        return self.process.poll() is None
-
-    def log_text(self) -> str:
-        return self.log_path.read_text()
-
-    def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-        self.log.close()
+def serve_process(redis_url: str, log_dir: Path) -> ServeProcess:
+    """A `serve` process with presence tuned for quick tests: TTL 4 s, heartbeat 1 s."""
+    return ServeProcess(redis_url, log_dir, SECRET, SOCIALADS_PRESENCE_TTL="4",
+                        SOCIALADS_HEARTBEAT_INTERVAL="1")
 
 
 @pytest.fixture(scope="session")
 def servers(redis_server, tmp_path_factory):
     """Two `serve` processes on one Redis: one service."""
     log_dir = tmp_path_factory.mktemp("logs")
-    started = [Server(redis_server.url, log_dir).start(), Server(redis_server.url, log_dir).start()]
+    started = [serve_process(redis_server.url, log_dir).start() for _ in range(2)]
     yield started
     for server in started:
         server.stop()

@@ -6,7 +6,7 @@ import os
 import signal
 import time
 
-from .conftest import Server
+from .conftest import serve_process
 
 
 def test_join_starts_a_session_with_a_full_snapshot(server, viewers, make_campaign):
@@ -149,7 +149,7 @@ def test_leaving_updates_presence(servers, viewers, make_campaign):
 
 def test_members_of_a_killed_process_disappear(redis_server, servers, viewers, make_campaign,
                                                tmp_path):
-    doomed = Server(redis_server.url, tmp_path).start()
+    doomed = serve_process(redis_server.url, tmp_path).start()
     try:
         campaign = make_campaign()
         ana = viewers(servers[0].url)
