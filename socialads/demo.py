@@ -69,8 +69,10 @@ def run_demo(host: str, port: int) -> None:
     if not secret_file.exists():
         secret_file.write_text(secrets.token_hex(32))
         secret_file.chmod(0o600)
-    # A stopped demo (SIGTERM) must still stop its Redis: turn the signal into SystemExit.
+    # However the demo is stopped, its Redis stops too: SIGTERM becomes SystemExit, and Ctrl-C
+    # raises KeyboardInterrupt even where the shell started us with SIGINT ignored.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
     embedded = None
     redis_url = os.environ.get("SOCIALADS_REDIS_URL")

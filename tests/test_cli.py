@@ -57,14 +57,17 @@ def test_serve_requires_a_secret_key(redis_server):
     assert out.returncode != 0 and "SOCIALADS_SECRET_KEY" in out.stderr
 
 
-@pytest.mark.parametrize("stop", ["ctrl-c", "sigterm"])
+@pytest.mark.parametrize("stop", ["ctrl-c", "sigterm", "sigint-after-ignored"])
 def test_demo_runs_and_stops_cleanly(tmp_path, stop):
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("SOCIALADS_")}
     env["SOCIALADS_INSTANCE_DIR"] = str(tmp_path)
     demo = subprocess.Popen([sys.executable, "-m", "socialads", "demo", "--port", str(port)],
                             env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                            text=True, start_new_session=True)
+                            text=True, start_new_session=True,
+                            # a shell without job control starts background jobs ignoring SIGINT
+                            preexec_fn=(lambda: signal.signal(signal.SIGINT, signal.SIG_IGN))
+                            if stop == "sigint-after-ignored" else None)
     lines = []
     try:
         deadline = time.monotonic() + 30
@@ -86,8 +89,10 @@ def test_demo_runs_and_stops_cleanly(tmp_path, stop):
     finally:
         if stop == "ctrl-c":
             os.killpg(demo.pid, signal.SIGINT)  # what Ctrl-C in a terminal does
-        else:
+        elif stop == "sigterm":
             demo.terminate()  # a service manager stops only the main process
+        else:
+            demo.send_signal(signal.SIGINT)
         demo.wait(20)
     assert "stopped" in demo.stdout.read()
     leftovers = subprocess.run(["pgrep", "-f", str(tmp_path)], capture_output=True, text=True)
