@@ -20,6 +20,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         # Tools (`brand create`) need no stable secret; `serve` refuses to start without one.
         app.config["SECRET_KEY"] = secrets.token_hex(32)
     app.config["PUBLIC_URL"] = app.config["PUBLIC_URL"].rstrip("/")
+    app.config.setdefault("SESSION_COOKIE_SECURE", app.config["PUBLIC_URL"].startswith("https:"))
 
     from .campaigns import Campaigns
     from .realtime import Hub, socketio
@@ -41,10 +42,17 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     })])
 
     from . import api, embed, health
+    from .admin import bp as admin_bp
+    from .admin.auth import login_manager
+    from .extensions import csrf
 
     app.register_blueprint(embed.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(health.bp)
+    app.register_blueprint(admin_bp)
+    login_manager.init_app(app)
+    csrf.init_app(app)
+    csrf.exempt(api.bp)  # bearer tokens, not cookies: no cross-site request to forge
 
     queue = app.config["REDIS_URL"] if app.config["MESSAGE_QUEUE"] else None
     socketio.init_app(

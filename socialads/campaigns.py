@@ -68,9 +68,11 @@ def create(store: Store, brand_id: str, body: Any) -> dict:
 
 def update(store: Store, campaign: dict, body: Any) -> dict:
     try:
-        changes = CampaignPatch.model_validate(body).model_dump(exclude_unset=True)
+        patch = CampaignPatch.model_validate(body)
     except ValidationError as exc:
         raise _invalid(exc) from None
+    # The fields sent replace the stored ones whole (a nested `look` keeps its defaults).
+    changes = {name: patch.model_dump(include={name})[name] for name in patch.model_fields_set}
     if "activity" in changes and changes["activity"] != campaign["activity"]:
         if store.stats(campaign["id"])["actions"]:
             raise Problem("conflict", "activity: people already took part; the activity of a "

@@ -88,3 +88,30 @@ def token_create(brand_id: str):
     if len(brand_id) > 64 or store.get_brand(brand_id) is None:
         raise click.ClickException(f"no brand with id {brand_id!r}")
     _echo_json({"brand_id": brand_id, "api_token": store.create_api_token(brand_id)})
+
+
+@cli.group(help="Admin users.")
+def user():
+    pass
+
+
+@user.command("create", help="Create an admin user: a brand's owner or member, or a superuser "
+                             "who manages brands; prints JSON.")
+@click.option("--email", required=True)
+@click.option("--password", required=True)
+@click.option("--brand", "brand_id", default="", help="The brand (not for superusers).")
+@click.option("--role", type=click.Choice(["owner", "member", "superuser"]), default="member",
+              show_default=True)
+def user_create(email: str, password: str, brand_id: str, role: str):
+    store = _store()
+    if "@" not in email or len(email) > 254:
+        raise click.BadParameter("an email address", param_hint="--email")
+    if len(password) < 8:
+        raise click.BadParameter("at least 8 characters", param_hint="--password")
+    if role == "superuser":
+        brand_id = ""
+    elif not brand_id or store.get_brand(brand_id) is None:
+        raise click.BadParameter("an existing brand id", param_hint="--brand")
+    if not store.create_user(email, brand_id, PasswordHasher().hash(password), role):
+        raise click.ClickException(f"a user with the email {email} already exists")
+    _echo_json({"email": email.lower(), "role": role, "brand_id": brand_id or None})

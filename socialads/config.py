@@ -41,6 +41,13 @@ class Defaults:
     JOIN_RATE = (10, 1)
     # Campaign definitions are cached per process for this long (changes also invalidate).
     CAMPAIGN_CACHE_SECONDS = 5
+    # The admin's session cookie: never readable by scripts, not sent on cross-site requests,
+    # Secure whenever PUBLIC_URL is https (set in create_app). Widgets set no cookies at all.
+    SESSION_COOKIE_NAME = "socialads_admin"
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    PERMANENT_SESSION_LIFETIME = 12 * 3600
+    WTF_CSRF_TIME_LIMIT = 12 * 3600
     # Built front-end assets (``make build``).
     STATIC_DIR = str(ROOT / "static" / "dist")
     EXAMPLES_DIR = str(ROOT / "examples")

@@ -10,7 +10,12 @@ Key layout (``sa`` is ``KEY_PREFIX``)::
     sa:brand:{B}                hash    name, created_at
     sa:brand:{B}:campaigns      zset    campaign id -> created_at
     sa:brand:{B}:tokens         set     sha256 of each API token of brand B
-    sa:user:{EMAIL}             hash    email, brand_id, role, password_hash, created_at
+    sa:brands                   zset    brand id -> created_at
+    sa:brand:{B}:users          set     emails of brand B's users
+    sa:user:{EMAIL}             hash    email, brand_id, role (owner|member|superuser),
+                                        password_hash, created_at
+    sa:login-fail:{EMAIL}       string  failed logins for an account in the current window
+    sa:login-fail-ip:{IP}       string  failed logins from an address in the current window
     sa:token:SHA256             string  brand id (tokens are stored hashed, never in clear)
     sa:c:{C}                    string  campaign JSON (definition only, no counters)
     sa:c:{C}:n                  hash    counters: total, actions, impressions, sessions,
@@ -136,8 +141,20 @@ class Store:
 
     def create_brand(self, name: str) -> str:
         brand_id = new_id("b")
-        self.redis.hset(self._brand(brand_id), mapping={"name": name, "created_at": time.time()})
+        now = time.time()
+        pipe = self.redis.pipeline(transaction=True)
+        pipe.hset(self._brand(brand_id), mapping={"name": name, "created_at": now})
+        pipe.zadd(f"{self.prefix}:brands", {brand_id: now})
+        pipe.execute()
         return brand_id
+
+    def list_brands(self) -> list[dict]:
+        ids = self.redis.zrange(f"{self.prefix}:brands", 0, -1)
+        pipe = self.redis.pipeline(transaction=False)
+        for brand_id in ids:
+            pipe.hgetall(self._brand(brand_id))
+        return [{"id": brand_id, **data} for brand_id, data in zip(ids, pipe.execute(), strict=True)
+                if data]
 
     def get_brand(self, brand_id: str) -> dict | None:
         data = self.redis.hgetall(self._brand(brand_id))
@@ -152,10 +169,36 @@ class Store:
                 "brand_id": brand_id, "role": role, "password_hash": password_hash,
                 "created_at": time.time(),
             })
+            if brand_id:
+                self.redis.sadd(f"{self._brand(brand_id)}:users", email.lower())
         return bool(created)
 
     def get_user(self, email: str) -> dict | None:
         return self.redis.hgetall(f"{self.prefix}:user:{{{email.lower()}}}") or None
+
+    def update_password(self, email: str, password_hash: str) -> None:
+        self.redis.hset(f"{self.prefix}:user:{{{email.lower()}}}", "password_hash", password_hash)
+
+    def brand_users(self, brand_id: str) -> list[dict]:
+        emails = sorted(self.redis.smembers(f"{self._brand(brand_id)}:users"))
+        return [user for user in map(self.get_user, emails) if user]
+
+    def login_failures(self, email: str, ip: str) -> int:
+        """The larger of the account's and the address's failed logins in this window."""
+        counts = self.redis.mget(f"{self.prefix}:login-fail:{{{email.lower()}}}",
+                                 f"{self.prefix}:login-fail-ip:{{{ip}}}")
+        return max(int(count or 0) for count in counts)
+
+    def count_login_failure(self, email: str, ip: str, window: int) -> None:
+        pipe = self.redis.pipeline(transaction=False)
+        for key in (f"{self.prefix}:login-fail:{{{email.lower()}}}",
+                    f"{self.prefix}:login-fail-ip:{{{ip}}}"):
+            pipe.incr(key)
+            pipe.expire(key, window, nx=True)
+        pipe.execute()
+
+    def clear_login_failures(self, email: str) -> None:
+        self.redis.delete(f"{self.prefix}:login-fail:{{{email.lower()}}}")
 
     def create_api_token(self, brand_id: str) -> str:
         token = "sat_" + secrets.token_urlsafe(32)

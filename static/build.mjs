@@ -3,6 +3,7 @@
 //   static/src/embed.js         -> dist/embed.js               fixed URL (/embed.js), ≤ 2 KB gzipped
 //   widgets/<name>/widget.js    -> dist/widgets/<name>-HASH.js  IIFE with socket.io-client bundled
 //   widgets/<name>/widget.css   -> dist/widgets/<name>-HASH.css (may @import static/src/base.css)
+//   static/src/admin/admin.{js,css} -> dist/admin-HASH.{js,css}  the brand admin
 //   dist/manifest.json          logical name -> file, e.g. "widgets/pledge.js" -> "widgets/pledge-AB12CD34.js"
 //
 // Every output gets precompressed .gz and .br siblings so the server never compresses on the fly.
@@ -84,6 +85,21 @@ if (widgets.length) {
       '.css',
     );
   }
+}
+
+// The brand admin: its own script (with uPlot for charts) and stylesheet, never loaded by widgets.
+const admin = await esbuild.build({
+  ...common,
+  entryPoints: ['static/src/admin/admin.js', 'static/src/admin/admin.css'],
+  outdir: 'static/dist',
+  entryNames: '[name]-[hash]',
+  bundle: true,
+  format: 'iife',
+  target: 'es2019',
+  platform: 'browser',
+});
+for (const [file, output] of Object.entries(admin.metafile.outputs)) {
+  if (output.entryPoint) manifest[path.basename(output.entryPoint)] = rel(file);
 }
 
 const sorted = Object.fromEntries(Object.entries(manifest).sort(([a], [b]) => a.localeCompare(b)));
