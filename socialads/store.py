@@ -16,6 +16,8 @@ Key layout (``sa`` is ``KEY_PREFIX``)::
                                         password_hash, created_at
     sa:login-fail:{EMAIL}       string  failed logins for an account in the current window
     sa:login-fail-ip:{IP}       string  failed logins from an address in the current window
+    sa:brand:{B}:people         hash    person id -> JSON {id, name, role, photo_url, bio}: the
+                                        named people who speak for brand B
     sa:token:SHA256             string  brand id (tokens are stored hashed, never in clear)
     sa:c:{C}                    string  campaign JSON (definition only, no counters)
     sa:c:{C}:n                  hash    counters: total, actions, impressions, sessions,
@@ -211,6 +213,23 @@ class Store:
 
     def brand_for_token(self, token: str) -> str | None:
         return self.redis.get(f"{self.prefix}:token:{hash_token(token)}")
+
+    # -- brand people ---------------------------------------------------------------------
+
+    def save_person(self, brand_id: str, person: dict) -> None:
+        self.redis.hset(f"{self._brand(brand_id)}:people", person["id"], orjson.dumps(person))
+
+    def brand_people(self, brand_id: str) -> list[dict]:
+        people = [orjson.loads(raw) for raw in
+                  self.redis.hvals(f"{self._brand(brand_id)}:people")]
+        return sorted(people, key=lambda p: p["name"].lower())
+
+    def get_person(self, brand_id: str, person_id: str) -> dict | None:
+        raw = self.redis.hget(f"{self._brand(brand_id)}:people", person_id)
+        return orjson.loads(raw) if raw else None
+
+    def delete_person(self, brand_id: str, person_id: str) -> None:
+        self.redis.hdel(f"{self._brand(brand_id)}:people", person_id)
 
     # -- campaigns ------------------------------------------------------------------------
 
