@@ -11,6 +11,7 @@ from redis.exceptions import RedisError
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from . import campaigns as campaign_rules
+from . import openapi
 from .activities import load_activities
 from .errors import Problem
 
@@ -27,7 +28,7 @@ def _store():
 
 @bp.before_request
 def authenticate():
-    if request.endpoint == "api.activities":
+    if request.endpoint in ("api.activities", "api.openapi_document"):
         return None
     header = request.headers.get("Authorization", "")
     scheme, _, token = header.partition(" ")
@@ -97,6 +98,11 @@ def campaign_stats(cid: str):
 @bp.get("/activities")
 def activities():
     return jsonify(activities=[a.describe() for a in load_activities().values()])
+
+
+@bp.get("/openapi.json")
+def openapi_document():
+    return jsonify(openapi.for_app(current_app))
 
 
 @bp.errorhandler(Problem)
