@@ -20,7 +20,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         # Tools (`brand create`) need no stable secret; `serve` refuses to start without one.
         app.config["SECRET_KEY"] = secrets.token_hex(32)
     app.config["PUBLIC_URL"] = app.config["PUBLIC_URL"].rstrip("/")
-    app.config.setdefault("SESSION_COOKIE_SECURE", app.config["PUBLIC_URL"].startswith("https:"))
+    if app.config["PUBLIC_URL"].startswith("https:"):
+        app.config["SESSION_COOKIE_SECURE"] = True
 
     from .campaigns import Campaigns
     from .realtime import Hub, socketio

@@ -173,3 +173,45 @@ def viewers():
     yield open_viewer
     for viewer in opened:
         viewer.close()
+
+
+class AdminSession:
+    """A brand user in the admin, through the real login form (CSRF token included)."""
+
+    def __init__(self, client, email: str, password: str):
+        import random
+
+        self.client = client
+        self.email = email
+        self.password = password
+        # Failed logins are limited per address too: give each person their own, so one test's
+        # failures never lock another test out.
+        client.environ_base["REMOTE_ADDR"] = f"10.{random.randrange(256)}.{random.randrange(256)}." \
+                                             f"{random.randrange(1, 255)}"
+
+    def csrf(self, path: str = "/admin/login") -> str:
+        import re
+
+        page = self.client.get(path).get_data(as_text=True)
+        return re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
+
+    def login(self, password: str | None = None):
+        return self.client.post("/admin/login", data={
+            "email": self.email, "password": password or self.password,
+            "csrf_token": self.csrf()})
+
+    def get(self, path: str, **kwargs):
+        return self.client.get(path, **kwargs)
+
+    def post(self, path: str, data: dict | None = None, csrf_from: str | None = None, **kwargs):
+        """POST a form with a valid CSRF token taken from ``csrf_from`` (default: the path)."""
+        return self.client.post(path, data={**(data or {}),
+                                            "csrf_token": self.csrf(csrf_from or path)}, **kwargs)
+
+
+@pytest.fixture
+def admin(app, brand):
+    """The logged-in owner of ``brand``."""
+    session = AdminSession(app.test_client(), brand["email"], "password123")
+    assert session.login().status_code == 302
+    return session

@@ -6,6 +6,7 @@ from flask import abort, flash, redirect, render_template, session, url_for
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField, SelectField, StringField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length
 
 from . import bp
@@ -15,7 +16,8 @@ from .auth import EMAIL, brand_id, current_brand, hasher, owner_required, store
 class MemberForm(FlaskForm):
     email = EmailField("Email", validators=[DataRequired(), Length(max=254), EMAIL])
     password = PasswordField("Initial password", validators=[DataRequired(), Length(8, 200)])
-    role = SelectField("Role", choices=[("member", "Member"), ("owner", "Owner")])
+    role = SelectField("Role", choices=[SelectChoice("member", "Member"),
+                                        SelectChoice("owner", "Owner")])
 
 
 class BrandForm(FlaskForm):
