@@ -186,8 +186,8 @@ class AdminSession:
         self.password = password
         # Failed logins are limited per address too: give each person their own, so one test's
         # failures never lock another test out.
-        client.environ_base["REMOTE_ADDR"] = f"10.{random.randrange(256)}.{random.randrange(256)}." \
-                                             f"{random.randrange(1, 255)}"
+        octets = (random.randrange(256), random.randrange(256), random.randrange(1, 255))
+        client.environ_base["REMOTE_ADDR"] = "10.{}.{}.{}".format(*octets)
 
     def csrf(self, path: str = "/admin/login") -> str:
         import re
