@@ -58,8 +58,22 @@ def test_serve_requires_a_secret_key(redis_server):
 
 
 @pytest.mark.parametrize("stop", ["ctrl-c", "sigterm", "sigint-after-ignored"])
+def free_port_pair() -> int:
+    """A port P with P + 1 also free: the demo serves the publisher page on P + 1."""
+    import socket
+
+    while True:
+        port = free_port()
+        with socket.socket() as probe:
+            try:
+                probe.bind(("127.0.0.1", port + 1))
+            except OSError:
+                continue
+        return port
+
+
 def test_demo_runs_and_stops_cleanly(tmp_path, stop):
-    port = free_port()
+    port = free_port_pair()
     env = {k: v for k, v in os.environ.items() if not k.startswith("SOCIALADS_")}
     env["SOCIALADS_INSTANCE_DIR"] = str(tmp_path)
     demo = subprocess.Popen([sys.executable, "-m", "socialads", "demo", "--port", str(port)],
