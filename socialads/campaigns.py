@@ -11,13 +11,14 @@ from __future__ import annotations
 import threading
 import time
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import ValidationError
 
 from .activities import Activity, Settings, load_activities
 from .errors import Problem
-from .schemas import CampaignIn, CampaignPatch, error_list
+from .schemas import CampaignIn, CampaignPatch, error_list, schedule_error
 from .store import Store, new_id
 
 
@@ -32,54 +33,103 @@ def public(campaign: dict, public_url: str) -> dict:
             "widget_url": f"{public_url}/w/{campaign['id']}"}
 
 
-def _invalid(exc: ValidationError, prefix: str = "") -> Problem:
-    errors = error_list(exc)
-    for error in errors:
-        error["field"] = prefix + error["field"]
+def effective_status(campaign: dict, now: float | None = None) -> str:
+    """What viewers get: the status, with the schedule applied to a `live` campaign.
+
+    Before ``starts_at`` a live campaign is ``draft`` (it has not started), after ``ends_at``
+    it is ``ended``; the stored status is untouched, so a schedule needs no job to flip it.
+    Times are normalised UTC strings (``schemas.UtcTime``).
+    """
+    status = campaign["status"]
+    if status != "live":
+        return status
+    at = datetime.fromtimestamp(time.time() if now is None else now, UTC)
+    at_text = at.strftime("%Y-%m-%dT%H:%M:%SZ")
+    if campaign.get("starts_at") and at_text < campaign["starts_at"]:
+        return "draft"
+    if campaign.get("ends_at") and at_text >= campaign["ends_at"]:
+        return "ended"
+    return "live"
+
+
+INACTIVE_MESSAGES = {"draft": "This campaign hasn't started yet.",
+                     "paused": "This campaign is paused.", "ended": "This campaign has ended."}
+
+
+def _invalid(errors: list[dict[str, str]]) -> Problem:
+    """422 with every problem found in ``details`` (the admin shows each by its field)."""
     first = errors[0]
     return Problem("invalid", f"{first['field']}: {first['message']}", 422, details=errors)
 
 
-def _check_settings(activity_name: str, settings: dict) -> dict:
-    activity = load_activities().get(activity_name)
+def _settings_errors(activity_name: Any, settings: Any) -> tuple[dict | None, list[dict]]:
+    """(the activity's validated settings, or None; the problems found)."""
+    activity = load_activities().get(activity_name) if isinstance(activity_name, str) else None
     if activity is None:
         names = ", ".join(load_activities())
-        raise Problem("invalid", f"activity: unknown activity (one of: {names})", 422)
+        return None, [{"field": "activity", "message": f"unknown activity (one of: {names})"}]
     try:
-        return activity.settings(settings).model_dump()
+        return activity.settings(settings).model_dump(), []
     except ValidationError as exc:
-        raise _invalid(exc, "settings.") from None
+        return None, [{**e, "field": "settings." + e["field"]} for e in error_list(exc)]
+
+
+def _validate(model: type[CampaignIn | CampaignPatch], store: Store, brand_id: str, body: Any):
+    """(the model or None, errors); people are checked against the brand's roster."""
+    roster = {person["id"] for person in store.brand_people(brand_id)}
+    try:
+        return model.model_validate(body, context={"roster": roster}), []
+    except ValidationError as exc:
+        return None, error_list(exc)
+
+
+def _failed(errors: list[dict], field: str) -> bool:
+    return any(e["field"] == field or e["field"].startswith(field + ".") for e in errors)
 
 
 def create(store: Store, brand_id: str, body: Any) -> dict:
-    try:
-        data = CampaignIn.model_validate(body)
-    except ValidationError as exc:
-        raise _invalid(exc) from None
+    """A new campaign from the API's or the admin's fields; raises Problem (422) with details."""
+    data, errors = _validate(CampaignIn, store, brand_id, body)
+    raw = body if isinstance(body, dict) else {}
+    settings = None
+    if not _failed(errors, "activity") and not _failed(errors, "settings"):
+        settings, more = _settings_errors(data.activity if data else raw.get("activity"),
+                                          data.settings if data else raw.get("settings"))
+        errors += more
+    if errors:
+        raise _invalid(errors)
     now = time.time()
     campaign = {
         "id": new_id("c"), "brand_id": brand_id, **data.model_dump(),
         "created_at": now, "updated_at": now,
     }
-    campaign["settings"] = _check_settings(data.activity, data.settings)
+    campaign["settings"] = settings
     store.save_campaign(campaign, new=True)
     return campaign
 
 
 def update(store: Store, campaign: dict, body: Any) -> dict:
-    try:
-        patch = CampaignPatch.model_validate(body)
-    except ValidationError as exc:
-        raise _invalid(exc) from None
+    """Change the fields sent; counters and sessions live elsewhere and are never touched."""
+    patch, errors = _validate(CampaignPatch, store, campaign["brand_id"], body)
+    if errors:
+        raise _invalid(errors)
     # The fields sent replace the stored ones whole (a nested `look` keeps its defaults).
     changes = {name: patch.model_dump(include={name})[name] for name in patch.model_fields_set}
     if "activity" in changes and changes["activity"] != campaign["activity"]:
         if store.stats(campaign["id"])["actions"]:
-            raise Problem("conflict", "activity: people already took part; the activity of a "
-                                      "campaign with actions cannot change.", 409)
+            message = ("people already took part; the activity of a campaign with actions "
+                       "cannot change.")
+            raise Problem("conflict", f"activity: {message}", 409,
+                          details=[{"field": "activity", "message": message}])
         changes.setdefault("settings", {})
     updated = {**campaign, **changes, "updated_at": time.time()}
-    updated["settings"] = _check_settings(updated["activity"], updated["settings"])
+    problem = schedule_error(updated.get("starts_at"), updated.get("ends_at"))
+    if problem:
+        errors.append({"field": "ends_at", "message": problem})
+    updated["settings"], more = _settings_errors(updated["activity"], updated["settings"])
+    errors += more
+    if errors:
+        raise _invalid(errors)
     store.save_campaign(updated)
     return updated
 
@@ -95,8 +145,13 @@ class Entry:
     expires: float
 
     @property
+    def status(self) -> str:
+        """The status viewers get now (`effective_status`)."""
+        return effective_status(self.campaign)
+
+    @property
     def active(self) -> bool:
-        return self.campaign["status"] == "live"
+        return self.status == "live"
 
     def summarise(self, state: dict[str, int]) -> dict:
         return self.activity.summarise(self.settings, state)
@@ -135,9 +190,10 @@ class Campaigns:
         entry = self.get(cid)
         if entry is None:
             raise Problem("not_found", "There is no such campaign.", 404)
-        if not entry.active:
-            status = entry.campaign["status"]
-            raise Problem("inactive", f"This campaign is {status}.", 409, status=status)
+        status = entry.status
+        if status != "live":
+            raise Problem("inactive", INACTIVE_MESSAGES.get(status, f"This campaign is {status}."),
+                          409, status=status)
         return entry
 
     def forget(self, cid: str) -> None:

@@ -2,13 +2,16 @@
 
 The widget sets no cookies and loads nothing from third parties; its first paint is
 server-rendered with the current totals. ``frame-ancestors`` lets only the campaign's
-allowed publisher origins frame it (any origin when the brand listed none).
+allowed publisher origins frame it, and our own origin (the admin's preview and test page);
+any origin when the brand listed none.
 
 Template context of ``embed/*.html`` (and so of every activity's ``template.html``):
 ``campaign`` (definition + ``brand_name``), ``settings`` (the activity's validated settings),
-``summary`` ({total, goal, percent, state}), ``active``, ``config`` (the JSON the live code
+``summary`` ({total, goal, percent, state}), ``active``, ``preview`` (the admin's editor
+shows unsaved values: no live code, nothing counts), ``config`` (the JSON the live code
 reads), ``nonce``, ``page`` and ``asset_url()``; the landing page adds ``invite_url`` and
-``og_image_url``.
+``og_image_url``. ``campaign.status`` is what viewers get now: a live campaign outside its
+schedule is ``draft`` before it starts and ``ended`` after (``campaigns.effective_status``).
 """
 
 from __future__ import annotations
@@ -71,27 +74,43 @@ def _security_headers(response, frame_ancestors: str, nonce: str):
     return response
 
 
+def unit_context(entry: Entry, total: int, state: dict[str, int], session: str | None,
+                 page: str, preview: bool = False) -> dict:
+    """The template context of a campaign's unit (see above), from its totals."""
+    campaign = entry.campaign
+    status = entry.status
+    goal = campaign["goal"]
+    return {
+        "page": page, "preview": preview,
+        "campaign": {**campaign, "brand_name": entry.brand_name, "status": status},
+        "settings": entry.settings.model_dump(),
+        "summary": {"total": total, "goal": goal, "state": entry.summarise(state),
+                    "percent": min(100, total * 100 // goal)},
+        "active": entry.active and not preview,
+        "config": {"campaign": campaign["id"], "session": session,
+                   "base": current_app.config["PUBLIC_URL"], "status": status,
+                   "total": total, "session_total": 0, "goal": goal,
+                   "activity": campaign["activity"], "landing": page != "widget"},
+    }
+
+
+def render_document(template: str, context: dict, status: int = 200,
+                    frame_ancestors: str = "'none'"):
+    """One of our documents with its security headers (a fresh style nonce each time)."""
+    nonce = secrets.token_urlsafe(12)
+    response = current_app.make_response(
+        (render_template(template, **{"campaign": None, **context, "nonce": nonce}), status))
+    return _security_headers(response, frame_ancestors, nonce)
+
+
 def _render(template: str, entry: Entry | None, session: str | None, page: str,
             status: int = 200, frame_ancestors: str = "'none'", **extra):
-    nonce = secrets.token_urlsafe(12)
-    context = {"page": page, "nonce": nonce, "campaign": None, **extra}
+    context = {"page": page, **extra}
     if entry is not None:
         campaign = entry.campaign
         total, state = _store().campaign_progress(campaign["id"])
-        goal = campaign["goal"]
-        context.update(
-            campaign={**campaign, "brand_name": entry.brand_name},
-            settings=entry.settings.model_dump(),
-            summary={"total": total, "goal": goal, "state": entry.summarise(state),
-                     "percent": min(100, total * 100 // goal)},
-            active=entry.active,
-            config={"campaign": campaign["id"], "session": session,
-                    "base": current_app.config["PUBLIC_URL"], "status": campaign["status"],
-                    "total": total, "session_total": 0, "goal": goal,
-                    "activity": campaign["activity"], "landing": page != "widget"},
-        )
-    response = current_app.make_response((render_template(template, **context), status))
-    return _security_headers(response, frame_ancestors, nonce)
+        context.update(unit_context(entry, total, state, session, page))
+    return render_document(template, context, status, frame_ancestors)
 
 
 @bp.get("/w/<cid>")
@@ -106,7 +125,12 @@ def widget(cid: str):
     except RedisError:
         pass  # the unit still shows; one impression less is better than no ad
     return _render("embed/widget.html", entry, session if SESSION_TOKEN.match(session) else None,
-                   "widget", frame_ancestors=" ".join(origins) if origins else "*")
+                   "widget", frame_ancestors=widget_frame_ancestors(origins))
+
+
+def widget_frame_ancestors(origins: list[str]) -> str:
+    """Who may frame the widget: the brand's publishers and our own pages; anyone if unlisted."""
+    return " ".join(["'self'", *origins]) if origins else "*"
 
 
 @bp.get("/s/<token>")
@@ -120,9 +144,14 @@ def landing(token: str):
         return _render("embed/not_found.html", None, None, "not_found", 404)
     if not _store().session_exists(cid, token):
         return _render("embed/not_found.html", entry, None, "not_found", 404)
+    return _render("embed/landing.html", entry, token, "landing", **invite_preview(entry, token))
+
+
+def invite_preview(entry: Entry, token: str) -> dict:
+    """What a shared invite link shows: its URL and the image of its link preview."""
     public_url = current_app.config["PUBLIC_URL"]
-    return _render("embed/landing.html", entry, token, "landing",
-                   invite_url=f"{public_url}/s/{token}", og_image_url=f"{public_url}/og.png")
+    image = entry.campaign["cause"].get("image_url") or f"{public_url}/og.png"
+    return {"invite_url": f"{public_url}/s/{token}", "og_image_url": image}
 
 
 @bp.app_errorhandler(404)

@@ -7,6 +7,7 @@ client is an error the client sees instead of a field silently ignored.
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
@@ -17,6 +18,8 @@ from pydantic import (
     Field,
     StringConstraints,
     ValidationError,
+    ValidationInfo,
+    field_validator,
 )
 
 Id = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
@@ -48,6 +51,53 @@ def _origin(value: str) -> str:
     except ValueError as exc:
         raise ValueError("the port is not a number between 0 and 65535") from exc
     return f"{parts.scheme}://{parts.hostname}" + (f":{port}" if port else "")
+
+
+HEX_COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
+
+
+def _hex_colour(value: str) -> str:
+    if not HEX_COLOUR.fullmatch(value):
+        raise ValueError("a colour is # and six hex digits, e.g. #0b6e4f")
+    return value
+
+
+def _https_url(value: str) -> str:
+    value = value.strip()
+    parts = urlsplit(value)
+    if (parts.scheme != "https" or not parts.hostname or parts.username or parts.password
+            or re.search(r"[\s\x00-\x1f\x7f]", value)):
+        raise ValueError("give an https:// address, e.g. https://cdn.example/bay.jpg")
+    return value
+
+
+def _utc_time(value: str) -> str:
+    """An ISO 8601 time with a zone, stored as UTC: ``2025-06-01T09:00:00Z``."""
+    try:
+        moment = datetime.fromisoformat(value.strip())
+    except ValueError:
+        raise ValueError("give a time like 2025-06-01T09:00:00Z (ISO 8601, UTC)") from None
+    if moment.tzinfo is None:
+        raise ValueError("give the time zone: end with Z for UTC, e.g. 2025-06-01T09:00:00Z")
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def schedule_error(starts_at: str | None, ends_at: str | None) -> str | None:
+    """Why a schedule (normalised UTC times, so they compare as text) is wrong, or None."""
+    if starts_at and ends_at and ends_at <= starts_at:
+        return "the end must come after the start"
+    return None
+
+
+def _known_people(value: list[str], info: ValidationInfo) -> list[str]:
+    """Unique ids, each one of the brand's people when the caller gives the roster."""
+    value = list(dict.fromkeys(value))
+    roster = (info.context or {}).get("roster")
+    if roster is not None:
+        unknown = [person for person in value if person not in roster]
+        if unknown:
+            raise ValueError(f"not among the brand's people: {', '.join(unknown)}")
+    return value
 
 
 class Strict(BaseModel):
@@ -83,13 +133,25 @@ class LeaveIn(Strict):
 # -- JSON API -----------------------------------------------------------------------------
 
 
+HttpsUrl = Annotated[str, StringConstraints(max_length=500), AfterValidator(_https_url)]
+UtcTime = Annotated[str, StringConstraints(max_length=40), AfterValidator(_utc_time),
+                    Field(json_schema_extra={"format": "date-time"},
+                          examples=["2025-06-01T09:00:00Z"])]
+PersonIds = Annotated[list[Id], Field(max_length=12), AfterValidator(_known_people)]
+SCHEDULE = ("A `live` campaign is shown as not started before `starts_at` and as ended after "
+            "`ends_at`; null: no limit.")
+
+
 class Cause(Strict):
     title: Annotated[str, Field(min_length=1, max_length=120), AfterValidator(_clean_text)]
     description: Annotated[str, Field(max_length=2000)] = ""
+    image_url: HttpsUrl | None = Field(
+        None, description="An https:// image for link previews of invites (≤ 500 characters).")
 
 
 class Look(Strict):
-    accent: Annotated[str, StringConstraints(pattern=r"^#[0-9a-fA-F]{6}$")] = "#0b6e4f"
+    accent: Annotated[str, AfterValidator(_hex_colour),
+                      Field(json_schema_extra={"pattern": HEX_COLOUR.pattern})] = "#0b6e4f"
     theme: Literal["light", "dark"] = "light"
 
 
@@ -106,6 +168,19 @@ class CampaignIn(Strict):
     allowed_origins: Annotated[list[Origin], Field(max_length=100)] = Field(default_factory=list)
     status: Status = "draft"
     look: Look = Field(default_factory=Look)
+    starts_at: UtcTime | None = Field(None, description="When it starts (UTC). " + SCHEDULE)
+    ends_at: UtcTime | None = Field(None, description="When it ends (UTC), after `starts_at`.")
+    people: PersonIds = Field(
+        default_factory=list,
+        description="Ids of the brand's people (its roster) who speak for it in this campaign.")
+
+    @field_validator("ends_at")
+    @classmethod
+    def _ends_after_start(cls, ends_at: str | None, info: ValidationInfo) -> str | None:
+        problem = schedule_error(info.data.get("starts_at"), ends_at)
+        if problem:
+            raise ValueError(problem)
+        return ends_at
 
 
 class CampaignPatch(Strict):
@@ -118,17 +193,26 @@ class CampaignPatch(Strict):
     allowed_origins: Annotated[list[Origin], Field(max_length=100)] = None
     status: Status = None
     look: Look = None
+    # null clears a time; ``campaigns.update`` checks the merged schedule.
+    starts_at: UtcTime | None = Field(None, description="When it starts (UTC). " + SCHEDULE)
+    ends_at: UtcTime | None = Field(None, description="When it ends (UTC), after `starts_at`.")
+    people: PersonIds = None
+
+
+def _message(error: dict) -> str:
+    # Our own validators' messages read better without pydantic's "Value error, " in front.
+    return error["msg"].removeprefix("Value error, ")
 
 
 def first_error(exc: ValidationError) -> tuple[str, str]:
     """(dotted field path, message) of a validation error, for one readable answer."""
     error = exc.errors(include_url=False)[0]
     where = ".".join(str(part) for part in error["loc"]) or "body"
-    return where, error["msg"]
+    return where, _message(error)
 
 
 def error_list(exc: ValidationError) -> list[dict[str, str]]:
-    return [{"field": ".".join(str(p) for p in e["loc"]), "message": e["msg"]}
+    return [{"field": ".".join(str(p) for p in e["loc"]), "message": _message(e)}
             for e in exc.errors(include_url=False)]
 
 

@@ -30,7 +30,9 @@ def test_create_read_update_delete(api, brand):
     status, created = api.post("/campaigns", json=CAMPAIGN)
     assert status == 201
     assert created["id"] and created["brand_id"] == brand["brand_id"]
-    assert created["cause"] == CAMPAIGN["cause"] and created["goal"] == 1000
+    assert created["cause"] == {**CAMPAIGN["cause"], "image_url": None}
+    assert created["goal"] == 1000
+    assert (created["starts_at"], created["ends_at"], created["people"]) == (None, None, [])
     assert created["settings"] == {"unit": "pledge", "unit_plural": "pledges",
                                    "button_label": "Pledge", "amount": 1, "max_per_viewer": 0}
     assert created["embed_snippet"] == (

@@ -51,7 +51,8 @@ def test_the_widget_document(client, make_campaign, store):
     for hook in HOOKS:
         assert hook in html, hook
     csp = response.headers["Content-Security-Policy"]
-    assert "frame-ancestors https://news.example http://localhost:8001" in csp
+    # the brand's publishers, and our own pages (the admin's preview and test page)
+    assert "frame-ancestors 'self' https://news.example http://localhost:8001" in csp
     assert "script-src 'self'" in csp
     assert "Set-Cookie" not in response.headers
     assert "X-Frame-Options" not in response.headers
