@@ -1,8 +1,9 @@
 """Fixtures that start real things: a redis-server on a free port, the app, real `socialads
-serve` processes, Socket.IO clients and (in test_browser) Chromium."""
+serve` processes, Socket.IO clients and Chromium."""
 
 from __future__ import annotations
 
+import shutil
 import threading
 import time
 import uuid
@@ -215,3 +216,20 @@ def admin(app, brand):
     session = AdminSession(app.test_client(), brand["email"], "password123")
     assert session.login().status_code == 302
     return session
+
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    """Debian's Chromium through Playwright, one for the whole run: Playwright's sync API can
+    run only once per process, so every module with browser tests shares this one."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()

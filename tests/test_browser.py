@@ -4,7 +4,6 @@ served from another (127.0.0.1); people pledge, invite a friend and see each oth
 from __future__ import annotations
 
 import re
-import shutil
 import threading
 from socketserver import ThreadingMixIn
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
@@ -15,9 +14,6 @@ from socialads.config import ROOT
 from socialads.embedded_redis import free_port
 from socialads.publisher import publisher_app
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 TIMEOUT = 10_000
 
 
@@ -31,13 +27,9 @@ class _ThreadingServer(ThreadingMixIn, WSGIServer):
 
 
 @pytest.fixture(scope="session")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield browser
-        browser.close()
+def browser(chromium):
+    """The run's one Chromium (conftest), under the name other modules import from here."""
+    return chromium
 
 
 @pytest.fixture
