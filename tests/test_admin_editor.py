@@ -441,7 +441,8 @@ def test_an_invite_preview_uses_the_cause_image(client, make_campaign, store):
 # -- in a browser ------------------------------------------------------------------------------
 
 
-def test_the_preview_follows_the_form_without_saving(chromium, server, brand, store):
+def test_the_preview_follows_the_form_and_the_test_page_runs_the_unit(chromium, server, brand,
+                                                                      store, make_campaign):
     from playwright.sync_api import expect
 
     context = chromium.new_context()
@@ -467,6 +468,14 @@ def test_the_preview_follows_the_form_without_saving(chromium, server, brand, st
         expect(preview.locator("[data-socialad-action]")).to_be_disabled()
         assert "csrf_token" not in page.locator("[data-preview-frame]").get_attribute("src")
         assert store.brand_campaigns(brand["brand_id"]) == []  # nothing was saved
+
+        # the test page frames the real unit, live, though the brand lists only other sites
+        campaign = make_campaign(allowed_origins=["https://news.example"])
+        page.goto(f"{server.url}/admin/campaigns/{campaign['id']}/test-page")
+        unit = page.frame_locator("iframe[data-socialad-frame]")
+        expect(unit.locator("[data-socialad-action]")).to_be_enabled()
+        unit.locator("[data-socialad-action]").click()
+        expect_text(unit.locator("[data-socialad-total]"), r"^1$")
         assert not [p for p in problems if "Content Security Policy" in p], problems
     finally:
         context.close()
