@@ -22,6 +22,7 @@ import secrets
 from flask import Blueprint, abort, current_app, render_template, request, send_file
 from redis.exceptions import RedisError
 
+from . import analytics
 from .assets import asset_url, send_asset
 from .campaigns import Entry
 from .config import ROOT
@@ -121,7 +122,8 @@ def widget(cid: str):
     session = request.args.get("session", "")
     origins = entry.campaign["allowed_origins"]
     try:
-        _store().count_impression(cid)
+        if _ignore_reason(origins) is None:
+            _store().count_impression(cid, analytics.publisher_origin(request.referrer))
     except RedisError:
         pass  # the unit still shows; one impression less is better than no ad
     return _render("embed/widget.html", entry, session if SESSION_TOKEN.match(session) else None,
@@ -144,7 +146,18 @@ def landing(token: str):
         return _render("embed/not_found.html", None, None, "not_found", 404)
     if not _store().session_exists(cid, token):
         return _render("embed/not_found.html", entry, None, "not_found", 404)
+    try:
+        if _ignore_reason() is None:
+            _store().count_invite_opened(cid, token)
+    except RedisError:
+        pass
     return _render("embed/landing.html", entry, token, "landing", **invite_preview(entry, token))
+
+
+def _ignore_reason(allowed_origins: list[str] = ()) -> str | None:
+    """Why this page load must not count in the analytics (None: it counts)."""
+    return analytics.ignore_reason(request.method, request.user_agent.string, request.referrer,
+                                   current_app.config["PUBLIC_URL"], allowed_origins)
 
 
 def invite_preview(entry: Entry, token: str) -> dict:

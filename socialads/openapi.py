@@ -51,6 +51,16 @@ class CampaignList(BaseModel):
     campaigns: list[Campaign] = Field(description="The brand's campaigns, oldest first.")
 
 
+class OriginStats(BaseModel):
+    """What happened on one publisher's pages."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    impressions: int = Field(ge=0, description="Widget loads on that publisher's pages.")
+    joins: int = Field(ge=0, description="First joins of a session there.")
+    actions: int = Field(ge=0, description="Actions counted there.")
+
+
 class Stats(BaseModel):
     """What happened in a campaign so far (``/stats``)."""
 
@@ -66,6 +76,32 @@ class Stats(BaseModel):
     invite_joins: int = Field(ge=0, description="Friends who joined through an invite link.")
     messages: int = Field(ge=0, description="Chat messages posted.")
     live_viewers: int = Field(ge=0, description="Viewers present right now.")
+    joins: int = Field(ge=0, description="Viewers' first joins of a session (starting one or "
+                                         "arriving as a friend); reconnects do not count.")
+    engaged_viewers: int = Field(ge=0, description="Distinct viewers who acted or chatted "
+                                                   "(an estimate).")
+    invites_opened: int = Field(ge=0, description=(
+        "Invite links opened: loads of the invite landing page (`/s/<token>`, link-preview "
+        "bots excluded) plus friends arriving with the invite on a publisher page."))
+    invited_sessions: int = Field(ge=0, description="Sessions whose invite was opened at "
+                                                    "least once.")
+    seed_sessions: int = Field(ge=0, description="Sessions started by a viewer no invite "
+                                                 "brought (the base of `k_factor`).")
+    friends_acted: int = Field(ge=0, description="Friends who joined through an invite and "
+                                                 "then acted.")
+    invite_conversion: float | None = Field(ge=0, description=(
+        "`invite_joins / invites_opened`; null before any invite was opened."))
+    k_factor: float | None = Field(ge=0, description=(
+        "Viral coefficient: `invite_joins / seed_sessions`; null before any session."))
+    cycle_time_seconds: float | None = Field(ge=0, description=(
+        "Mean seconds from a session's start to each invited friend's first join; null "
+        "before the first friend."))
+    brand_replies: int | None = Field(ge=0, description="Replies posted by the brand's people.")
+    median_reply_seconds: float | None = Field(ge=0, description=(
+        "Median seconds a session waited for a brand reply; null before the first reply."))
+    by_origin: dict[str, OriginStats] = Field(description=(
+        "Per publisher origin (`scheme://host[:port]`; `direct` when unknown): what happened "
+        "on that publisher's pages."))
 
 
 class Activity(BaseModel):

@@ -26,6 +26,7 @@ from pydantic import BaseModel, ValidationError
 from redis.exceptions import RedisError
 
 from .activities import ActionRejected
+from .analytics import DIRECT, origin_of
 from .campaigns import Campaigns
 from .errors import Problem
 from .names import friendly_name, member_id
@@ -48,6 +49,7 @@ class Connection:
     member: str
     name: str
     joined_at: float
+    origin: str = DIRECT  # the publisher page the widget is on, as the widget says (analytics)
 
 
 @dataclass
@@ -168,11 +170,14 @@ class Hub:
             self._leave(sid)
         connection = Connection(cid, token, data.viewer, member,
                                 data.name or friendly_name(member),
-                                previous.joined_at if same_place else time.time())
+                                previous.joined_at if same_place else time.time(),
+                                data.origin or DIRECT)
+        # A widget on our own origin is the invite landing page, whose load counted the open.
         self.store.join_session(cid, token, sid, {
             "viewer": data.viewer, "id": member, "name": connection.name,
             "t": connection.joined_at,
-        }, self.config["PRESENCE_TTL"])
+        }, self.config["PRESENCE_TTL"], origin=connection.origin,
+            landing=connection.origin == origin_of(self.config["PUBLIC_URL"]))
         with self.lock:
             self.connections[sid] = connection
             self.local.setdefault(cid, {}).setdefault(token, set()).add(sid)
@@ -201,7 +206,7 @@ class Hub:
             raise Problem(exc.code, exc.message) from None
         result = self.store.record_action(
             connection.campaign, connection.session, connection.viewer, data.id,
-            effect.amount, effect.per_viewer_cap, effect.state)
+            effect.amount, effect.per_viewer_cap, effect.state, origin=connection.origin)
         if result.status < 0:
             raise Problem("invalid", "You have already taken part as many times as this "
                                      "campaign allows.")
@@ -222,7 +227,8 @@ class Hub:
         message = {"text": data.text, "ts": int(time.time() * 1000), "author": {
             "id": connection.member, "name": connection.name, "brand_person": False}}
         posted, message = self.store.post_message(
-            connection.campaign, connection.session, f"{connection.viewer}\0{data.id}", message)
+            connection.campaign, connection.session, f"{connection.viewer}\0{data.id}", message,
+            viewer=connection.viewer)
         if posted:
             socketio.emit("message", message, to=session_room(connection.session))
         return {"ok": True, "message": message}

@@ -113,6 +113,8 @@ class JoinIn(Strict):
     viewer: ClientId
     name: Annotated[str | None, Field(max_length=40), AfterValidator(_display_name)] = None
     since: Annotated[int | None, Field(ge=0)] = None
+    # The publisher page's origin (the widget learns it from the embed), for the analytics.
+    origin: Annotated[str, Field(max_length=200), AfterValidator(_origin)] | None = None
 
 
 class ActIn(Strict):

@@ -22,12 +22,23 @@ Key layout (``sa`` is ``KEY_PREFIX``)::
     sa:c:{C}                    string  campaign JSON (definition only, no counters)
     sa:c:{C}:n                  hash    counters: total, actions, impressions, sessions,
                                         invite_joins, messages
+                                        and for the analytics (socialads.analytics): joins,
+                                        invites_opened, invited_sessions, seed_sessions,
+                                        friends_acted, cycle_seconds, cycle_joins
     sa:c:{C}:viewers            HLL     distinct viewer ids that joined
+    sa:c:{C}:engaged            HLL     distinct viewer ids that acted or chatted
+    sa:c:{C}:friends            hash    viewer -> 0, or 1 once they acted: the viewers who
+                                        arrived through an invite
+    sa:c:{C}:o:F                hash    publisher origin -> count of F (impressions, joins,
+                                        actions)
+    sa:c:{C}:t:M                hash    impressions, joins, actions in minute M (Unix time //
+                                        60); expires after 8 days
     sa:c:{C}:done               set     "viewer NUL action id" of every counted action (dedupe)
     sa:c:{C}:pv                 hash    viewer -> actions counted (per-viewer caps)
     sa:c:{C}:state              hash    activity state counters (e.g. votes per option)
     sa:c:{C}:live               zset    connection id -> heartbeat expiry (live viewers)
-    sa:c:{C}:s:T                hash    session T: created_at, leader, total, msg_seq
+    sa:c:{C}:s:T                hash    session T: created_at, leader, total, msg_seq,
+                                        opens (of its invite)
     sa:c:{C}:s:T:p              zset    connection id -> heartbeat expiry (presence)
     sa:c:{C}:s:T:m              hash    connection id -> member JSON {viewer, id, name, t}
     sa:c:{C}:s:T:v              set     viewers that ever joined session T
@@ -50,6 +61,8 @@ from importlib.resources import files
 
 import orjson
 import redis
+
+from .analytics import DIRECT, ORIGIN_FIELDS, SERIES_FIELDS, SERIES_TTL, derived, minute_of
 
 SESSION_TTL = 30 * 24 * 3600
 INVITE_LOOKUP_TTL = 365 * 24 * 3600
@@ -117,6 +130,9 @@ class Store:
             lua.joinpath("post_message.lua").read_text()
         )
         self._presence = self.redis.register_script(lua.joinpath("presence.lua").read_text())
+        self._invite_opened = self.redis.register_script(
+            lua.joinpath("invite_opened.lua").read_text()
+        )
 
     def listener_connection(self) -> redis.Redis:
         """A connection for pub/sub: it must block forever, so no socket timeout."""
@@ -266,19 +282,67 @@ class Store:
         raw = self.redis.hgetall(f"{self._campaign(cid)}:n")
         return {field: int(raw.get(field, 0)) for field in COUNTER_FIELDS}
 
-    def stats(self, cid: str) -> dict[str, int]:
+    def stats(self, cid: str) -> dict:
+        """Every counter of a campaign and the ratios between them, read in one round trip
+        (the analytics counters are kept up to date as things happen; see
+        ``socialads.analytics`` for what each means)."""
         key = self._campaign(cid)
         pipe = self.redis.pipeline(transaction=False)
         pipe.hgetall(f"{key}:n")
         pipe.pfcount(f"{key}:viewers")
         pipe.zcount(f"{key}:live", time.time(), "+inf")
-        raw, viewers, live = pipe.execute()
+        pipe.pfcount(f"{key}:engaged")
+        for field in ORIGIN_FIELDS:
+            pipe.hgetall(f"{key}:o:{field}")
+        raw, viewers, live, engaged, *per_origin = pipe.execute()
         stats = {field: int(raw.get(field, 0)) for field in COUNTER_FIELDS}
         stats.update(viewers=int(viewers), live_viewers=int(live))
+        stats.update({field: int(raw.get(field, 0)) for field in (
+            "joins", "invites_opened", "invited_sessions", "seed_sessions", "friends_acted")})
+        stats.update(engaged_viewers=int(engaged), **derived(raw))
+        stats.setdefault("brand_replies", int(raw["brand_replies"])
+                         if "brand_replies" in raw else self._optional("brand_replies", cid))
+        stats["median_reply_seconds"] = self._optional("median_reply_seconds", cid)
+        origins = sorted(set().union(*per_origin))
+        stats["by_origin"] = {origin: {field: int(counts.get(origin, 0)) for field, counts
+                                       in zip(ORIGIN_FIELDS, per_origin, strict=True)}
+                              for origin in origins}
         return stats
 
-    def count_impression(self, cid: str) -> None:
-        self.redis.hincrby(f"{self._campaign(cid)}:n", "impressions", 1)
+    def _optional(self, name: str, cid: str):
+        """A figure another part of the store may provide (None until it does)."""
+        method = getattr(self, name, None)
+        return method(cid) if callable(method) else None
+
+    def minutes(self, cid: str, first: int, count: int) -> list[dict[str, int]]:
+        """Per-minute counts (impressions, joins, actions) of ``count`` minutes from minute
+        ``first`` (Unix time // 60), oldest first; a quiet minute is zeros."""
+        key = self._campaign(cid)
+        pipe = self.redis.pipeline(transaction=False)
+        for minute in range(first, first + count):
+            pipe.hmget(f"{key}:t:{minute}", SERIES_FIELDS)
+        return [{"minute": first + i, **{field: int(value or 0) for field, value
+                                         in zip(SERIES_FIELDS, values, strict=True)}}
+                for i, values in enumerate(pipe.execute())]
+
+    def _count_minute(self, pipe, cid: str, field: str, now: float) -> None:
+        key = f"{self._campaign(cid)}:t:{minute_of(now)}"
+        pipe.hincrby(key, field, 1)
+        pipe.expire(key, SERIES_TTL)
+
+    def count_impression(self, cid: str, origin: str = DIRECT) -> None:
+        """A widget load on a publisher ``origin``."""
+        key = self._campaign(cid)
+        pipe = self.redis.pipeline(transaction=True)
+        pipe.hincrby(f"{key}:n", "impressions", 1)
+        pipe.hincrby(f"{key}:o:impressions", origin, 1)
+        self._count_minute(pipe, cid, "impressions", time.time())
+        pipe.execute()
+
+    def count_invite_opened(self, cid: str, token: str) -> bool:
+        """An invite landing page was loaded; False when the session no longer exists."""
+        key = self._session(cid, token)
+        return bool(self._invite_opened(keys=[key, f"{self._campaign(cid)}:n"]))
 
     # -- sessions and presence ------------------------------------------------------------
 
@@ -298,29 +362,57 @@ class Store:
         pipe.expire(key, SESSION_TTL)
         pipe.set(f"{self.prefix}:session:{token}", cid, ex=INVITE_LOOKUP_TTL)
         pipe.hincrby(f"{self._campaign(cid)}:n", "sessions", 1)
-        pipe.execute()
+        pipe.hexists(f"{self._campaign(cid)}:friends", leader)
+        *_, invited = pipe.execute()
+        if not invited:  # a seed: started by someone no invite brought (the k-factor's base)
+            self.redis.hincrby(f"{self._campaign(cid)}:n", "seed_sessions", 1)
         return token
 
-    def join_session(self, cid: str, token: str, sid: str, member: dict, ttl: float) -> bool:
+    def join_session(self, cid: str, token: str, sid: str, member: dict, ttl: float,
+                     origin: str = DIRECT, landing: bool = False) -> bool:
         """Put a connection into a session's presence; returns True for an invited friend's
-        first join (someone other than the leader joining this session for the first time)."""
+        first join (someone other than the leader joining this session for the first time).
+
+        A viewer's first join of a session counts in ``joins`` (per minute, and per publisher
+        ``origin``). An invited friend's first join also adds to the cycle time and counts as
+        an invite opened, unless it comes from the invite ``landing`` page, whose load did."""
         key = self._session(cid, token)
         viewer = member["viewer"]
-        expires = time.time() + ttl
+        now = time.time()
+        expires = now + ttl
         pipe = self.redis.pipeline(transaction=True)
         pipe.zadd(f"{key}:p", {sid: expires})
         pipe.hset(f"{key}:m", sid, orjson.dumps(member))
         pipe.sadd(f"{key}:v", viewer)
-        pipe.hget(key, "leader")
+        pipe.hmget(key, "leader", "created_at")
         pipe.pfadd(f"{self._campaign(cid)}:viewers", viewer)
         pipe.zadd(f"{self._campaign(cid)}:live", {sid: expires})
         for suffix in ("", ":p", ":m", ":v"):
             pipe.expire(key + suffix, SESSION_TTL)
-        _, _, first_time, leader, *_ = pipe.execute()
-        if first_time and leader != viewer:
-            self.redis.hincrby(f"{self._campaign(cid)}:n", "invite_joins", 1)
-            return True
-        return False
+        _, _, first_time, (leader, created_at), *_ = pipe.execute()
+        invited = bool(first_time) and leader != viewer
+        if first_time:  # counted once: only the call whose SADD added the viewer gets here
+            pipe = self.redis.pipeline(transaction=True)
+            if invited:
+                pipe.hincrby(f"{self._campaign(cid)}:n", "invite_joins", 1)
+            self._count_join(pipe, cid, token, viewer, now, origin, invited=invited,
+                             created_at=created_at, landing=landing)
+            pipe.execute()
+        return invited
+
+    def _count_join(self, pipe, cid: str, token: str, viewer: str, now: float, origin: str,
+                    invited: bool, created_at: str | None, landing: bool) -> None:
+        counters = f"{self._campaign(cid)}:n"
+        pipe.hincrby(counters, "joins", 1)
+        pipe.hincrby(f"{self._campaign(cid)}:o:joins", origin, 1)
+        self._count_minute(pipe, cid, "joins", now)
+        if invited:
+            pipe.hsetnx(f"{self._campaign(cid)}:friends", viewer, 0)
+            if created_at:
+                pipe.hincrbyfloat(counters, "cycle_seconds", max(0.0, now - float(created_at)))
+                pipe.hincrby(counters, "cycle_joins", 1)
+            if not landing:
+                self._invite_opened(keys=[self._session(cid, token), counters], client=pipe)
 
     def leave_session(self, cid: str, token: str, sid: str) -> None:
         key = self._session(cid, token)
@@ -380,27 +472,31 @@ class Store:
 
     def record_action(self, cid: str, token: str, viewer: str, action_id: str, amount: int,
                       per_viewer_cap: int = 0, state: dict[str, int] | None = None,
-                      ) -> ActionResult:
+                      origin: str = DIRECT) -> ActionResult:
         key = self._campaign(cid)
         pairs: list = []
         for field, increment in (state or {}).items():
             pairs += [field, increment]
         status, total, session_total = self._record_action(
             keys=[f"{key}:done", f"{key}:n", self._session(cid, token), f"{key}:pv",
-                  f"{key}:state"],
+                  f"{key}:state", f"{key}:engaged", f"{key}:t:{minute_of(time.time())}",
+                  f"{key}:o:actions", f"{key}:friends"],
             args=[f"{viewer}\0{action_id}", amount, viewer, per_viewer_cap, self.events_channel,
-                  cid, token, *pairs],
+                  cid, token, origin, SERIES_TTL, *pairs],
         )
         return ActionResult(int(status), int(total), int(session_total))
 
     def post_message(self, cid: str, token: str, client_key: str, message: dict,
-                     ) -> tuple[bool, dict]:
-        """Store a chat message; returns (posted, message) and the original on a repeat."""
+                     viewer: str | None = None) -> tuple[bool, dict]:
+        """Store a chat message; returns (posted, message) and the original on a repeat.
+        A ``viewer``'s message makes them an engaged viewer."""
         key = self._session(cid, token)
         posted, raw = self._post_message(
             keys=[f"{key}:sent", key, f"{key}:chat", f"{self._campaign(cid)}:n"],
             args=[client_key, orjson.dumps(message), self.chat_keep, SESSION_TTL],
         )
+        if posted and viewer is not None:
+            self.redis.pfadd(f"{self._campaign(cid)}:engaged", viewer)
         return bool(posted), orjson.loads(raw)
 
     def publish_event(self, event: dict) -> None:

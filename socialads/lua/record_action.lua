@@ -1,9 +1,13 @@
 -- Count one action exactly once: dedupe by (viewer, client action id), enforce the
 -- activity's per-viewer cap, bump campaign and session totals and the activity
--- state, then tell every process about the new totals.
--- KEYS: 1 dedupe set, 2 campaign counters, 3 session hash, 4 per-viewer counts, 5 activity state
+-- state and the analytics (engaged viewers, this minute's bucket, the publisher origin's
+-- count, friends who acted), then tell every process about the new totals.
+-- KEYS: 1 dedupe set, 2 campaign counters, 3 session hash, 4 per-viewer counts, 5 activity state,
+--       6 engaged viewers HLL, 7 this minute's bucket hash, 8 actions per origin hash,
+--       9 invited friends hash (viewer -> 0, 1 once acted)
 -- ARGV: 1 dedupe member, 2 amount, 3 viewer, 4 per-viewer cap (0 = none), 5 channel,
---       6 campaign id, 7 session token, 8.. (state field, increment) pairs
+--       6 campaign id, 7 session token, 8 publisher origin, 9 bucket TTL seconds,
+--       10.. (state field, increment) pairs
 -- Returns {status, campaign total, session total}; status 1 counted, 0 duplicate, -1 capped.
 if redis.call('SADD', KEYS[1], ARGV[1]) == 0 then
   return {0, tonumber(redis.call('HGET', KEYS[2], 'total') or '0'),
@@ -19,8 +23,16 @@ redis.call('HINCRBY', KEYS[4], ARGV[3], 1)
 local total = redis.call('HINCRBY', KEYS[2], 'total', ARGV[2])
 redis.call('HINCRBY', KEYS[2], 'actions', 1)
 local session_total = redis.call('HINCRBY', KEYS[3], 'total', ARGV[2])
-for i = 8, #ARGV, 2 do
+for i = 10, #ARGV, 2 do
   redis.call('HINCRBY', KEYS[5], ARGV[i], ARGV[i + 1])
+end
+redis.call('PFADD', KEYS[6], ARGV[3])
+redis.call('HINCRBY', KEYS[7], 'actions', 1)
+redis.call('EXPIRE', KEYS[7], ARGV[9])
+redis.call('HINCRBY', KEYS[8], ARGV[8], 1)
+if redis.call('HGET', KEYS[9], ARGV[3]) == '0' then
+  redis.call('HSET', KEYS[9], ARGV[3], 1)
+  redis.call('HINCRBY', KEYS[2], 'friends_acted', 1)
 end
 redis.call('PUBLISH', ARGV[5], '{"k":"p","c":' .. cjson.encode(ARGV[6]) .. ',"s":' ..
   cjson.encode(ARGV[7]) .. ',"t":' .. total .. ',"st":' .. session_total .. '}')

@@ -113,6 +113,16 @@ function followHeight() {
   send();
 }
 
+/**
+ * The origin of the page showing the unit, for the brand's analytics: the embed passes the
+ * publisher's (#o=...); on our own invite landing page it is this page's. Null when unknown.
+ */
+function pageOrigin(config) {
+  const told = new URLSearchParams(location.hash.slice(1)).get('o');
+  const origin = told || (config?.landing && window.parent === window ? location.origin : '');
+  return origin.length <= 200 && /^https?:\/\/[^/?#\s]+$/.test(origin) ? origin : null;
+}
+
 async function copyText(text) {
   try {
     await navigator.clipboard.writeText(text);
@@ -284,6 +294,8 @@ export function start(activity = {}) {
     if (session) payload.session = session;
     if (name) payload.name = name;
     if (lastMessageId != null) payload.since = lastMessageId;
+    const origin = pageOrigin(config);
+    if (origin) payload.origin = origin;
     socket.timeout(ACK_TIMEOUT).emit('join', payload, (err, res) => {
       if (attempt !== joinAttempt) return; // a newer join is on its way
       if (err) return retryLater(join);

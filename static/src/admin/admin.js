@@ -2,3 +2,4 @@
 // (by data attribute) and does nothing on pages without them.
 import './copy.js';
 import './editor.js';
+import './dashboard.js';

@@ -1,0 +1,108 @@
+"""What a campaign's numbers mean, and which hits count: the pure side of the analytics.
+
+The counters themselves are incremented in Redis as things happen (``socialads.store``: the
+Lua scripts and pipelines that count actions, joins, impressions and invite opens); nothing
+here touches Redis, and nothing ever scans raw events to answer a question.
+
+Vocabulary (every field of ``Store.stats``):
+
+- *impressions*: loads of the widget document (``GET /w/<id>``), per publisher origin: the
+  ``Referer`` of that request, which the embed's ``referrerpolicy`` reduces to the publisher
+  page's origin. No usable ``Referer``: ``"direct"``.
+- *joins*: a viewer's first join of a session (a leader starting one, or a friend arriving);
+  reconnects and second tabs do not count again.
+- *engaged viewers*: distinct viewers who acted or chatted (an estimate, like *viewers*).
+- *seed sessions*: sessions started by a viewer who never arrived through an invite; the
+  viral coefficient *k* is friends who joined through an invite per seed session.
+- *invites opened*: loads of the invite landing page (``GET /s/<token>``) plus joins that
+  carry a session token from a viewer new to that session, except joins made from the
+  landing page itself (their open was counted when the page loaded). *Invited sessions* are
+  the sessions whose invite was opened at least once.
+- *cycle time*: mean seconds from a session's creation to each invited friend's first join.
+
+A hit that does not count says why (``ignore_reason``), as ad servers do: a link-preview bot
+fetching an invite, a ``HEAD`` request, the brand's own preview in the admin, or a widget
+load from a page the campaign does not allow (the browser will not show it there).
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+from urllib.parse import urlsplit
+
+DIRECT = "direct"
+SERIES_FIELDS = ("impressions", "joins", "actions")
+ORIGIN_FIELDS = ("impressions", "joins", "actions")
+SERIES_TTL = 8 * 24 * 3600  # per-minute buckets outlive the week a brand looks back on
+MAX_ORIGIN = 200
+# Link unfurlers and crawlers: Slackbot, Twitterbot, facebookexternalhit, WhatsApp, ...
+BOT = re.compile(r"[a-z]bot\b|bot/|crawl|spider|slurp|facebookexternalhit|whatsapp|embedly"
+                 r"|preview|vkshare|pinterest", re.IGNORECASE)
+
+
+def origin_of(url: str | None) -> str | None:
+    """``scheme://host[:port]`` of an http(s) URL, or None when it has none."""
+    if not url or len(url) > 2048:
+        return None
+    try:
+        parts = urlsplit(url.strip())
+        port = parts.port
+    except ValueError:
+        return None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return None
+    default = {"http": 80, "https": 443}[parts.scheme]
+    origin = f"{parts.scheme}://{parts.hostname}" + (f":{port}" if port and port != default
+                                                     else "")
+    return origin if len(origin) <= MAX_ORIGIN else None
+
+
+def publisher_origin(referrer: str | None) -> str:
+    """The publisher origin of a widget load: its ``Referer``'s origin, else ``"direct"``."""
+    return origin_of(referrer) or DIRECT
+
+
+def ignore_reason(method: str, user_agent: str | None, referrer: str | None,
+                  public_url: str, allowed_origins: list[str] | tuple = ()) -> str | None:
+    """Why a page load must not count (None: it counts)."""
+    if method != "GET":
+        return "not a GET"
+    if user_agent and BOT.search(user_agent):
+        return "bot or link preview"
+    origin = origin_of(referrer)
+    if origin and origin == origin_of(public_url):
+        if urlsplit(referrer).path.startswith("/admin/"):
+            return "admin preview"
+    elif origin and allowed_origins and origin not in {origin_of(o) for o in allowed_origins}:
+        return "origin not allowed"
+    return None
+
+
+def ratio(part: int, whole: int, digits: int = 4) -> float | None:
+    """``part / whole`` rounded, or None when there is nothing to divide by."""
+    return round(part / whole, digits) if whole else None
+
+
+def derived(counters: dict[str, str]) -> dict:
+    """The ratios of ``Store.stats`` from the raw counter hash."""
+    def count(field: str) -> int:
+        return int(counters.get(field, 0))
+
+    cycle_joins = count("cycle_joins")
+    cycle_seconds = float(counters.get("cycle_seconds", 0))
+    return {
+        "invite_conversion": ratio(count("invite_joins"), count("invites_opened")),
+        "k_factor": ratio(count("invite_joins"), count("seed_sessions")),
+        "cycle_time_seconds": round(cycle_seconds / cycle_joins, 1) if cycle_joins else None,
+    }
+
+
+def minute_of(timestamp: float) -> int:
+    """The per-minute bucket of a Unix time."""
+    return int(timestamp // 60)
+
+
+def minute_iso(minute: int) -> str:
+    """``2025-06-01T09:30:00Z`` for a bucket."""
+    return datetime.fromtimestamp(minute * 60, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
