@@ -57,7 +57,6 @@ def test_serve_requires_a_secret_key(redis_server):
     assert out.returncode != 0 and "SOCIALADS_SECRET_KEY" in out.stderr
 
 
-@pytest.mark.parametrize("stop", ["ctrl-c", "sigterm", "sigint-after-ignored"])
 def free_port_pair() -> int:
     """A port P with P + 1 also free: the demo serves the publisher page on P + 1."""
     import socket
@@ -72,6 +71,7 @@ def free_port_pair() -> int:
         return port
 
 
+@pytest.mark.parametrize("stop", ["ctrl-c", "sigterm", "sigint-after-ignored"])
 def test_demo_runs_and_stops_cleanly(tmp_path, stop):
     port = free_port_pair()
     env = {k: v for k, v in os.environ.items() if not k.startswith("SOCIALADS_")}
