@@ -132,7 +132,7 @@ def test_the_overview_shows_the_story(story, store, admin):
     assert funnel == [("impressions", "3"), ("engaged_viewers", "3"),
                       ("invited_sessions", "1"), ("invite_joins", "1"), ("friends_acted", "1")]
     # (the landing page of the serve process Ben used: one deployment shares one PUBLIC_URL,
-    # and the test app's is another, so here it reads as a host rather than "Invite page")
+    # and the test app's is another, so here it reads as a host rather than "Our pages")
     landing = story["landing"].split("://")[1]
     for label, counts in (("news.example", "2 1 2 50%"), ("blog.example", "1 1 0 100%"),
                           (landing, "0 1 1 —")):
@@ -257,11 +257,11 @@ def test_the_publisher_origin_of_a_load(referrer, origin):
     assert publisher_origin(referrer) == origin
 
 
-def test_publishers_read_as_hosts_and_our_own_page_as_the_invite_page(app):
+def test_publishers_read_as_hosts_and_our_own_origin_as_our_pages(app):
     with app.test_request_context():
         assert origin_label("https://news.example:8443") == "news.example:8443"
         assert origin_label("direct") == "Direct or unknown"
-        assert origin_label(app.config["PUBLIC_URL"]) == "Invite page"
+        assert origin_label(app.config["PUBLIC_URL"]) == "Our pages (invite, test)"
 
 
 def test_why_a_hit_is_ignored():

@@ -101,7 +101,7 @@ def origin_label(origin: str) -> str:
     if origin == DIRECT:
         return "Direct or unknown"
     if origin == origin_of(current_app.config["PUBLIC_URL"]):
-        return "Invite page"
+        return "Our pages (invite, test)"  # the invite landing page and the admin's test page
     return origin.split("://", 1)[-1]
 
 
