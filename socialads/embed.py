@@ -26,6 +26,7 @@ from . import analytics
 from .assets import asset_url, send_asset
 from .campaigns import Entry
 from .config import ROOT
+from .talk import public_log, widget_talk
 
 bp = Blueprint("embed", __name__)
 CAMPAIGN_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
@@ -111,6 +112,7 @@ def _render(template: str, entry: Entry | None, session: str | None, page: str,
         campaign = entry.campaign
         total, state = _store().campaign_progress(campaign["id"])
         context.update(unit_context(entry, total, state, session, page))
+        context["talk"] = widget_talk(_store(), campaign, entry.brand_name)
     return render_document(template, context, status, frame_ancestors)
 
 
@@ -165,6 +167,16 @@ def invite_preview(entry: Entry, token: str) -> dict:
     public_url = current_app.config["PUBLIC_URL"]
     image = entry.campaign["cause"].get("image_url") or f"{public_url}/og.png"
     return {"invite_url": f"{public_url}/s/{token}", "og_image_url": image}
+
+
+@bp.get("/c/<cid>/moderation")
+def moderation(cid: str):
+    """A campaign's public moderation log: what its people hid or blocked, when and why."""
+    entry = _campaigns().get(cid) if CAMPAIGN_ID.match(cid) else None
+    if entry is None:
+        return _render("embed/not_found.html", None, None, "not_found", 404)
+    return _render("embed/moderation.html", entry, None, "moderation",
+                   log=public_log(_store(), cid))
 
 
 @bp.app_errorhandler(404)

@@ -40,6 +40,15 @@ socketio = SocketIO()
 def session_room(token: str) -> str:
     return "s:" + token
 
+def admin_room(cid: str) -> str:
+    """The brand's team watching a campaign's conversation (namespace ``/admin``)."""
+    return "admin:" + cid
+
+
+def blocked_problem(reason: str) -> Problem:
+    return Problem("inactive", f"The people of this campaign blocked you from taking part. "
+                               f"Their reason: {reason}", 403, blocked=True)
+
 
 @dataclass
 class Connection:
@@ -92,6 +101,7 @@ class Hub:
         self.last_sent: dict[str, float] = {}
         self.wake = threading.Event()
         self.started = False
+        self.refused: dict[str, str] = {}  # sid -> why its viewer was blocked
 
     # -- lifecycle ------------------------------------------------------------------------
 
@@ -146,6 +156,8 @@ class Hub:
     def joined(self, sid: str) -> Connection:
         connection = self.connections.get(sid)
         if connection is None:
+            if sid in self.refused:
+                raise blocked_problem(self.refused[sid])
             raise Problem("not_joined", "Join a session first.")
         return connection
 
@@ -156,6 +168,10 @@ class Hub:
         self.limit(sid, "join")
         entry = self.campaigns.live(data.campaign)
         cid = data.campaign
+        member = member_id(self.config["SECRET_KEY"], cid, data.viewer)
+        block = self.store.blocked(cid, member)
+        if block:
+            raise blocked_problem(block["reason"])
         if data.session:
             if (self.store.session_campaign(data.session) != cid
                     or not self.store.session_exists(cid, data.session)):
@@ -163,7 +179,6 @@ class Hub:
             token = data.session
         else:
             token = self.store.create_session(cid, data.viewer)
-        member = member_id(self.config["SECRET_KEY"], cid, data.viewer)
         previous = self.connections.get(sid)
         same_place = previous and (previous.campaign, previous.session) == (cid, token)
         if previous and not same_place:
@@ -179,6 +194,7 @@ class Hub:
         }, self.config["PRESENCE_TTL"], origin=connection.origin,
             landing=connection.origin == origin_of(self.config["PUBLIC_URL"]))
         with self.lock:
+            self.refused.pop(sid, None)
             self.connections[sid] = connection
             self.local.setdefault(cid, {}).setdefault(token, set()).add(sid)
         join_room(session_room(token))
@@ -224,6 +240,11 @@ class Hub:
         self.limit(sid, "say")
         connection = self.joined(sid)
         self.campaigns.live(connection.campaign)
+        # Also asked here, not only told by the block event: a process that missed the event
+        # must still never post for a blocked viewer.
+        block = self.store.blocked(connection.campaign, connection.member)
+        if block:
+            raise blocked_problem(block["reason"])
         message = {"text": data.text, "ts": int(time.time() * 1000), "author": {
             "id": connection.member, "name": connection.name, "brand_person": False}}
         posted, message = self.store.post_message(
@@ -231,6 +252,8 @@ class Hub:
             viewer=connection.viewer)
         if posted:
             socketio.emit("message", message, to=session_room(connection.session))
+            socketio.emit("message", {"session": connection.session, "message": message},
+                          to=admin_room(connection.campaign), namespace="/admin")
         return {"ok": True, "message": message}
 
     def leave(self, sid: str, payload) -> dict:
@@ -240,6 +263,7 @@ class Hub:
 
     def disconnect(self, sid: str) -> None:
         self.buckets.pop(sid, None)
+        self.refused.pop(sid, None)
         self._leave(sid)
 
     def _leave(self, sid: str) -> None:
@@ -259,6 +283,18 @@ class Hub:
         leave_room(session_room(connection.session), sid=sid, namespace="/")
         self.store.leave_session(connection.campaign, connection.session, sid)
         self.broadcast_presence(connection.campaign, connection.session)
+
+    def drop_blocked(self, cid: str, member: str, reason: str) -> None:
+        """A viewer was blocked from a campaign: take their connections to this process out of
+        their sessions and tell their widgets; what they send next is refused."""
+        with self.lock:
+            sids = [sid for sid, c in self.connections.items()
+                    if c.campaign == cid and c.member == member]
+        for sid in sids:
+            self.refused[sid] = reason
+            self._leave(sid)
+            socketio.emit("blocked", {"message": blocked_problem(reason).message}, to=sid,
+                          ignore_queue=True)
 
     # -- presence -------------------------------------------------------------------------
 
@@ -323,6 +359,8 @@ class Hub:
                 elif event["k"] == "c":
                     self.campaigns.forget(event["c"])
                     self.mark(event["c"])
+                elif event["k"] == "b":
+                    self.drop_blocked(event["c"], event["m"], event["reason"])
         finally:
             pubsub.close()
 

@@ -21,7 +21,7 @@ Key layout (``sa`` is ``KEY_PREFIX``)::
     sa:token:SHA256             string  brand id (tokens are stored hashed, never in clear)
     sa:c:{C}                    string  campaign JSON (definition only, no counters)
     sa:c:{C}:n                  hash    counters: total, actions, impressions, sessions,
-                                        invite_joins, messages
+                                        invite_joins, messages, brand_replies
                                         and for the analytics (socialads.analytics): joins,
                                         invites_opened, invited_sessions, seed_sessions,
                                         friends_acted, cycle_seconds, cycle_joins
@@ -38,17 +38,30 @@ Key layout (``sa`` is ``KEY_PREFIX``)::
     sa:c:{C}:state              hash    activity state counters (e.g. votes per option)
     sa:c:{C}:live               zset    connection id -> heartbeat expiry (live viewers)
     sa:c:{C}:s:T                hash    session T: created_at, leader, total, msg_seq,
-                                        opens (of its invite)
+                                        waiting_since (see :replies), opens (of its invite)
     sa:c:{C}:s:T:p              zset    connection id -> heartbeat expiry (presence)
     sa:c:{C}:s:T:m              hash    connection id -> member JSON {viewer, id, name, t}
     sa:c:{C}:s:T:v              set     viewers that ever joined session T
     sa:c:{C}:s:T:chat           list    the latest messages as JSON
     sa:c:{C}:s:T:sent           hash    "viewer NUL client message id" -> message JSON
+    sa:c:{C}:s:T:hidden         hash    message id -> JSON of a hidden message without its
+                                        text: {id, ts, author, hidden: {at, reason, by}}
+    sa:c:{C}:talk               zset    session token -> ms of its latest message: the sessions
+                                        with a conversation, latest first
+    sa:c:{C}:replies            list    seconds a session waited for a brand reply, counted
+                                        from its oldest unanswered viewer message (session
+                                        field ``waiting_since``); newest first, last 1000
+    sa:c:{C}:reply_median       string  median of that list, updated with each reply
+    sa:c:{C}:blocked            hash    member id -> JSON {at, reason, by, name}: viewers blocked
+                                        from the campaign
+    sa:c:{C}:modlog             list    moderation log, newest first: JSON {at, action, reason,
+                                        by, message?, user}; public, so never a hidden text
     sa:session:T                string  campaign id of session T (outlives the session so an
                                         expired invite can still offer its campaign)
 
 Channel ``sa:events`` carries JSON between processes: ``{"k": "p", c, s, t, st}`` new
-totals after an action, ``{"k": "c", c}`` a campaign definition changed.
+totals after an action, ``{"k": "c", c}`` a campaign definition changed, ``{"k": "b", c, m,
+reason}`` a viewer (member id ``m``) was blocked from a campaign.
 """
 
 from __future__ import annotations
@@ -65,6 +78,8 @@ import redis
 from .analytics import DIRECT, ORIGIN_FIELDS, SERIES_FIELDS, SERIES_TTL, derived, minute_of
 
 SESSION_TTL = 30 * 24 * 3600
+REPLIES_KEPT = 1000  # reply latencies kept per campaign for the median
+MODERATION_SHOWN = 500  # moderation log entries returned at once (all are kept)
 INVITE_LOOKUP_TTL = 365 * 24 * 3600
 COUNTER_FIELDS = ("total", "actions", "impressions", "sessions", "invite_joins", "messages")
 
@@ -130,6 +145,9 @@ class Store:
             lua.joinpath("post_message.lua").read_text()
         )
         self._presence = self.redis.register_script(lua.joinpath("presence.lua").read_text())
+        self._brand_reply = self.redis.register_script(
+            lua.joinpath("brand_reply.lua").read_text()
+        )
         self._invite_opened = self.redis.register_script(
             lua.joinpath("invite_opened.lua").read_text()
         )
@@ -246,6 +264,14 @@ class Store:
 
     def delete_person(self, brand_id: str, person_id: str) -> None:
         self.redis.hdel(f"{self._brand(brand_id)}:people", person_id)
+
+    def people_by_ids(self, brand_id: str, person_ids: list[str]) -> list[dict]:
+        """The brand's people with these ids, in that order; ids no longer on the roster are
+        skipped."""
+        if not person_ids:
+            return []
+        raws = self.redis.hmget(f"{self._brand(brand_id)}:people", person_ids)
+        return [orjson.loads(raw) for raw in raws if raw]
 
     # -- campaigns ------------------------------------------------------------------------
 
@@ -495,10 +521,166 @@ class Store:
             keys=[f"{key}:sent", key, f"{key}:chat", f"{self._campaign(cid)}:n"],
             args=[client_key, orjson.dumps(message), self.chat_keep, SESSION_TTL],
         )
+        if posted:
+            self._note_talk(cid, token, message)
         if posted and viewer is not None:
             self.redis.pfadd(f"{self._campaign(cid)}:engaged", viewer)
         return bool(posted), orjson.loads(raw)
 
     def publish_event(self, event: dict) -> None:
         self.redis.publish(self.events_channel, orjson.dumps(event))
+
+    # -- conversation with the brand's people, and moderation in the open ----------------
+
+    def _note_talk(self, cid: str, token: str, message: dict) -> None:
+        """List the session among the campaign's conversations; a viewer's message starts the
+        wait for a brand reply unless an earlier one is still unanswered."""
+        talk = f"{self._campaign(cid)}:talk"
+        at = message.get("ts") or int(time.time() * 1000)
+        pipe = self.redis.pipeline(transaction=False)
+        pipe.zadd(talk, {token: at})
+        pipe.zremrangebyscore(talk, "-inf", (time.time() - SESSION_TTL) * 1000)
+        pipe.expire(talk, SESSION_TTL)
+        if not message.get("author", {}).get("brand_person"):
+            pipe.hsetnx(self._session(cid, token), "waiting_since", at)
+        pipe.execute()
+
+    def post_brand_reply(self, cid: str, token: str, reply_id: str, message: dict,
+                         ) -> tuple[bool, dict]:
+        """Post a reply a brand person typed (numbered like any message), and count it with
+        how long the session waited; a repeated ``reply_id`` answers the original."""
+        posted, message = self.post_message(cid, token, f"\0brand\0{reply_id}", message)
+        if posted:
+            key = self._campaign(cid)
+            self._brand_reply(keys=[self._session(cid, token), f"{key}:n", f"{key}:replies",
+                                    f"{key}:reply_median"],
+                              args=[message["ts"], REPLIES_KEPT])
+        return posted, message
+
+    def brand_replies(self, cid: str) -> int:
+        """How many replies the brand's people posted in the campaign."""
+        return int(self.redis.hget(f"{self._campaign(cid)}:n", "brand_replies") or 0)
+
+    def median_reply_seconds(self, cid: str) -> float | None:
+        """The median wait for a brand reply over the last 1000 answered waits; None until
+        the first."""
+        value = self.redis.get(f"{self._campaign(cid)}:reply_median")
+        return float(value) if value is not None else None
+
+    def reply_seconds(self, cid: str) -> list[float]:
+        """The last 1000 waits for a brand reply in seconds, newest first."""
+        return [float(v) for v in self.redis.lrange(f"{self._campaign(cid)}:replies", 0, -1)]
+
+    def talk_summary(self, cid: str, brand_id: str, person_ids: list[str],
+                     ) -> tuple[list[dict], float | None]:
+        """What a widget shows of the brand's people, in one round trip: the featured people
+        (skipping ids no longer on the roster) and the median reply time."""
+        pipe = self.redis.pipeline(transaction=False)
+        pipe.get(f"{self._campaign(cid)}:reply_median")
+        if person_ids:
+            pipe.hmget(f"{self._brand(brand_id)}:people", person_ids)
+        median, *raws = pipe.execute()
+        people = [orjson.loads(raw) for raw in (raws[0] if raws else []) if raw]
+        return people, float(median) if median is not None else None
+
+    def conversations(self, cid: str, before: int | None = None, limit: int = 20,
+                      ) -> list[dict]:
+        """Sessions with messages, latest activity first (``before``: ms, to page back):
+        ``{session, last, waiting_since, messages}``, hidden messages as their record."""
+        talk = f"{self._campaign(cid)}:talk"
+        found = self.redis.zrevrangebyscore(
+            talk, f"({before}" if before is not None else "+inf", "-inf", start=0, num=limit,
+            withscores=True)
+        pipe = self.redis.pipeline(transaction=False)
+        for token, _ in found:
+            session = self._session(cid, token)
+            pipe.lrange(f"{session}:chat", 0, -1)
+            pipe.hvals(f"{session}:hidden")
+            pipe.hget(session, "waiting_since")
+        results = pipe.execute()
+        talks, gone = [], []
+        for index, (token, last) in enumerate(found):
+            shown, hidden, waiting = results[3 * index:3 * index + 3]
+            messages = sorted((orjson.loads(raw) for raw in [*shown, *hidden]),
+                              key=lambda message: message["id"])
+            if not messages:
+                gone.append(token)  # the session expired
+                continue
+            talks.append({"session": token, "last": int(last), "messages": messages,
+                          "waiting_since": int(waiting) if waiting else None})
+        if gone:
+            self.redis.zrem(talk, *gone)
+        return talks
+
+    def _shown_message(self, cid: str, token: str, message_id: int) -> str | None:
+        prefix = f'{{"id":{int(message_id)},'  # as post_message.lua writes it
+        chat = self.redis.lrange(f"{self._session(cid, token)}:chat", 0, -1)
+        return next((raw for raw in chat if raw.startswith(prefix)), None)
+
+    def session_message(self, cid: str, token: str, message_id: int) -> dict | None:
+        """One message of a session, shown or hidden (a hidden one without its text)."""
+        raw = self._shown_message(cid, token, message_id) or self.redis.hget(
+            f"{self._session(cid, token)}:hidden", str(message_id))
+        return orjson.loads(raw) if raw else None
+
+    def hide_message(self, cid: str, token: str, message_id: int, record: dict,
+                     ) -> dict | None:
+        """Take a shown message out of its session (join snapshots and ``since`` no longer
+        include it), keep who wrote it and why it was hidden but not its text, and log it.
+        ``record``: {at, reason, by, user}. Returns the hidden message's record, or None when
+        no such message is shown (or someone hid it at the same moment)."""
+        session = self._session(cid, token)
+        raw = self._shown_message(cid, token, message_id)
+        if raw is None or not self.redis.lrem(f"{session}:chat", 1, raw):
+            return None
+        message = orjson.loads(raw)
+        kept = {"id": message["id"], "ts": message["ts"], "author": message["author"],
+                "hidden": record}
+        pipe = self.redis.pipeline(transaction=True)
+        pipe.hset(f"{session}:hidden", str(message["id"]), orjson.dumps(kept))
+        pipe.expire(f"{session}:hidden", SESSION_TTL)
+        pipe.lpush(f"{self._campaign(cid)}:modlog",
+                   orjson.dumps({**record, "action": "hide", "message": message["id"]}))
+        pipe.execute()
+        return kept
+
+    def blocked(self, cid: str, member: str) -> dict | None:
+        """Why a viewer (by member id) is blocked from the campaign, or None."""
+        raw = self.redis.hget(f"{self._campaign(cid)}:blocked", member)
+        return orjson.loads(raw) if raw else None
+
+    def blocked_viewers(self, cid: str) -> list[dict]:
+        raws = self.redis.hgetall(f"{self._campaign(cid)}:blocked")
+        viewers = [{"member": member, **orjson.loads(raw)} for member, raw in raws.items()]
+        return sorted(viewers, key=lambda viewer: viewer["at"], reverse=True)
+
+    def block_viewer(self, cid: str, member: str, record: dict) -> bool:
+        """Block a viewer from the campaign and log it (``record``: {at, reason, by, user,
+        name}; the log leaves the name out). Every process hears it and drops that viewer's
+        connections. False when they were already blocked."""
+        key = self._campaign(cid)
+        if not self.redis.hsetnx(f"{key}:blocked", member, orjson.dumps(record)):
+            return False
+        entry = {k: v for k, v in record.items() if k != "name"}
+        pipe = self.redis.pipeline(transaction=False)
+        pipe.lpush(f"{key}:modlog", orjson.dumps({**entry, "action": "block"}))
+        pipe.publish(self.events_channel, orjson.dumps(
+            {"k": "b", "c": cid, "m": member, "reason": record["reason"]}))
+        pipe.execute()
+        return True
+
+    def unblock_viewer(self, cid: str, member: str, record: dict) -> bool:
+        """Let a blocked viewer take part again, and log it. False when they were not
+        blocked."""
+        key = self._campaign(cid)
+        if not self.redis.hdel(f"{key}:blocked", member):
+            return False
+        self.redis.lpush(f"{key}:modlog", orjson.dumps({**record, "action": "unblock"}))
+        return True
+
+    def moderation_log(self, cid: str, limit: int = MODERATION_SHOWN) -> list[dict]:
+        """What the brand's people hid, blocked and unblocked, newest first."""
+        raws = self.redis.lrange(f"{self._campaign(cid)}:modlog", 0, limit - 1)
+        return [orjson.loads(raw) for raw in raws]
+
 

@@ -23,4 +23,4 @@ def _admin_globals():
             "url_endpoints": current_app.view_functions}
 
 
-from . import auth, campaigns, dashboard, editor, team  # noqa: E402,F401  (register the views)
+from . import auth, campaigns, conversation, dashboard, editor, people, team  # noqa: E402,F401

@@ -242,6 +242,16 @@ export function start(activity = {}) {
     ui.log?.replaceChildren();
   }
 
+  /** The brand's people hid a message (the reason is in the public moderation log). */
+  function removeMessage(data) {
+    const id = Number(data?.id);
+    if (!ui.log || !Number.isFinite(id)) return;
+    seenMessages.add(id); // a late copy of it must not come back
+    for (const item of Array.from(ui.log.children)) {
+      if (item.dataset.id === String(id)) item.remove();
+    }
+  }
+
   /** Insert a message in id order; ids the log has already seen are skipped. */
   function addMessage(message) {
     const id = Number(message?.id);
@@ -489,5 +499,10 @@ export function start(activity = {}) {
     else if (data.status === 'live' && mode === 'inactive') join(); // resumed
   });
   socket.on('message', addMessage);
+  socket.on('hidden', removeMessage);
+  socket.on('blocked', (data) => {
+    goInactive(null, typeof data?.message === 'string' ? data.message : undefined);
+    socket.disconnect();
+  });
   return { note };
 }
