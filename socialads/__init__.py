@@ -24,7 +24,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         app.config["SESSION_COOKIE_SECURE"] = True
 
     from .campaigns import Campaigns
-    from .realtime import Hub, socketio
+    from .realtime import Hub, refuse_malformed_packets, socketio
     from .store import Store
 
     store = Store(app.config["REDIS_URL"], app.config["KEY_PREFIX"], app.config["CHAT_KEEP"])
@@ -62,6 +62,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         message_queue=queue,
         channel=f"{app.config['KEY_PREFIX']}:socketio",
         max_http_buffer_size=app.config["MAX_SOCKET_FRAME"],
+        # One client's events run in order, in its own greenlet: a `disconnect` can never
+        # overtake the `join` before it (which would leave a ghost in presence), and an `act`
+        # sent right after `join` finds the viewer joined.
+        async_handlers=False,
         # Same-origin only: the widget is served by us, so its socket comes from our origin;
         # any other page's socket is refused (no cross-site WebSocket hijacking).
         cors_allowed_origins=None,
@@ -69,4 +73,5 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         ping_interval=20,
         ping_timeout=20,
     )
+    refuse_malformed_packets(socketio.server)
     return app

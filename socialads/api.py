@@ -42,7 +42,10 @@ def _body():
     if request.mimetype != "application/json":
         raise Problem("unsupported_media_type", "Send a JSON body (Content-Type: "
                                                 "application/json).", 415)
-    data = request.get_json(silent=True)
+    try:
+        data = request.get_json(silent=True)
+    except RecursionError:
+        data = None
     if data is None:
         raise Problem("bad_request", "The body is not valid JSON.", 400)
     if not isinstance(data, dict):

@@ -42,6 +42,8 @@ def asset_url(name: str) -> str:
 def send_asset(relative: str, max_age: int | None = None):
     """Send a built file, precompressed when the client accepts it."""
     root = static_dir().resolve()
+    if "\0" in relative:
+        abort(404)
     path = (root / relative).resolve()
     if root not in path.parents or not path.is_file() or path.suffix in (".gz", ".br"):
         abort(404)

@@ -163,15 +163,18 @@ class Campaigns:
     def __init__(self, store: Store, ttl: float):
         self.store = store
         self.ttl = ttl
-        self.entries: dict[str, Entry | None] = {}
+        self.entries: dict[str, Entry] = {}
+        self.generation = 0  # bumped by forget(): a load that began before it is stale
         self.lock = threading.Lock()
 
     def get(self, cid: str) -> Entry | None:
         entry = self.entries.get(cid)
         if entry is None or entry.expires < time.monotonic():
+            generation = self.generation
             entry = self._load(cid)
             with self.lock:
-                self.entries[cid] = entry
+                if entry is not None and generation == self.generation:
+                    self.entries[cid] = entry
         return entry
 
     def _load(self, cid: str) -> Entry | None:
@@ -198,4 +201,5 @@ class Campaigns:
 
     def forget(self, cid: str) -> None:
         with self.lock:
+            self.generation += 1
             self.entries.pop(cid, None)

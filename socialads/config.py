@@ -36,9 +36,10 @@ class Defaults:
     CHAT_SNAPSHOT = 50
     CHAT_KEEP = 200
     # Per-connection token buckets: (burst, refill per second).
+    # CONTRACT §4: limits never bite below 20 in a burst and 5 a second per connection.
     ACT_RATE = (30, 10)
-    SAY_RATE = (20, 2)
-    JOIN_RATE = (10, 1)
+    SAY_RATE = (20, 5)
+    JOIN_RATE = (20, 5)
     # Campaign definitions are cached per process for this long (changes also invalidate).
     CAMPAIGN_CACHE_SECONDS = 5
     # The admin's session cookie: never readable by scripts, not sent on cross-site requests,

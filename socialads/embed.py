@@ -110,7 +110,7 @@ def _render(template: str, entry: Entry | None, session: str | None, page: str,
     context = {"page": page, **extra}
     if entry is not None:
         campaign = entry.campaign
-        total, state = _store().campaign_progress(campaign["id"])
+        total, state, _ = _store().campaign_progress(campaign["id"])
         context.update(unit_context(entry, total, state, session, page))
         context["talk"] = widget_talk(_store(), campaign, entry.brand_name)
     return render_document(template, context, status, frame_ancestors)
@@ -122,6 +122,8 @@ def widget(cid: str):
     if entry is None:
         return _render("embed/not_found.html", None, None, "not_found", 404)
     session = request.args.get("session", "")
+    if not SESSION_TOKEN.match(session) or _store().session_campaign(session) != cid:
+        session = ""  # e.g. an invite to another unit on the same publisher page
     origins = entry.campaign["allowed_origins"]
     try:
         if _ignore_reason(origins) is None:

@@ -40,6 +40,7 @@ socketio = SocketIO()
 def session_room(token: str) -> str:
     return "s:" + token
 
+
 def admin_room(cid: str) -> str:
     """The brand's team watching a campaign's conversation (namespace ``/admin``)."""
     return "admin:" + cid
@@ -95,10 +96,10 @@ class Hub:
         self.connections: dict[str, Connection] = {}
         self.buckets: dict[str, dict[str, Bucket]] = {}
         self.local: dict[str, dict[str, set[str]]] = {}  # campaign -> session -> sids
-        self.session_totals: dict[str, int] = {}
         self.last_presence: dict[str, list] = {}
         self.pending: set[str] = set()
         self.last_sent: dict[str, float] = {}
+        self.last_status: dict[str, str] = {}  # campaign -> status last sent to our viewers
         self.wake = threading.Event()
         self.started = False
         self.refused: dict[str, str] = {}  # sid -> why its viewer was blocked
@@ -119,6 +120,8 @@ class Hub:
             try:
                 with self.app.app_context():
                     loop()
+            except RedisError as exc:  # expected while Redis restarts: no traceback
+                log.warning("%s: Redis unavailable (%s); retrying", loop.__name__, exc)
             except Exception:
                 log.exception("background loop %s failed; restarting", loop.__name__)
             time.sleep(1)
@@ -133,7 +136,8 @@ class Hub:
         try:
             size = len(orjson.dumps(payload))
         except (TypeError, orjson.JSONEncodeError):
-            raise Problem("invalid", "The payload must be plain JSON.") from None
+            message = "The payload must be plain JSON (numbers within 64 bits)."
+            raise Problem("invalid", message) from None
         limit = self.config["MAX_EVENT_BYTES"]
         if size > limit:
             raise Problem("too_large", f"The payload is over {limit} bytes.")
@@ -188,11 +192,9 @@ class Hub:
                                 previous.joined_at if same_place else time.time(),
                                 data.origin or DIRECT)
         # A widget on our own origin is the invite landing page, whose load counted the open.
-        self.store.join_session(cid, token, sid, {
-            "viewer": data.viewer, "id": member, "name": connection.name,
-            "t": connection.joined_at,
-        }, self.config["PRESENCE_TTL"], origin=connection.origin,
-            landing=connection.origin == origin_of(self.config["PUBLIC_URL"]))
+        self.store.join_session(cid, token, sid, self.member(connection),
+                                self.config["PRESENCE_TTL"], origin=connection.origin,
+                                landing=connection.origin == origin_of(self.config["PUBLIC_URL"]))
         with self.lock:
             self.refused.pop(sid, None)
             self.connections[sid] = connection
@@ -200,14 +202,13 @@ class Hub:
         join_room(session_room(token))
         snapshot = self.store.session_snapshot(cid, token, data.since,
                                                self.config["CHAT_SNAPSHOT"])
-        self.note_session_total(token, snapshot.session_total)
         members = self.broadcast_presence(cid, token, snapshot.members)
         return {
             "ok": True, "session": token,
             "invite_url": f"{self.config['PUBLIC_URL']}/s/{token}",
             "members": [{**m, "self": True} if m["id"] == member else m for m in members],
             "total": snapshot.total, "session_total": snapshot.session_total,
-            "goal": entry.campaign["goal"], "status": entry.campaign["status"],
+            "goal": entry.campaign["goal"], "status": entry.status,
             "state": entry.summarise(snapshot.state), "messages": snapshot.messages,
         }
 
@@ -226,7 +227,6 @@ class Hub:
         if result.status < 0:
             raise Problem("invalid", "You have already taken part as many times as this "
                                      "campaign allows.")
-        self.note_session_total(connection.session, result.session_total)
         self.mark(connection.campaign)
         ack = {"ok": True, "total": result.total, "session_total": result.session_total}
         if result.status == 0:
@@ -261,6 +261,12 @@ class Hub:
         self._leave(sid)
         return {"ok": True}
 
+    @staticmethod
+    def member(connection: Connection) -> dict:
+        """The presence entry of a connection, as stored in Redis."""
+        return {"viewer": connection.viewer, "id": connection.member, "name": connection.name,
+                "t": connection.joined_at}
+
     def disconnect(self, sid: str) -> None:
         self.buckets.pop(sid, None)
         self.refused.pop(sid, None)
@@ -276,13 +282,14 @@ class Hub:
             sids.discard(sid)
             if not sids:
                 sessions.pop(connection.session, None)
-                self.session_totals.pop(connection.session, None)
-                self.last_presence.pop(connection.session, None)
             if not sessions:
                 self.local.pop(connection.campaign, None)
         leave_room(session_room(connection.session), sid=sid, namespace="/")
         self.store.leave_session(connection.campaign, connection.session, sid)
         self.broadcast_presence(connection.campaign, connection.session)
+        with self.lock:
+            if connection.session not in self.local.get(connection.campaign, {}):
+                self.last_presence.pop(connection.session, None)
 
     def drop_blocked(self, cid: str, member: str, reason: str) -> None:
         """A viewer was blocked from a campaign: take their connections to this process out of
@@ -314,7 +321,8 @@ class Hub:
         while True:
             time.sleep(self.config["HEARTBEAT_INTERVAL"])
             with self.lock:
-                entries = [(c.campaign, c.session, sid) for sid, c in self.connections.items()]
+                entries = [(c.campaign, c.session, sid, self.member(c))
+                           for sid, c in self.connections.items()]
                 places = {(c, s) for c, sessions in self.local.items() for s in sessions}
             try:
                 if entries:
@@ -324,16 +332,15 @@ class Hub:
                     public = [{"id": m["id"], "name": m["name"]} for m in members]
                     if public != self.last_presence.get(token):
                         self.broadcast_presence(cid, token, members, local_only=True)
+                # A schedule can end (or start) a campaign with nobody touching it.
+                for cid in {cid for cid, _ in places}:
+                    entry = self.campaigns.get(cid)
+                    if (entry.status if entry else "ended") != self.last_status.get(cid):
+                        self.mark(cid)
             except RedisError:
                 log.warning("heartbeat: Redis unavailable")
 
     # -- progress -------------------------------------------------------------------------
-
-    def note_session_total(self, token: str, total: int) -> None:
-        """Totals only grow, and notices may arrive out of order: keep the largest."""
-        with self.lock:
-            if total > self.session_totals.get(token, -1):
-                self.session_totals[token] = total
 
     def mark(self, cid: str) -> None:
         with self.lock:
@@ -354,7 +361,6 @@ class Hub:
             for message in pubsub.listen():
                 event = orjson.loads(message["data"])
                 if event["k"] == "p":
-                    self.note_session_total(event["s"], event["st"])
                     self.mark(event["c"])
                 elif event["k"] == "c":
                     self.campaigns.forget(event["c"])
@@ -392,14 +398,35 @@ class Hub:
         if not tokens:
             return
         entry = self.campaigns.get(cid)
-        total, state = self.store.campaign_progress(cid)
+        # Fresh from Redis, not from notices: after a gap in pub/sub the next update must
+        # still carry every session's latest total.
+        total, state, session_totals = self.store.campaign_progress(cid, tokens)
         base = {"total": total,
                 "goal": entry.campaign["goal"] if entry else 0,
                 "state": entry.summarise(state) if entry else {},
-                "status": entry.campaign["status"] if entry else "ended"}
-        for token in tokens:
-            payload = {**base, "session_total": self.session_totals.get(token, 0)}
+                "status": entry.status if entry else "ended"}
+        self.last_status[cid] = base["status"]
+        for token, session_total in zip(tokens, session_totals, strict=True):
+            payload = {**base, "session_total": session_total}
             socketio.emit("progress", payload, to=session_room(token), ignore_queue=True)
+
+
+def refuse_malformed_packets(server) -> None:
+    """A packet python-socketio cannot decode (bad JSON, absurd nesting, no event name) raises
+    inside its message handler, which logs a traceback and answers nothing, so any client
+    could flood the log. Such a client is not one of our widgets: disconnect it, with one
+    warning line."""
+    handle = server._handle_eio_message
+
+    def guarded(eio_sid, data):
+        try:
+            return handle(eio_sid, data)
+        except (ValueError, TypeError, IndexError, KeyError, RecursionError) as exc:
+            log.warning("malformed Socket.IO packet (%s); disconnecting the client",
+                        type(exc).__name__)
+            server.eio.disconnect(eio_sid)
+
+    server.eio.on("message", guarded)
 
 
 def hub() -> Hub:

@@ -6,6 +6,7 @@ client is an error the client sees instead of a field silently ignored.
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
@@ -41,16 +42,37 @@ def _display_name(value: str | None) -> str | None:
     return value or None
 
 
+HOSTNAME = re.compile(r"^(?=.{1,253}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?"
+                      r"(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$")
+
+
 def _origin(value: str) -> str:
-    parts = urlsplit(value)
-    if (parts.scheme not in ("http", "https") or not parts.hostname or parts.path not in ("", "/")
-            or parts.query or parts.fragment or parts.username or parts.password):
-        raise ValueError("an origin is scheme://host[:port], e.g. https://news.example")
+    """A ``scheme://host[:port]`` origin, normalised; the result goes into a CSP header, so
+    only a strict host syntax passes (IDNA for international names, IPv6 in brackets)."""
+    problem = "an origin is scheme://host[:port], e.g. https://news.example"
+    parts = urlsplit(value.strip())
+    if (parts.scheme.lower() not in ("http", "https") or not parts.hostname
+            or parts.path not in ("", "/") or parts.query or parts.fragment or parts.username
+            or parts.password):
+        raise ValueError(problem)
     try:
         port = parts.port
     except ValueError as exc:
         raise ValueError("the port is not a number between 0 and 65535") from exc
-    return f"{parts.scheme}://{parts.hostname}" + (f":{port}" if port else "")
+    host = parts.hostname
+    if ":" in host:
+        try:
+            host = f"[{ipaddress.IPv6Address(host).compressed}]"
+        except ValueError:
+            raise ValueError(problem) from None
+    else:
+        try:
+            host = host.encode("idna").decode("ascii").lower()
+        except UnicodeError:
+            raise ValueError(problem) from None
+        if not HOSTNAME.match(host):
+            raise ValueError(problem)
+    return f"{parts.scheme.lower()}://{host}" + (f":{port}" if port else "")
 
 
 HEX_COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")

@@ -77,6 +77,10 @@ import redis
 
 from .analytics import DIRECT, ORIGIN_FIELDS, SERIES_FIELDS, SERIES_TTL, derived, minute_of
 
+# Most page views start a session nobody else ever joins: those expire after a week. Once a
+# friend joins, a session is kept for a month and its invite link remembers the campaign for
+# a year.
+SOLO_SESSION_TTL = 7 * 24 * 3600
 SESSION_TTL = 30 * 24 * 3600
 REPLIES_KEPT = 1000  # reply latencies kept per campaign for the median
 MODERATION_SHOWN = 500  # moderation log entries returned at once (all are kept)
@@ -226,12 +230,10 @@ class Store:
         return max(int(count or 0) for count in counts)
 
     def count_login_failure(self, email: str, ip: str, window: int) -> None:
-        pipe = self.redis.pipeline(transaction=False)
         for key in (f"{self.prefix}:login-fail:{{{email.lower()}}}",
                     f"{self.prefix}:login-fail-ip:{{{ip}}}"):
-            pipe.incr(key)
-            pipe.expire(key, window, nx=True)
-        pipe.execute()
+            if self.redis.incr(key) == 1:  # the window starts at the first failure
+                self.redis.expire(key, window)
 
     def clear_login_failures(self, email: str) -> None:
         self.redis.delete(f"{self.prefix}:login-fail:{{{email.lower()}}}")
@@ -385,8 +387,8 @@ class Store:
         pipe = self.redis.pipeline(transaction=True)
         pipe.hset(key, mapping={"created_at": time.time(), "leader": leader, "total": 0,
                                 "msg_seq": 0})
-        pipe.expire(key, SESSION_TTL)
-        pipe.set(f"{self.prefix}:session:{token}", cid, ex=INVITE_LOOKUP_TTL)
+        pipe.expire(key, SOLO_SESSION_TTL)
+        pipe.set(f"{self.prefix}:session:{token}", cid, ex=SOLO_SESSION_TTL)
         pipe.hincrby(f"{self._campaign(cid)}:n", "sessions", 1)
         pipe.hexists(f"{self._campaign(cid)}:friends", leader)
         *_, invited = pipe.execute()
@@ -410,20 +412,25 @@ class Store:
         pipe.zadd(f"{key}:p", {sid: expires})
         pipe.hset(f"{key}:m", sid, orjson.dumps(member))
         pipe.sadd(f"{key}:v", viewer)
-        pipe.hmget(key, "leader", "created_at")
+        pipe.hget(key, "leader")
         pipe.pfadd(f"{self._campaign(cid)}:viewers", viewer)
         pipe.zadd(f"{self._campaign(cid)}:live", {sid: expires})
-        for suffix in ("", ":p", ":m", ":v"):
-            pipe.expire(key + suffix, SESSION_TTL)
-        _, _, first_time, (leader, created_at), *_ = pipe.execute()
+        pipe.hget(key, "shared")
+        pipe.hget(key, "created_at")
+        _, _, first_time, leader, _, _, shared, created_at = pipe.execute()
         invited = bool(first_time) and leader != viewer
+        pipe = self.redis.pipeline(transaction=True)
+        if invited:
+            pipe.hincrby(f"{self._campaign(cid)}:n", "invite_joins", 1)
+            pipe.hset(key, "shared", 1)
+            pipe.expire(f"{self.prefix}:session:{token}", INVITE_LOOKUP_TTL)
         if first_time:  # counted once: only the call whose SADD added the viewer gets here
-            pipe = self.redis.pipeline(transaction=True)
-            if invited:
-                pipe.hincrby(f"{self._campaign(cid)}:n", "invite_joins", 1)
             self._count_join(pipe, cid, token, viewer, now, origin, invited=invited,
                              created_at=created_at, landing=landing)
-            pipe.execute()
+        ttl = SESSION_TTL if invited or shared else SOLO_SESSION_TTL
+        for suffix in ("", ":p", ":m", ":v"):
+            pipe.expire(key + suffix, ttl)
+        pipe.execute()
         return invited
 
     def _count_join(self, pipe, cid: str, token: str, viewer: str, now: float, origin: str,
@@ -448,14 +455,18 @@ class Store:
         pipe.zrem(f"{self._campaign(cid)}:live", sid)
         pipe.execute()
 
-    def refresh_presence(self, entries: list[tuple[str, str, str]], ttl: float) -> None:
-        """Heartbeat: push the expiry of (campaign, session, connection) entries forward."""
+    def refresh_presence(self, entries: list[tuple[str, str, str, dict]], ttl: float) -> None:
+        """Heartbeat: push the expiry of (campaign, session, connection, member) entries
+        forward, writing them again in full: a process that stalled past the TTL finds its
+        still-connected members swept away by another process's read, and puts them back."""
         expires = time.time() + ttl
         pipe = self.redis.pipeline(transaction=False)
-        for cid, token, sid in entries:
-            pipe.zadd(f"{self._session(cid, token)}:p", {sid: expires}, xx=True)
-            pipe.zadd(f"{self._campaign(cid)}:live", {sid: expires}, xx=True)
-        for cid in {cid for cid, _, _ in entries}:
+        for cid, token, sid, member in entries:
+            key = self._session(cid, token)
+            pipe.zadd(f"{key}:p", {sid: expires})
+            pipe.hset(f"{key}:m", sid, orjson.dumps(member))
+            pipe.zadd(f"{self._campaign(cid)}:live", {sid: expires})
+        for cid in {entry[0] for entry in entries}:
             pipe.zremrangebyscore(f"{self._campaign(cid)}:live", "-inf", time.time())
         pipe.execute()
 
@@ -485,14 +496,19 @@ class Store:
                                {k: int(v) for k, v in state.items()},
                                _members(raw_members), messages)
 
-    def campaign_progress(self, cid: str) -> tuple[int, dict[str, int]]:
-        """The campaign total and activity state counters."""
+    def campaign_progress(self, cid: str, tokens: list[str] = ()
+                          ) -> tuple[int, dict[str, int], list[int]]:
+        """The campaign total, activity state counters and the totals of ``tokens``'
+        sessions, in one round trip."""
         key = self._campaign(cid)
         pipe = self.redis.pipeline(transaction=False)
         pipe.hget(f"{key}:n", "total")
         pipe.hgetall(f"{key}:state")
-        total, state = pipe.execute()
-        return int(total or 0), {k: int(v) for k, v in state.items()}
+        for token in tokens:
+            pipe.hget(self._session(cid, token), "total")
+        total, state, *session_totals = pipe.execute()
+        return (int(total or 0), {k: int(v) for k, v in state.items()},
+                [int(t or 0) for t in session_totals])
 
     # -- actions and chat -----------------------------------------------------------------
 
@@ -536,7 +552,7 @@ class Store:
         """List the session among the campaign's conversations; a viewer's message starts the
         wait for a brand reply unless an earlier one is still unanswered."""
         talk = f"{self._campaign(cid)}:talk"
-        at = message.get("ts") or int(time.time() * 1000)
+        at = message["ts"] if "ts" in message else int(time.time() * 1000)
         pipe = self.redis.pipeline(transaction=False)
         pipe.zadd(talk, {token: at})
         pipe.zremrangebyscore(talk, "-inf", (time.time() - SESSION_TTL) * 1000)
@@ -682,5 +698,4 @@ class Store:
         """What the brand's people hid, blocked and unblocked, newest first."""
         raws = self.redis.lrange(f"{self._campaign(cid)}:modlog", 0, limit - 1)
         return [orjson.loads(raw) for raw in raws]
-
 

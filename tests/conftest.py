@@ -82,8 +82,13 @@ def servers(redis_server, tmp_path_factory):
     log_dir = tmp_path_factory.mktemp("logs")
     started = [serve_process(redis_server.url, log_dir).start() for _ in range(2)]
     yield started
+    # Whatever the tests threw at them, the processes stayed up and logged no traceback.
+    alive = [server.alive() for server in started]
     for server in started:
         server.stop()
+    assert all(alive), "a serve process died during the tests"
+    for server in started:
+        assert "Traceback" not in server.log_text(), server.log_text()[-3000:]
 
 
 @pytest.fixture

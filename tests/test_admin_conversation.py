@@ -178,6 +178,38 @@ def test_a_reply_as_a_person_reaches_the_widget_live(server, viewers, make_campa
     assert "data-waiting>Waiting for an answer" not in web_admin.get(conversation(cid)).text
 
 
+def test_reply_latency_counts_from_the_oldest_unanswered_message(make_campaign, store):
+    from socialads.talk import answer_time
+
+    cid = make_campaign()["id"]
+    brand_author = {"id": "p_x", "name": "Maya", "role": "Sourcing", "brand_person": True}
+
+    def session(*events):
+        token = store.create_session(cid, "leader")
+        for kind, ts in events:
+            if kind == "viewer":
+                store.post_message(cid, token, f"v\0{uuid.uuid4().hex}", {
+                    "text": "?", "ts": ts, "author": {"id": "m", "name": "V",
+                                                      "brand_person": False}})
+            else:
+                store.post_brand_reply(cid, token, uuid.uuid4().hex,
+                                       {"text": "!", "ts": ts, "author": brand_author})
+
+    assert store.median_reply_seconds(cid) is None
+    # two questions, one answer: the wait counts from the first; a second reply waits for
+    # nobody and adds no latency
+    session(("viewer", 1_000), ("viewer", 30_000), ("brand", 61_000), ("brand", 90_000))
+    assert store.reply_seconds(cid) == [60.0] and store.median_reply_seconds(cid) == 60.0
+    session(("viewer", 0), ("brand", 10_000), ("viewer", 20_000), ("brand", 40_000))
+    assert store.reply_seconds(cid) == [20.0, 10.0, 60.0]
+    assert store.median_reply_seconds(cid) == 20.0
+    session(("viewer", 0), ("brand", 1_000_000))
+    assert store.median_reply_seconds(cid) == 40.0  # (20 + 60) / 2
+    assert store.brand_replies(cid) == 5
+    assert [answer_time(s) for s in (5, 60, 61, 7199, 7201, 200_000)] == [
+        "a minute", "a minute", "2 minutes", "2 hours", "3 hours", "3 days"]
+
+
 def test_a_reply_needs_text_and_a_person(admin, make_campaign, store, brand):
     campaign = make_campaign()
     cid = campaign["id"]

@@ -161,3 +161,27 @@ def test_activities_are_listed_with_their_settings_schema(client):
     assert pledge["title"] and pledge["description"]
     assert pledge["settings"]["type"] == "object"
     assert "button_label" in pledge["settings"]["properties"]
+
+
+@pytest.mark.parametrize("origin", [
+    "https://news.example *", "https://a\u2028.example", "https://news.example;script-src *",
+    "ftp://news.example", "https://", "https://news.example:99999", "https://user@news.example",
+    "https://news_example.com",
+])
+def test_origins_that_could_break_the_frame_policy_are_refused(api, origin):
+    status, answer = api.post("/campaigns", json={**CAMPAIGN, "allowed_origins": [origin]})
+    assert status == 422 and answer["error"]["message"].startswith("allowed_origins.0")
+
+
+def test_international_and_ipv6_origins_are_normalised(api):
+    _, created = api.post("/campaigns", json={
+        **CAMPAIGN, "allowed_origins": ["https://bücher.example", "http://[::1]:8080"]})
+    assert created["allowed_origins"] == ["https://xn--bcher-kva.example", "http://[::1]:8080"]
+
+
+def test_a_deeply_nested_body_is_a_clear_error(client, brand):
+    response = client.post("/api/v1/campaigns", data="[" * 100_000,
+                           content_type="application/json",
+                           headers={"Authorization": f"Bearer {brand['api_token']}"})
+    assert response.status_code == 400
+    assert response.get_json()["error"]["code"] == "bad_request"

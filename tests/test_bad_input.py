@@ -88,12 +88,17 @@ PAYLOADS = JSON | st.dictionaries(FIELDS, JSON, max_size=5)
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck))
-@given(event=st.sampled_from(["join", "act", "say", "leave"]), payload=PAYLOADS)
+@given(event=st.sampled_from(["join", "act", "say"]), payload=PAYLOADS)
 def test_random_payloads_get_an_answer(servers, viewers, make_campaign, event, payload):
+    """`leave` is left out: a valid one ({} or None) would end the session the other events
+    need (its bad payloads are covered above)."""
     viewer = test_random_payloads_get_an_answer.viewer
     ack = viewer.call(event, payload)
-    assert isinstance(ack, dict) and isinstance(ack["ok"], bool)
-    if not ack["ok"]:
+    if ack["ok"]:
+        expected = {"join": {"session", "members", "total"}, "act": {"total", "session_total"},
+                    "say": {"message"}}[event]
+        assert expected <= set(ack), ack
+    else:
         assert_error(ack)
 
 
@@ -106,8 +111,27 @@ def _fuzz_viewer(request, server, viewers, make_campaign):
     yield
 
 
-def test_no_process_crashed_or_logged_a_traceback(servers):
-    for server in servers:
-        assert server.alive()
-        assert requests.get(server.url + "/healthz").ok
-        assert "Traceback" not in server.log_text()
+
+@pytest.mark.parametrize("frame", [
+    '421[]', '421[{"a":1},{}]', '421["join",{]', '421["join",' + "[" * 20000 + "]" * 20000 + "]",
+    '421["act",{"id":"a","data":{"x":' + "9" * 4000 + '}}]',
+])
+def test_malformed_packets_drop_only_that_client(server, joined, frame):
+    """The packet cannot be decoded, so there is no event to answer: the client is dropped
+    (the servers' logs are checked for tracebacks when the session ends)."""
+    import websocket
+
+    url = server.url.replace("http", "ws") + "/socket.io/?EIO=4&transport=websocket"
+    raw = websocket.create_connection(url, timeout=10)
+    raw.recv()  # Engine.IO open
+    raw.send("40")
+    raw.recv()
+    raw.send(frame)
+    raw.settimeout(3)
+    with pytest.raises((websocket.WebSocketConnectionClosedException,
+                        websocket.WebSocketTimeoutException)):
+        while True:  # anything but an answer, until the server closes the connection
+            assert not raw.recv().startswith("43"), "a malformed packet got an answer"
+    raw.close()
+    assert joined.act()["ok"]
+    assert requests.get(server.url + "/healthz").json() == {"status": "ok"}

@@ -128,3 +128,17 @@ def test_health(client):
                        "MESSAGE_QUEUE": False})
     response = down.test_client().get("/healthz")
     assert response.status_code == 503 and response.get_json() == {"status": "unavailable"}
+
+
+def test_a_null_byte_in_a_static_path_is_a_404(client):
+    assert client.get("/static/a%00b").status_code == 404
+
+
+def test_an_invite_to_another_campaign_is_not_passed_to_this_unit(client, make_campaign, store):
+    campaign, other = make_campaign(), make_campaign()
+    foreign = store.create_session(other["id"], "ana")
+    own = store.create_session(campaign["id"], "ana")
+    html = client.get(f"/w/{campaign['id']}?session={foreign}").get_data(as_text=True)
+    assert '"session": null' in html or '"session":null' in html
+    html = client.get(f"/w/{campaign['id']}?session={own}").get_data(as_text=True)
+    assert own in html

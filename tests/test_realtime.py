@@ -207,3 +207,89 @@ def test_rate_limits_leave_a_normal_burst_alone(server, viewers, make_campaign):
     assert all(a["retry_after"] > 0 for a in limited)
     time.sleep(1)  # the bucket refills: the same connection can act again
     assert ana.act("c")["ok"] is True
+
+
+def test_a_tab_closed_right_after_joining_leaves_no_ghost(server, viewers, make_campaign):
+    import json
+
+    import websocket
+
+    campaign = make_campaign()
+    ana = viewers(server.url)
+    session = ana.join(campaign["id"])["session"]
+    url = server.url.replace("http", "ws") + "/socket.io/?EIO=4&transport=websocket"
+    for i in range(10):
+        raw = websocket.create_connection(url)
+        raw.recv()  # Engine.IO open
+        raw.send("40")  # Socket.IO connect
+        raw.recv()
+        raw.send("420" + json.dumps(["join", {"campaign": campaign["id"], "session": session,
+                                              "viewer": f"ghost-{i}"}]))
+        raw.close()  # gone before the join was answered
+    time.sleep(6)  # past the presence TTL (4 s): anything left now is a ghost
+    mark = ana.mark()
+    assert ana.join(campaign["id"], session=session)["members"] == [
+        {"id": ana.joined["members"][0]["id"], "name": ana.joined["members"][0]["name"],
+         "self": True}]
+    assert ana.wait_for("presence", after=mark)["count"] == 1
+
+
+def test_an_act_sent_right_after_join_finds_the_viewer_joined(server, make_campaign):
+    import socketio
+
+    campaign = make_campaign()
+    client = socketio.Client(reconnection=False)
+    client.connect(server.url, transports=["websocket"])
+    try:
+        answers = []
+        client.emit("join", {"campaign": campaign["id"], "viewer": "eager"},
+                    callback=lambda ack: answers.append(("join", ack)))
+        client.emit("act", {"id": "first"}, callback=lambda ack: answers.append(("act", ack)))
+        deadline = time.monotonic() + 5
+        while len(answers) < 2 and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert [name for name, _ in answers] == ["join", "act"]
+        assert answers[1][1]["ok"] is True and answers[1][1]["total"] == 1
+    finally:
+        client.disconnect()
+
+
+def test_members_stay_present_while_connected(servers, viewers, make_campaign):
+    campaign = make_campaign()
+    ana = viewers(servers[0].url)
+    ben = viewers(servers[1].url)
+    session = ana.join(campaign["id"])["session"]
+    ben.join(campaign["id"], session=session)
+    time.sleep(7)  # well past the presence TTL of the test servers (4 s)
+    mark = ana.mark()
+    assert len(ana.join(campaign["id"], session=session)["members"]) == 2
+    assert ana.wait_for("presence", after=mark)["count"] == 2
+
+
+def test_progress_recovers_after_a_gap_in_pubsub(servers, viewers, make_campaign,
+                                                 redis_server):
+    import redis
+
+    campaign = make_campaign()
+    ana = viewers(servers[0].url)
+    ben = viewers(servers[1].url)
+    session = ana.join(campaign["id"])["session"]
+    ben.join(campaign["id"], session=session)
+    # Redis drops every pub/sub connection: the processes must resubscribe and catch up
+    redis.Redis.from_url(redis_server.url).client_kill_filter(_type="pubsub")
+    for i in range(3):
+        last = ben.act(f"gap-{i}")
+    ana.wait_for("progress", lambda p: p["total"] == last["total"]
+                 and p["session_total"] == last["session_total"], timeout=8)
+
+
+def test_viewers_see_a_scheduled_end_as_it_happens(server, viewers, make_campaign):
+    from datetime import UTC, datetime, timedelta
+
+    ends = (datetime.now(UTC) + timedelta(seconds=3)).isoformat()
+    campaign = make_campaign(ends_at=ends)
+    ana = viewers(server.url)
+    assert ana.join(campaign["id"])["status"] == "live"
+    ended = ana.wait_for("progress", lambda p: p.get("status") == "ended", timeout=10)
+    assert ended["total"] == 0
+    assert ana.act()["error"]["code"] == "inactive"
