@@ -28,6 +28,10 @@ DEMO_CAMPAIGN = {
     "look": {"accent": "#0b6e4f", "theme": "light"},
 }
 
+DEMO_PERSON = {"id": "p_demoplanting", "name": "Jo Rivera", "role": "Planting lead",
+               "photo_url": "",
+               "bio": "Runs Acme Outdoor's planting days with the Ashdown Rivers Trust."}
+
 
 def _seed(app, state_file: Path, publisher_origin: str) -> dict:
     """Create the demo brand, user, token and live campaign once; reuse them afterwards."""
@@ -46,8 +50,13 @@ def _seed(app, state_file: Path, publisher_origin: str) -> dict:
         brand_id = store.get_user(DEMO_EMAIL)["brand_id"]
         brand = {"brand_id": brand_id, "api_token": store.create_api_token(brand_id)}
         password = "(unchanged: the demo user already existed in this Redis)"
+    # Someone from the brand to answer viewers as, featured in the campaign.
+    people = store.brand_people(brand["brand_id"])
+    if not people:
+        store.save_person(brand["brand_id"], DEMO_PERSON)
+        people = [DEMO_PERSON]
     campaign = campaigns.create(store, brand["brand_id"], {
-        **DEMO_CAMPAIGN, "allowed_origins": [publisher_origin]})
+        **DEMO_CAMPAIGN, "allowed_origins": [publisher_origin], "people": [people[0]["id"]]})
     state = {"brand_id": brand["brand_id"], "api_token": brand["api_token"],
              "email": DEMO_EMAIL, "password": password, "campaign_id": campaign["id"]}
     state_file.write_text(json.dumps(state, indent=2))

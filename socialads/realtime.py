@@ -298,7 +298,10 @@ class Hub:
             sids = [sid for sid, c in self.connections.items()
                     if c.campaign == cid and c.member == member]
         for sid in sids:
-            self.refused[sid] = reason
+            with self.lock:
+                if sid not in self.connections:
+                    continue  # gone meanwhile: nothing to refuse
+                self.refused[sid] = reason
             self._leave(sid)
             socketio.emit("blocked", {"message": blocked_problem(reason).message}, to=sid,
                           ignore_queue=True)
