@@ -248,8 +248,8 @@ def test_the_pledge_settings_form_is_generated_from_its_schema(admin):
     for key, low in (("amount", 1), ("max_per_viewer", 0)):
         attrs = inputs[key]
         assert 'type="number"' in attrs and f'min="{low}"' in attrs and 'max="1000"' in attrs
-    assert ">Amount</label>" in fieldset and "What one pledge adds" in fieldset
-    assert "Pledges one person may make (0: no limit)" in fieldset
+    assert ">Amount per pledge</label>" in fieldset and "What one pledge adds" in fieldset
+    assert "How many times one person may pledge (0: no limit)" in fieldset
 
 
 class _Colour(Settings):

@@ -14,12 +14,17 @@ from socialads.activities import ActionRejected, Activity, Effect, Settings
 
 
 class PledgeSettings(Settings):
-    unit: Annotated[str, Field(min_length=1, max_length=24)] = "pledge"
-    unit_plural: Annotated[str, Field(min_length=1, max_length=24)] = "pledges"
-    button_label: Annotated[str, Field(min_length=1, max_length=32)] = "Pledge"
-    amount: Annotated[int, Field(ge=1, le=1000, description="What one pledge adds")] = 1
+    unit: Annotated[str, Field(min_length=1, max_length=24, title="What one pledge is",
+                               description='Singular, e.g. "tree" or "meal"')] = "pledge"
+    unit_plural: Annotated[str, Field(min_length=1, max_length=24, title="Plural",
+                                      description='e.g. "trees" or "meals"')] = "pledges"
+    button_label: Annotated[str, Field(min_length=1, max_length=32, title="Button label",
+                                       description='e.g. "Pledge a tree"')] = "Pledge"
+    amount: Annotated[int, Field(ge=1, le=1000, title="Amount per pledge",
+                                 description="What one pledge adds to the total")] = 1
     max_per_viewer: Annotated[
-        int, Field(ge=0, le=1000, description="Pledges one person may make (0: no limit)")
+        int, Field(ge=0, le=1000, title="Pledges per person",
+                   description="How many times one person may pledge (0: no limit)")
     ] = 0
 
 
