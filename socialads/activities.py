@@ -13,8 +13,10 @@ a widget. A widget package holds:
 
 Rules run in Python before one atomic Redis script counts the action (see
 ``socialads.store.record_action``): `effect` turns a validated action into an `Effect`
-(how much it adds, the per-viewer cap, state counters to bump), and `summarise` turns the
-stored state counters into the ``state`` object sent with ``progress`` and ``join``.
+(how much it adds, the per-viewer cap, a once-only choice, a cooldown, state counters to
+bump), and `summarise` turns the stored state counters into the ``state`` object sent with
+``progress`` and ``join``. A viewer's own once-only choices come back to them in the join
+acknowledgement as ``mine`` ({once key: choice}), so a poll can show "you voted for …".
 """
 
 from __future__ import annotations
@@ -42,9 +44,17 @@ class ActionRejected(Exception):
 
 @dataclass(frozen=True)
 class Effect:
-    amount: int = 1  # added to the campaign and session totals; at least 1
+    """What one accepted action does; the core applies it in one atomic Redis script."""
+
+    amount: int = 1  # added to the campaign and session totals (0 counts the action only)
     per_viewer_cap: int = 0  # how many actions one viewer may have counted (0: no cap)
     state: dict[str, int] = field(default_factory=dict)  # activity state counters to bump
+    # A choice a viewer makes once (e.g. "vote", "q3"): a second action with the same key is
+    # refused with `already`; `choice` is kept and returned to that viewer in `join` (`mine`).
+    once: str = ""
+    choice: str = ""
+    already: str = "You have already made that choice."
+    cooldown: float = 0  # seconds a viewer waits between two counted actions (0: none)
 
 
 class Settings(BaseModel):
@@ -61,6 +71,9 @@ class Activity:
     description: ClassVar[str]
     Settings: ClassVar[type[Settings]] = Settings
     package: ClassVar[str]  # the import name of the widget package (its files live there)
+    # How many of the top sessions (group names and totals, never tokens) ``state`` carries
+    # under "board"; 0 for none.
+    leaderboard: ClassVar[int] = 0
 
     def settings(self, raw: dict[str, Any] | None) -> Settings:
         """Validate campaign settings; raises pydantic.ValidationError."""

@@ -182,7 +182,8 @@ class Hub:
                 raise Problem("not_found", "This invite link has expired or is unknown.")
             token = data.session
         else:
-            token = self.store.create_session(cid, data.viewer)
+            name = data.name or friendly_name(member)
+            token = self.store.create_session(cid, data.viewer, f"{name}'s group")
         previous = self.connections.get(sid)
         same_place = previous and (previous.campaign, previous.session) == (cid, token)
         if previous and not same_place:
@@ -209,8 +210,17 @@ class Hub:
             "members": [{**m, "self": True} if m["id"] == member else m for m in members],
             "total": snapshot.total, "session_total": snapshot.session_total,
             "goal": entry.campaign["goal"], "status": entry.status,
-            "state": entry.summarise(snapshot.state), "messages": snapshot.messages,
+            "state": self.public_state(entry, snapshot.state), "messages": snapshot.messages,
+            "mine": self.store.choices(cid, data.viewer),
         }
+
+    def public_state(self, entry, counters: dict[str, int]) -> dict:
+        """The activity's state for viewers, with the leaderboard when it keeps one."""
+        state = entry.summarise(counters)
+        if entry.activity.leaderboard:
+            state["board"] = self.store.leaderboard(entry.campaign["id"],
+                                                    entry.activity.leaderboard)
+        return state
 
     def act(self, sid: str, payload) -> dict:
         data: ActIn = self.parse(ActIn, payload)
@@ -223,10 +233,16 @@ class Hub:
             raise Problem(exc.code, exc.message) from None
         result = self.store.record_action(
             connection.campaign, connection.session, connection.viewer, data.id,
-            effect.amount, effect.per_viewer_cap, effect.state, origin=connection.origin)
-        if result.status < 0:
+            effect.amount, effect.per_viewer_cap, effect.state, origin=connection.origin,
+            once=effect.once, choice=effect.choice, cooldown=effect.cooldown)
+        if result.status == -1:
             raise Problem("invalid", "You have already taken part as many times as this "
                                      "campaign allows.")
+        if result.status == -2:
+            raise Problem("invalid", effect.already, already=effect.once)
+        if result.status == -3:
+            raise Problem("rate_limited", "Wait a moment before you act again.",
+                          retry_after=round(max(result.wait, 0.01), 2))
         self.mark(connection.campaign)
         ack = {"ok": True, "total": result.total, "session_total": result.session_total}
         if result.status == 0:
@@ -406,7 +422,7 @@ class Hub:
         total, state, session_totals = self.store.campaign_progress(cid, tokens)
         base = {"total": total,
                 "goal": entry.campaign["goal"] if entry else 0,
-                "state": entry.summarise(state) if entry else {},
+                "state": self.public_state(entry, state) if entry else {},
                 "status": entry.status if entry else "ended"}
         self.last_status[cid] = base["status"]
         for token, session_total in zip(tokens, session_totals, strict=True):

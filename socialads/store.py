@@ -36,8 +36,12 @@ Key layout (``sa`` is ``KEY_PREFIX``)::
     sa:c:{C}:done               set     "viewer NUL action id" of every counted action (dedupe)
     sa:c:{C}:pv                 hash    viewer -> actions counted (per-viewer caps)
     sa:c:{C}:state              hash    activity state counters (e.g. votes per option)
+    sa:c:{C}:mine:V             hash    viewer V's one-time choices: once key -> choice
+    sa:c:{C}:last               hash    viewer -> time of their last counted action (ms), for
+                                        activities with a cooldown
+    sa:c:{C}:board              zset    session token -> session total (the leaderboard)
     sa:c:{C}:live               zset    connection id -> heartbeat expiry (live viewers)
-    sa:c:{C}:s:T                hash    session T: created_at, leader, total, msg_seq,
+    sa:c:{C}:s:T                hash    session T: created_at, leader, name, total, msg_seq,
                                         waiting_since (see :replies), opens (of its invite)
     sa:c:{C}:s:T:p              zset    connection id -> heartbeat expiry (presence)
     sa:c:{C}:s:T:m              hash    connection id -> member JSON {viewer, id, name, t}
@@ -105,9 +109,10 @@ def hash_token(token: str) -> str:
 
 @dataclass(frozen=True)
 class ActionResult:
-    status: int  # 1 counted, 0 duplicate, -1 refused by the per-viewer cap
+    status: int  # 1 counted, 0 duplicate, -1 per-viewer cap, -2 already chosen, -3 cooling down
     total: int
     session_total: int
+    wait: float = 0  # seconds left of a cooldown (status -3)
 
 
 @dataclass(frozen=True)
@@ -381,12 +386,13 @@ class Store:
     def session_exists(self, cid: str, token: str) -> bool:
         return bool(self.redis.exists(self._session(cid, token)))
 
-    def create_session(self, cid: str, leader: str) -> str:
+    def create_session(self, cid: str, leader: str, name: str = "") -> str:
+        """A new shared session led by ``leader``; ``name`` is the group's public name."""
         token = new_session_token()
         key = self._session(cid, token)
         pipe = self.redis.pipeline(transaction=True)
         pipe.hset(key, mapping={"created_at": time.time(), "leader": leader, "total": 0,
-                                "msg_seq": 0})
+                                "msg_seq": 0, "name": name})
         pipe.expire(key, SOLO_SESSION_TTL)
         pipe.set(f"{self.prefix}:session:{token}", cid, ex=SOLO_SESSION_TTL)
         pipe.hincrby(f"{self._campaign(cid)}:n", "sessions", 1)
@@ -514,19 +520,39 @@ class Store:
 
     def record_action(self, cid: str, token: str, viewer: str, action_id: str, amount: int,
                       per_viewer_cap: int = 0, state: dict[str, int] | None = None,
-                      origin: str = DIRECT) -> ActionResult:
+                      origin: str = DIRECT, once: str = "", choice: str = "",
+                      cooldown: float = 0) -> ActionResult:
+        """Count one action exactly once (see record_action.lua). ``once`` names a choice a
+        viewer makes only once (a poll, a quiz question) and ``choice`` what they chose;
+        ``cooldown`` is the seconds a viewer waits between two actions."""
         key = self._campaign(cid)
         pairs: list = []
         for field, increment in (state or {}).items():
             pairs += [field, increment]
-        status, total, session_total = self._record_action(
+        status, total, session_total, wait_ms = self._record_action(
             keys=[f"{key}:done", f"{key}:n", self._session(cid, token), f"{key}:pv",
                   f"{key}:state", f"{key}:engaged", f"{key}:t:{minute_of(time.time())}",
-                  f"{key}:o:actions", f"{key}:friends"],
+                  f"{key}:o:actions", f"{key}:friends", f"{key}:mine:{viewer}",
+                  f"{key}:last", f"{key}:board"],
             args=[f"{viewer}\0{action_id}", amount, viewer, per_viewer_cap, self.events_channel,
-                  cid, token, origin, SERIES_TTL, *pairs],
+                  cid, token, origin, SERIES_TTL, once, choice, int(cooldown * 1000), *pairs],
         )
-        return ActionResult(int(status), int(total), int(session_total))
+        return ActionResult(int(status), int(total), int(session_total), int(wait_ms) / 1000)
+
+    def choices(self, cid: str, viewer: str) -> dict[str, str]:
+        """What a viewer chose, by ``once`` key (their vote, their answers)."""
+        return self.redis.hgetall(f"{self._campaign(cid)}:mine:{viewer}")
+
+    def leaderboard(self, cid: str, size: int) -> list[dict]:
+        """The sessions with the largest totals: group names and totals, never tokens."""
+        key = self._campaign(cid)
+        top = self.redis.zrevrange(f"{key}:board", 0, size - 1, withscores=True)
+        pipe = self.redis.pipeline(transaction=False)
+        for token, _ in top:
+            pipe.hget(self._session(cid, token), "name")
+        names = pipe.execute()
+        return [{"name": name or "A group", "total": int(score)}
+                for (_, score), name in zip(top, names, strict=True)]
 
     def post_message(self, cid: str, token: str, client_key: str, message: dict,
                      viewer: str | None = None) -> tuple[bool, dict]:

@@ -2,28 +2,56 @@
 -- activity's per-viewer cap, bump campaign and session totals and the activity
 -- state and the analytics (engaged viewers, this minute's bucket, the publisher origin's
 -- count, friends who acted), then tell every process about the new totals.
+-- It also enforces the activity's "once per key" choices (one vote per poll, one answer per
+-- question) and per-viewer cooldowns, and keeps the leaderboard of sessions.
 -- KEYS: 1 dedupe set, 2 campaign counters, 3 session hash, 4 per-viewer counts, 5 activity state,
 --       6 engaged viewers HLL, 7 this minute's bucket hash, 8 actions per origin hash,
---       9 invited friends hash (viewer -> 0, 1 once acted)
+--       9 invited friends hash (viewer -> 0, 1 once acted), 10 this viewer's choices hash
+--       (once key -> value), 11 last action time per viewer (ms), 12 sessions leaderboard zset
 -- ARGV: 1 dedupe member, 2 amount, 3 viewer, 4 per-viewer cap (0 = none), 5 channel,
 --       6 campaign id, 7 session token, 8 publisher origin, 9 bucket TTL seconds,
---       10.. (state field, increment) pairs
--- Returns {status, campaign total, session total}; status 1 counted, 0 duplicate, -1 capped.
+--       10 once key ('' = none), 11 the choice stored under it, 12 cooldown ms (0 = none),
+--       13.. (state field, increment) pairs
+-- Returns {status, campaign total, session total, wait ms}; status 1 counted, 0 duplicate,
+-- -1 capped, -2 already chosen for that key, -3 cooling down (wait ms left).
 if redis.call('SADD', KEYS[1], ARGV[1]) == 0 then
   return {0, tonumber(redis.call('HGET', KEYS[2], 'total') or '0'),
-          tonumber(redis.call('HGET', KEYS[3], 'total') or '0')}
+          tonumber(redis.call('HGET', KEYS[3], 'total') or '0'), 0}
 end
 local cap = tonumber(ARGV[4])
 if cap > 0 and tonumber(redis.call('HGET', KEYS[4], ARGV[3]) or '0') >= cap then
   redis.call('SREM', KEYS[1], ARGV[1])
   return {-1, tonumber(redis.call('HGET', KEYS[2], 'total') or '0'),
-          tonumber(redis.call('HGET', KEYS[3], 'total') or '0')}
+          tonumber(redis.call('HGET', KEYS[3], 'total') or '0'), 0}
+end
+local function refuse(status, wait)
+  redis.call('SREM', KEYS[1], ARGV[1])
+  return {status, tonumber(redis.call('HGET', KEYS[2], 'total') or '0'),
+          tonumber(redis.call('HGET', KEYS[3], 'total') or '0'), wait}
+end
+local once = ARGV[10]
+if once ~= '' and redis.call('HEXISTS', KEYS[10], once) == 1 then
+  return refuse(-2, 0)
+end
+local cooldown = tonumber(ARGV[12])
+local clock = redis.call('TIME')
+local now = tonumber(clock[1]) * 1000 + math.floor(tonumber(clock[2]) / 1000)
+if cooldown > 0 then
+  local last = tonumber(redis.call('HGET', KEYS[11], ARGV[3]) or '0')
+  if now - last < cooldown then
+    return refuse(-3, cooldown - (now - last))
+  end
+  redis.call('HSET', KEYS[11], ARGV[3], now)
+end
+if once ~= '' then
+  redis.call('HSET', KEYS[10], once, ARGV[11])
 end
 redis.call('HINCRBY', KEYS[4], ARGV[3], 1)
 local total = redis.call('HINCRBY', KEYS[2], 'total', ARGV[2])
 redis.call('HINCRBY', KEYS[2], 'actions', 1)
 local session_total = redis.call('HINCRBY', KEYS[3], 'total', ARGV[2])
-for i = 10, #ARGV, 2 do
+redis.call('ZADD', KEYS[12], session_total, ARGV[7])
+for i = 13, #ARGV, 2 do
   redis.call('HINCRBY', KEYS[5], ARGV[i], ARGV[i + 1])
 end
 redis.call('PFADD', KEYS[6], ARGV[3])
@@ -36,4 +64,4 @@ if redis.call('HGET', KEYS[9], ARGV[3]) == '0' then
 end
 redis.call('PUBLISH', ARGV[5], '{"k":"p","c":' .. cjson.encode(ARGV[6]) .. ',"s":' ..
   cjson.encode(ARGV[7]) .. ',"t":' .. total .. ',"st":' .. session_total .. '}')
-return {1, total, session_total}
+return {1, total, session_total, 0}

@@ -1,0 +1,46 @@
+"""The counting script's rules for activities, straight against Redis."""
+
+from __future__ import annotations
+
+import time
+
+
+def test_a_once_only_choice_is_kept_and_refused_the_second_time(store, make_campaign):
+    cid = make_campaign()["id"]
+    token = store.create_session(cid, "ana", "Ana's group")
+    first = store.record_action(cid, token, "ana", "a1", 1, state={"river": 1}, once="vote",
+                                choice="river")
+    assert (first.status, first.total) == (1, 1)
+    again = store.record_action(cid, token, "ana", "a2", 1, state={"park": 1}, once="vote",
+                                choice="park")
+    assert (again.status, again.total) == (-2, 1)
+    assert store.choices(cid, "ana") == {"vote": "river"}
+    # the refused id was not spent: a retry of it is refused again, not "duplicate"
+    assert store.record_action(cid, token, "ana", "a2", 1, once="vote").status == -2
+    assert store.record_action(cid, token, "ben", "a1", 1, once="vote", choice="park").status \
+        == 1
+    _, state, _ = store.campaign_progress(cid)
+    assert state == {"river": 1}  # ben's state was not passed: only what was counted
+
+
+def test_a_cooldown_spaces_one_viewers_actions(store, make_campaign):
+    cid = make_campaign()["id"]
+    token = store.create_session(cid, "ana")
+    assert store.record_action(cid, token, "ana", "a1", 1, cooldown=0.5).status == 1
+    early = store.record_action(cid, token, "ana", "a2", 1, cooldown=0.5)
+    assert early.status == -3 and 0 < early.wait <= 0.5 and early.total == 1
+    assert store.record_action(cid, token, "ben", "b1", 1, cooldown=0.5).status == 1
+    time.sleep(0.55)
+    assert store.record_action(cid, token, "ana", "a2", 1, cooldown=0.5).total == 3
+
+
+def test_the_leaderboard_names_groups_by_their_totals(store, make_campaign):
+    cid = make_campaign()["id"]
+    ana = store.create_session(cid, "ana", "Ana's group")
+    ben = store.create_session(cid, "ben", "Ben's group")
+    store.record_action(cid, ana, "ana", "1", 1)
+    for i in range(3):
+        store.record_action(cid, ben, "ben", str(i), 1)
+    assert store.leaderboard(cid, 5) == [{"name": "Ben's group", "total": 3},
+                                         {"name": "Ana's group", "total": 1}]
+    assert store.leaderboard(cid, 1) == [{"name": "Ben's group", "total": 3}]
