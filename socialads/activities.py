@@ -21,6 +21,7 @@ acknowledgement as ``mine`` ({once key: choice}), so a poll can show "you voted 
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from functools import cache
 from importlib.metadata import entry_points
@@ -31,6 +32,7 @@ from typing import Any, ClassVar
 from pydantic import BaseModel, ConfigDict
 
 ENTRY_POINT_GROUP = "socialads.widgets"
+log = logging.getLogger(__name__)
 
 
 class ActionRejected(Exception):
@@ -101,7 +103,11 @@ def load_activities() -> dict[str, Activity]:
     """Every installed activity, by name, from the ``socialads.widgets`` entry points."""
     found: dict[str, Activity] = {}
     for entry in entry_points(group=ENTRY_POINT_GROUP):
-        activity = entry.load()
+        try:
+            activity = entry.load()
+        except Exception:  # one broken plugin must not take the others down
+            log.exception("activity %s (%s) failed to load; skipped", entry.name, entry.value)
+            continue
         if isinstance(activity, type):
             activity = activity()
         if not isinstance(activity, Activity) or activity.name != entry.name:
