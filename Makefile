@@ -22,7 +22,7 @@ node_modules/.installed: package.json package-lock.json
 install: $(VENV)/.installed node_modules/.installed ## set up .venv and node_modules
 
 build: install ## bundle, hash and precompress the front-end into static/dist
-	npm run --silent build
+	PYTHON=$(abspath $(PY)) npm run --silent build  # the venv's Python lists the installed widgets
 
 demo: build ## run the whole product locally (embedded Redis unless SOCIALADS_REDIS_URL is set)
 	$(VENV)/bin/socialads demo

@@ -115,3 +115,18 @@ def user_create(email: str, password: str, brand_id: str, role: str):
     if not store.create_user(email, brand_id, PasswordHasher().hash(password), role):
         raise click.ClickException(f"a user with the email {email} already exists")
     _echo_json({"email": email.lower(), "role": role, "brand_id": brand_id or None})
+
+
+@cli.command(help="List the installed activities (widgets) and the folders their files live in; "
+                  "the front-end build bundles each folder's widget.js and widget.css.")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON list of {name, folder}.")
+def widgets(as_json: bool):
+    from .activities import load_activities
+
+    found = [{"name": name, "folder": str(activity.folder)}
+             for name, activity in load_activities().items()]
+    if as_json:
+        click.echo(json.dumps(found))
+    else:
+        for widget in found:
+            click.echo(f"{widget['name']}\t{widget['folder']}")

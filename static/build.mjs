@@ -1,17 +1,19 @@
 // Builds the front-end into static/dist/ (run from anywhere: `npm run build`).
 //
 //   static/src/embed.js         -> dist/embed.js               fixed URL (/embed.js), ≤ 2 KB gzipped
-//   widgets/<name>/widget.js    -> dist/widgets/<name>-HASH.js  IIFE with socket.io-client bundled
-//   widgets/<name>/widget.css   -> dist/widgets/<name>-HASH.css (may @import static/src/base.css)
+//   <folder>/widget.js          -> dist/widgets/<name>-HASH.js  IIFE with socket.io-client bundled
+//   <folder>/widget.css         -> dist/widgets/<name>-HASH.css (may @import "socialads-base.css")
+//     for every installed activity, wherever its package lives (static/widgets.mjs asks Python)
 //   static/src/admin/admin.{js,css} -> dist/admin-HASH.{js,css}  the brand admin
 //   dist/manifest.json          logical name -> file, e.g. "widgets/pledge.js" -> "widgets/pledge-AB12CD34.js"
 //
 // Every output gets precompressed .gz and .br siblings so the server never compresses on the fly.
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import zlib from 'node:zlib';
 import * as esbuild from 'esbuild';
+import { installedWidgets, widgetEntries } from './widgets.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const DIST = path.join(ROOT, 'static', 'dist');
@@ -36,27 +38,30 @@ await esbuild.build({
 });
 manifest['embed.js'] = 'embed.js';
 
-const widgetsDir = path.join(ROOT, 'widgets');
-const widgets = readdirSync(widgetsDir, { withFileTypes: true })
-  .filter((entry) => entry.isDirectory() && existsSync(path.join(widgetsDir, entry.name, 'widget.js')))
-  .map((entry) => entry.name)
-  .sort();
+const widgets = installedWidgets(ROOT);
 
 /** Map each built entry point back to its widget name for the manifest. */
 function record(result, ext) {
   for (const [file, output] of Object.entries(result.metafile.outputs)) {
     if (!output.entryPoint || !file.endsWith(ext)) continue;
-    const name = path.basename(path.dirname(output.entryPoint));
+    const name = path.basename(file, ext).replace(/-[A-Z0-9]{8}$/, ''); // entryNames: [name]-[hash]
     manifest[`widgets/${name}${ext}`] = rel(file);
   }
 }
 
 if (widgets.length) {
-  const entries = (file) =>
-    widgets
-      .filter((name) => existsSync(path.join(widgetsDir, name, file)))
-      .map((name) => ({ in: `widgets/${name}/${file}`, out: name }));
-  const output = { outdir: 'static/dist/widgets', entryNames: '[name]-[hash]' };
+  const entries = (file) => widgetEntries(widgets, file);
+  // Widgets outside this repo (third-party packages) import the core by these names, and may
+  // import any package of our node_modules.
+  const output = {
+    outdir: 'static/dist/widgets',
+    entryNames: '[name]-[hash]',
+    nodePaths: [path.join(ROOT, 'node_modules')],
+    alias: {
+      'socialads-live': path.join(ROOT, 'static', 'src', 'live.js'),
+      'socialads-base.css': path.join(ROOT, 'static', 'src', 'base.css'),
+    },
+  };
 
   record(
     await esbuild.build({
@@ -67,7 +72,6 @@ if (widgets.length) {
       format: 'iife',
       target: 'es2019',
       platform: 'browser',
-      alias: { 'socialads-live': './static/src/live.js' },
     }),
     '.js',
   );
