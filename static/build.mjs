@@ -38,6 +38,20 @@ await esbuild.build({
 });
 manifest['embed.js'] = 'embed.js';
 
+// The widget document's only first-paint script: frame height, then the live code on view.
+const boot = await esbuild.build({
+  ...common,
+  entryPoints: ['static/src/boot.js'],
+  outdir: 'static/dist',
+  entryNames: '[name]-[hash]',
+  format: 'iife',
+  target: 'es2017',
+  platform: 'browser',
+});
+for (const [file, output] of Object.entries(boot.metafile.outputs)) {
+  if (output.entryPoint) manifest['boot.js'] = rel(file);
+}
+
 const widgets = installedWidgets(ROOT);
 
 /** Map each built entry point back to its widget name for the manifest. */

@@ -78,6 +78,7 @@ def test_create_preview_embed_pledge_and_watch(browser, server, brand, store):  
 
         news = reader.new_page()
         news.goto(publisher_origin + "/")
+        news.locator("iframe").first.scroll_into_view_if_needed()
         unit = news.frame_locator("iframe").first
         expect_text(unit.locator(".sa-title"), r"^Clean the Ashdown river$")
         pledge = unit.locator("[data-socialad-action]")

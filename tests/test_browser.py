@@ -64,8 +64,11 @@ def person(browser):
         context.close()
 
 
-def unit(page):
-    return page.frame_locator("iframe").first
+def unit(page, index: int = 0):
+    """The ad unit in a page, scrolled into view: a unit goes live only once a reader can
+    see it (or touches it)."""
+    page.locator("iframe").nth(index).scroll_into_view_if_needed()
+    return page.frame_locator("iframe").nth(index)
 
 
 def expect_text(locator, pattern):
@@ -144,7 +147,7 @@ def test_the_frame_follows_the_unit_height_and_several_units_fit_a_page(person, 
     frames = page.locator("iframe")
     expect(frames).to_have_count(2, timeout=TIMEOUT)
     for index in range(2):
-        expect(page.frame_locator("iframe").nth(index).locator("[data-socialad-action]")
+        expect(unit(page, index).locator("[data-socialad-action]")
                ).to_be_enabled(timeout=TIMEOUT)
     page.wait_for_function(
         "() => [...document.querySelectorAll('iframe')].every(f => f.style.height && "
@@ -172,3 +175,94 @@ def test_a_publisher_not_on_the_list_cannot_frame_the_unit(person, publisher, se
     assert blocked.locator("[data-socialad-action]").count() == 0
     # while the allowed unit on the same page works
     assert unit(page).locator("[data-socialad-action]").count() == 1
+
+
+def test_the_first_paint_opens_no_socket_until_the_unit_is_in_view(browser, publisher, server):
+    from playwright.sync_api import expect
+
+    origin, _ = publisher
+    context = browser.new_context(viewport={"width": 1000, "height": 500})
+    context.set_default_timeout(TIMEOUT)
+    try:
+        page = context.new_page()
+        sockets, ours = [], []
+        page.on("websocket", lambda socket: sockets.append(socket.url))
+        page.on("request", lambda request: ours.append(request.url)
+                if request.url.startswith(server.url) else None)
+        page.goto(origin + "/")
+        frame = page.frame_locator("iframe").first  # not scrolled to: below the fold
+        # the server-rendered first paint is there, with the current total, below the fold
+        expect_text(frame.locator("[data-socialad-total]"), r"^0$")
+        page.wait_for_function("() => document.querySelector('iframe').style.height "
+                               "&& document.querySelector('iframe').style.height !== '460px'")
+        page.wait_for_timeout(1500)
+        assert sockets == []
+        first_paint = sorted(url.replace(server.url, "") for url in ours)
+        assert len(first_paint) == 4, first_paint  # embed.js, the document, its CSS, boot.js
+        assert not any("/widgets/" in url and url.endswith(".js") for url in first_paint)
+
+        expect(unit(page).locator("[data-socialad-action]")).to_be_enabled()  # scrolled to
+        assert len(sockets) == 1 and sockets[0].startswith(server.url.replace("http", "ws"))
+    finally:
+        context.close()
+
+
+def axe_violations(page, frame=None) -> list[str]:
+    """Serious or critical WCAG 2 A/AA problems axe-core finds in a page (or one of its frames)."""
+    target = frame or page
+    target.add_script_tag(path=str(ROOT / "node_modules" / "axe-core" / "axe.min.js"))
+    result = target.evaluate("""() => axe.run(document, {runOnly: {type: 'tag',
+        values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']}})""")
+    assert len(result["passes"]) > 10, "axe-core did not really audit the page"
+    return [f"{v['id']} ({v['impact']}): {v['help']} — {[n['target'] for n in v['nodes']][:3]}"
+            for v in result["violations"] if v["impact"] in ("serious", "critical")]
+
+
+@pytest.mark.parametrize("theme", ["light", "dark"])
+def test_the_unit_passes_an_accessibility_audit(browser, server, make_campaign, store, theme):
+    """axe-core in Chromium, live and with chat, in the light and the dark look."""
+    from playwright.sync_api import expect
+
+    campaign = make_campaign(look={"accent": "#0b6e4f", "theme": theme})
+    token = store.create_session(campaign["id"], "ana")
+    context = browser.new_context(bypass_csp=True)  # lets the test inject axe-core
+    context.set_default_timeout(TIMEOUT)
+    try:
+        page = context.new_page()
+        page.goto(f"{server.url}/s/{token}")
+        expect(page.locator("[data-socialad-action]")).to_be_enabled()
+        page.locator("[data-socialad-action]").click()
+        page.fill("[data-socialad-chat-input]", "Hello, friends")
+        page.press("[data-socialad-chat-input]", "Enter")
+        expect_text(page.locator("[data-socialad-chat-log]"), "Hello, friends")
+        assert axe_violations(page) == []
+    finally:
+        context.close()
+
+
+def test_the_unit_works_with_the_keyboard_alone(browser, server, make_campaign, store):
+    from playwright.sync_api import expect
+
+    campaign = make_campaign()
+    token = store.create_session(campaign["id"], "ana")
+    context = browser.new_context()
+    context.set_default_timeout(TIMEOUT)
+    try:
+        page = context.new_page()
+        page.goto(f"{server.url}/s/{token}")
+        expect(page.locator("[data-socialad-action]")).to_be_enabled()
+        for _ in range(30):  # Tab to the main control and press it
+            page.keyboard.press("Tab")
+            if page.evaluate("document.activeElement.hasAttribute('data-socialad-action')"):
+                break
+        page.keyboard.press("Enter")
+        expect_text(page.locator("[data-socialad-total]"), r"^1$")
+        for _ in range(30):  # on to the chat
+            page.keyboard.press("Tab")
+            if page.evaluate("document.activeElement.hasAttribute('data-socialad-chat-input')"):
+                break
+        page.keyboard.type("Typed, not clicked")
+        page.keyboard.press("Enter")
+        expect_text(page.locator("[data-socialad-chat-log]"), "Typed, not clicked")
+    finally:
+        context.close()

@@ -93,26 +93,6 @@ function element(tag, className, text) {
   return el;
 }
 
-/** Post the document height to the embedding page, only to the origin it told us (never "*"). */
-function followHeight() {
-  if (window.parent === window || !window.ResizeObserver) return;
-  const params = new URLSearchParams(location.hash.slice(1));
-  const origin = params.get('o');
-  const frame = params.get('f');
-  if (!origin) return;
-  let last = 0;
-  const send = () => {
-    const height = Math.ceil(root.getBoundingClientRect().height);
-    if (height === last) return;
-    last = height;
-    try {
-      window.parent.postMessage({ type: 'socialad:height', height, frame }, origin);
-    } catch {} // an origin the browser cannot parse ("null" on file: pages)
-  };
-  new ResizeObserver(send).observe(root);
-  send();
-}
-
 /**
  * The origin of the page showing the unit, for the brand's analytics: the embed passes the
  * publisher's (#o=...); on our own invite landing page it is this page's. Null when unknown.
@@ -429,7 +409,6 @@ export function start(activity = {}) {
 
   // -- wiring ----------------------------------------------------------------------------------
 
-  followHeight();
   if (!config) {
     setMode('inactive', "This ad couldn't load.");
     return { note };
