@@ -49,6 +49,8 @@ class Defaults:
     SESSION_COOKIE_SAMESITE = "Lax"
     PERMANENT_SESSION_LIFETIME = 12 * 3600
     WTF_CSRF_TIME_LIMIT = 12 * 3600
+    # The activity a new campaign starts with in the admin editor (any installed one).
+    DEFAULT_ACTIVITY = "pledge"
     # Built front-end assets (``make build``).
     STATIC_DIR = str(ROOT / "static" / "dist")
     EXAMPLES_DIR = str(ROOT / "examples")

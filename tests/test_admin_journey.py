@@ -48,6 +48,7 @@ def test_create_preview_embed_pledge_and_watch(browser, server, brand, store):  
 
         # a new campaign, seen in the preview before it is saved
         page.click("text=New campaign")
+        page.select_option("#f-activity", "pledge")
         page.fill("#f-name", "Clean the river")
         page.fill("#f-cause-title", "Clean the Ashdown river")
         page.fill("#f-cause-description", "Pick up litter along the river with friends.")
