@@ -270,7 +270,10 @@ class _ColourActivity(Activity):
 
 def test_every_kind_of_setting_gets_its_input():
     fields = {f.key: f for f in settings_fields(_ColourActivity())}
-    assert list(fields) == ["shape", "sparkle", "motto", "ratio"]  # a list is not editable here
+    assert list(fields) == ["shape", "sparkle", "motto", "ratio", "tags"]
+    assert fields["tags"].kind == "json"  # a list or object: edited as JSON text
+    assert fields["tags"].parse('["a", "b"]') == ["a", "b"] and fields["tags"].parse("[") == "["
+    assert fields["tags"].show(["a"]) == '[\n  "a"\n]'
     assert (fields["shape"].kind, fields["shape"].options) == ("select", ("round", "square"))
     assert (fields["sparkle"].kind, fields["sparkle"].label) == ("checkbox", "Sparkle")
     assert fields["sparkle"].hint == "Add a sparkle" and fields["sparkle"].default is True

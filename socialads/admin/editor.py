@@ -9,6 +9,7 @@ rendered from the unsaved values (`preview`, refreshed by ``static/src/admin/edi
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -44,7 +45,7 @@ class SettingField:
     """One input of an activity's settings form."""
 
     key: str  # the settings key
-    kind: str  # text | number | checkbox | select
+    kind: str  # text | number | checkbox | select | json (a list or object, as JSON text)
     label: str
     hint: str
     default: Any
@@ -60,6 +61,11 @@ class SettingField:
         raw = raw or ""
         if raw == "" and self.nullable:
             return None
+        if self.kind == "json":
+            try:
+                return json.loads(raw)
+            except ValueError:
+                return raw
         if self.kind == "select":
             return next((option for option in self.options if str(option) == raw), raw)
         if self.kind == "number":
@@ -76,6 +82,8 @@ class SettingField:
     def show(self, value: Any) -> str:
         if self.kind == "checkbox":
             return "on" if value else ""
+        if self.kind == "json":
+            return "" if value is None else json.dumps(value, indent=2, ensure_ascii=False)
         return "" if value is None else str(value)
 
 
@@ -96,7 +104,8 @@ def _resolve(prop: dict, defs: dict) -> tuple[dict, bool]:
 
 def settings_fields(activity: Activity) -> list[SettingField]:
     """The inputs for an activity's settings: string → text, integer/number → number,
-    boolean → checkbox, enum → select; other types are kept as they are, not edited here."""
+    boolean → checkbox, enum → select, array/object → a JSON textarea (validated by the same
+    settings model); other types are kept as they are, not edited here."""
     schema = activity.Settings.model_json_schema()
     fields = []
     for key, raw_prop in schema.get("properties", {}).items():
@@ -115,6 +124,8 @@ def settings_fields(activity: Activity) -> list[SettingField]:
             attrs = {"min": low, "max": high, "step": 1 if integer else "any"}
         elif prop.get("type") == "boolean":
             kind = "checkbox"
+        elif prop.get("type") in ("array", "object"):
+            kind = "json"
         if kind is None:
             continue
         fields.append(SettingField(
@@ -156,6 +167,8 @@ def settings_from_form(form: MultiDict, activity: Activity, saved: dict | None) 
     settings = {k: v for k, v in kept.items() if k not in edited}
     for f in fields:
         name = f"settings.{activity.name}.{f.key}"
+        if f.kind == "json" and not form.get(name, "").strip():
+            continue  # left empty: the activity's default
         if f.kind == "checkbox" or name in form:
             settings[f.key] = f.parse(form.get(name))
     return settings
@@ -226,6 +239,8 @@ def field_errors(problem: Problem, body: dict) -> dict[str, list[str]]:
         path, message = detail["field"].split("."), detail["message"]
         if path[0] == "settings" and len(path) > 1:
             name = f"settings.{body['activity']}.{path[1]}"
+            if len(path) > 2:  # inside a JSON setting: say where
+                message = f"{'.'.join(path[2:])}: {message}"
         elif path[0] in ("cause", "look") and len(path) > 1:
             name = ".".join(path[:2])
         elif path[0] in ("allowed_origins", "people") and len(path) > 1 and path[1].isdigit():
