@@ -11,6 +11,7 @@
  *     onState(view, root) {},          // after the snapshot, every progress and every act ack
  *     actionPayload(button) {},        // -> {kind?, data?} for a click on [data-socialad-action]
  *     onAction(ack, button) {},        // an action was counted
+ *     onError(error, button, res) {},  // an action was refused for good (error: {code, ...})
  *   });
  *
  * User and brand text only ever reaches the DOM through textContent.
@@ -339,6 +340,7 @@ export function start(activity = {}) {
       if (code === 'not_joined') return join(); // the server forgot us (restart): join re-sends
       if (code === 'unavailable') return retryLater(resendPending);
       pending.delete(action.id); // rejected for good: sending it again cannot help
+      activity.onError?.(res?.error || {}, button, res);
       if (code === 'rate_limited') note('Slow down a little', 2500);
       else if (code === 'inactive') inactiveFrom(res);
       else note(res?.error?.message || "That didn't go through.", 4000);

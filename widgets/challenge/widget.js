@@ -1,7 +1,6 @@
 // The challenge activity: the shared live core plus a per-person cooldown ("Next in 7 s"), a
 // countdown to the campaign's end and a leaderboard of groups (names and totals only).
 import { start } from 'socialads-live';
-import { Socket } from 'socket.io-client';
 
 const $ = (selector) => document.querySelector(selector);
 const root = document.documentElement;
@@ -116,25 +115,12 @@ function renderCooldown() {
   }
 }
 
-// live.js answers a refused action with a short note only; to show the real wait after a
-// `rate_limited` answer (another tab, a reload without storage), look at the `act`
-// acknowledgements on their way to it. Everything else passes through unchanged.
-const emit = Socket.prototype.emit;
-Socket.prototype.emit = function emitWatchingActs(event, ...args) {
-  const ack = args[args.length - 1];
-  if (event === 'act' && typeof ack === 'function') {
-    args[args.length - 1] = function watched(...answer) {
-      const result = ack.apply(this, answer);
-      const res = answer.find((a) => a && typeof a === 'object' && 'ok' in a);
-      if (res?.ok === false && res.error?.code === 'rate_limited') {
-        const wait = Number(res.retry_after ?? res.error.retry_after);
-        if (wait > 0) waitFor(wait);
-      }
-      return result;
-    };
-  }
-  return emit.call(this, event, ...args);
-};
+/** A `rate_limited` answer (another tab, a reload without storage) shows the real wait. */
+function onError(error, _button, res) {
+  if (error?.code !== 'rate_limited') return;
+  const wait = Number(res?.retry_after ?? error.retry_after);
+  if (wait > 0) waitFor(wait);
+}
 
 window.addEventListener('storage', (event) => {
   if (event.key === READY_KEY) waitFor((Number(event.newValue) - Date.now()) / 1000, false);
@@ -224,6 +210,7 @@ const live = start({
     live.note('Thank you! That counts.', 3000);
     waitFor(cooldown);
   },
+  onError,
 });
 
 waitFor((stored.get() - Date.now()) / 1000, false);

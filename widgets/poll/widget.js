@@ -7,11 +7,9 @@ import { start } from 'socialads-live';
 
 const poll = document.querySelector('[data-poll]');
 const always = poll?.dataset.results === 'always';
-const alreadyText = poll?.dataset.already || '';
 const buttons = Array.from(document.querySelectorAll('[data-socialad-action][data-option]'));
 const resultsBox = document.querySelector('[data-poll-results]');
 const summary = document.querySelector('[data-poll-summary]');
-const note = document.querySelector('[data-socialad-note]');
 const labels = buttons.map((b) => b.querySelector('.sa-poll-label')?.textContent || '');
 
 // The server-rendered counts, so the first paint (and an inactive unit) keeps them.
@@ -111,8 +109,8 @@ const live = start({
     markVoted(Number(button?.dataset.option ?? pendingVote));
     live.note('Thanks! Your vote counts.', 3000);
   },
-  // live.js does not call onError today (it shows the refusal in the note, watched below);
-  // should it learn to, this answers directly.
+  // A refused vote: "already voted" (e.g. from another tab) means voted; anything else means
+  // the vote did not count and may be cast again.
   onError(error) {
     if (error?.already === 'vote') markVoted(-1);
     else unlock();
@@ -126,13 +124,4 @@ function unlock() {
   renderChoice();
 }
 
-// The live core answers a refused action in the unit's note: "already voted" (e.g. from another
-// tab) means voted; anything else means the vote did not count and may be cast again.
-if (note && window.MutationObserver) {
-  new MutationObserver(() => {
-    const text = note.textContent.trim();
-    if (!text || pendingVote == null || hasVoted()) return;
-    if (alreadyText && text === alreadyText) markVoted(-1);
-    else unlock();
-  }).observe(note, { childList: true, characterData: true, subtree: true });
-}
+
