@@ -10,6 +10,7 @@ from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 import pytest
 
+from socialads.activities import load_activities
 from socialads.config import ROOT
 from socialads.embedded_redis import free_port
 from socialads.publisher import publisher_app
@@ -219,19 +220,23 @@ def axe_violations(page, frame=None) -> list[str]:
 
 
 @pytest.mark.parametrize("theme", ["light", "dark"])
-def test_the_unit_passes_an_accessibility_audit(browser, server, make_campaign, store, theme):
-    """axe-core in Chromium, live and with chat, in the light and the dark look."""
+@pytest.mark.parametrize("activity", sorted(load_activities()))
+def test_the_unit_passes_an_accessibility_audit(browser, server, make_campaign, store, theme,
+                                                activity):
+    """axe-core in Chromium, for every activity with its default settings, live and with
+    chat, in the light and the dark look."""
     from playwright.sync_api import expect
 
-    campaign = make_campaign(look={"accent": "#0b6e4f", "theme": theme})
+    campaign = make_campaign(activity=activity, settings={},
+                             look={"accent": "#0b6e4f", "theme": theme})
     token = store.create_session(campaign["id"], "ana")
     context = browser.new_context(bypass_csp=True)  # lets the test inject axe-core
     context.set_default_timeout(TIMEOUT)
     try:
         page = context.new_page()
         page.goto(f"{server.url}/s/{token}")
-        expect(page.locator("[data-socialad-action]")).to_be_enabled()
-        page.locator("[data-socialad-action]").click()
+        expect(page.locator("[data-socialad-action]").first).to_be_enabled()
+        page.locator("[data-socialad-action]").first.click()
         page.fill("[data-socialad-chat-input]", "Hello, friends")
         page.press("[data-socialad-chat-input]", "Enter")
         expect_text(page.locator("[data-socialad-chat-log]"), "Hello, friends")
