@@ -149,6 +149,15 @@ function setBusy(q, option) {
   }, BUSY_MS));
 }
 
+/** An answer refused for good: the question is free again, unless it was answered before. */
+function refused(q, already) {
+  if (!Number.isInteger(q) || !item(q) || answered.has(q)) return;
+  sending.delete(q);
+  clearTimeout(busyTimers.get(q));
+  item(q).removeAttribute('aria-busy');
+  for (const button of optionsOf(q)) button.disabled = already || !isLive();
+}
+
 function restore(mine) {
   if (!mine || typeof mine !== 'object') return;
   for (const [name, choice] of Object.entries(mine)) {
@@ -183,6 +192,11 @@ start({
     const q = button ? Number(button.dataset.question) : sending.keys().next().value;
     const option = button ? Number(button.dataset.option) : sending.get(q);
     if (Number.isInteger(q) && Number.isInteger(option)) markAnswered(q, option, { quiet: false });
+  },
+  onError(error, button) {
+    const match = /^q(\d+)$/.exec(error?.already || '');
+    const q = button ? Number(button.dataset.question) : match ? Number(match[1]) : NaN;
+    refused(q, Boolean(match)); // the live core shows the server's message
   },
 });
 
