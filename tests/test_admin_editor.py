@@ -475,6 +475,7 @@ def test_the_preview_follows_the_form_and_the_test_page_runs_the_unit(chromium, 
         # the test page frames the real unit, live, though the brand lists only other sites
         campaign = make_campaign(allowed_origins=["https://news.example"])
         page.goto(f"{server.url}/admin/campaigns/{campaign['id']}/test-page")
+        page.locator("iframe[data-socialad-frame]").scroll_into_view_if_needed()
         unit = page.frame_locator("iframe[data-socialad-frame]")
         expect(unit.locator("[data-socialad-action]")).to_be_enabled()
         unit.locator("[data-socialad-action]").click()

@@ -220,9 +220,16 @@ def values_from_campaign(campaign: dict) -> dict[str, Any]:
     return values
 
 
+def default_activity() -> str:
+    """The activity a new campaign starts with: DEFAULT_ACTIVITY when it is installed."""
+    activities = load_activities()
+    chosen = current_app.config["DEFAULT_ACTIVITY"]
+    return chosen if chosen in activities else next(iter(activities))
+
+
 def _new_values() -> dict[str, Any]:
     values = values_from_campaign(
-        {**CampaignIn.model_validate({**DEFAULTS, "activity": next(iter(load_activities()))})
+        {**CampaignIn.model_validate({**DEFAULTS, "activity": default_activity()})
          .model_dump(), "settings": {}})
     return {**values, "name": "", "cause.title": "", "goal": ""}
 
@@ -282,7 +289,7 @@ def preview_entry(form: MultiDict, saved: dict | None, brand: dict) -> campaign_
     activities = load_activities()
     body = body_from_form(form, saved)
     if body["activity"] not in activities:
-        body["activity"] = saved["activity"] if saved else next(iter(activities))
+        body["activity"] = saved["activity"] if saved else default_activity()
     activity = activities[body["activity"]]
     fallback = CampaignIn.model_validate({**DEFAULTS, "activity": activity.name}).model_dump()
     if not body["cause"]["title"].strip():
