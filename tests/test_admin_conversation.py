@@ -14,7 +14,7 @@ import socketio
 from socialads.cli import make_brand
 
 from .conftest import AdminSession
-from .test_browser import browser, person, publisher  # noqa: F401  (fixtures used below)
+from .test_browser import browser, person, publish, publisher  # noqa: F401  (fixtures used below)
 
 CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 

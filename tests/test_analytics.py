@@ -28,6 +28,7 @@ from .test_browser import expect_text, unit
 # The browser tests' fixtures (Chromium, a person's own profile, the publisher site).
 browser = test_browser.browser
 person = test_browser.person
+publish = test_browser.publish
 publisher = test_browser.publisher
 
 NEWS, BLOG = "https://news.example", "https://blog.example"

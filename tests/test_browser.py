@@ -34,19 +34,32 @@ def browser(chromium):
 
 
 @pytest.fixture
-def publisher(server, make_campaign):
-    """The example news site on http://localhost:PORT with a live campaign embedded."""
-    port = free_port()
-    origin = f"http://localhost:{port}"
-    campaign = make_campaign(allowed_origins=[origin])
-    app = publisher_app(ROOT / "examples" / "publisher", server.url, campaign["id"])
-    httpd = make_server("127.0.0.1", port, app, server_class=_ThreadingServer,
-                        handler_class=_QuietHandler)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield origin, campaign
-    httpd.shutdown()
-    httpd.server_close()
+def publish(server, make_campaign):
+    """``publish(**campaign_fields)``: the example news site on http://localhost:PORT with a
+    new live campaign embedded (allowed on that origin); returns (origin, campaign)."""
+    running = []
+
+    def start(**fields):
+        port = free_port()
+        origin = f"http://localhost:{port}"
+        campaign = make_campaign(allowed_origins=[origin], **fields)
+        app = publisher_app(ROOT / "examples" / "publisher", server.url, campaign["id"])
+        httpd = make_server("127.0.0.1", port, app, server_class=_ThreadingServer,
+                            handler_class=_QuietHandler)
+        threading.Thread(target=httpd.serve_forever, daemon=True).start()
+        running.append(httpd)
+        return origin, campaign
+
+    yield start
+    for httpd in running:
+        httpd.shutdown()
+        httpd.server_close()
+
+
+@pytest.fixture
+def publisher(publish):
+    """The example news site with a live pledge campaign embedded."""
+    return publish()
 
 
 @pytest.fixture

@@ -5,16 +5,10 @@ processes and, end to end, in Chromium."""
 from __future__ import annotations
 
 import re
-import threading
 import time
-from wsgiref.simple_server import make_server
 
 import pytest
 from playwright.sync_api import expect
-
-from socialads.config import ROOT
-from socialads.embedded_redis import free_port
-from socialads.publisher import publisher_app
 
 from .test_browser import (  # noqa: F401
     TIMEOUT,
@@ -23,6 +17,7 @@ from .test_browser import (  # noqa: F401
     browser,
     expect_text,
     person,
+    publish,
     unit,
 )
 from .test_embed import HOOKS
@@ -160,20 +155,10 @@ def test_no_end_no_countdown(client, make_campaign):
 
 
 @pytest.fixture
-def challenge_page(server, make_campaign):
+def challenge_page(publish):  # noqa: F811
     """The example news site on http://localhost:PORT with a live challenge embedded."""
-    port = free_port()
-    origin = f"http://localhost:{port}"
     ends = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + 2 * 3600 + 13 * 60 + 30))
-    campaign = make_campaign(activity="challenge", settings={}, allowed_origins=[origin],
-                             ends_at=ends)
-    app = publisher_app(ROOT / "examples" / "publisher", server.url, campaign["id"])
-    httpd = make_server("127.0.0.1", port, app, server_class=_ThreadingServer,
-                        handler_class=_QuietHandler)
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    yield origin, campaign
-    httpd.shutdown()
-    httpd.server_close()
+    return publish(activity="challenge", settings={}, ends_at=ends)
 
 
 def test_act_wait_invite_and_race_together(person, challenge_page, server):  # noqa: F811

@@ -4,15 +4,9 @@ live results. Real Redis, real `serve` processes, real Socket.IO clients and Chr
 from __future__ import annotations
 
 import re
-import threading
-from wsgiref.simple_server import make_server
 
 import pytest
 from playwright.sync_api import expect
-
-from socialads.config import ROOT
-from socialads.embedded_redis import free_port
-from socialads.publisher import publisher_app
 
 from .test_browser import (  # noqa: F401
     TIMEOUT,
@@ -21,6 +15,7 @@ from .test_browser import (  # noqa: F401
     browser,
     expect_text,
     person,
+    publish,
     unit,
 )
 from .test_embed import HOOKS
@@ -204,18 +199,9 @@ def test_results_shown_from_the_start_when_always(client, make_campaign, server,
 
 
 @pytest.fixture
-def poll_publisher(server, make_campaign):
+def poll_publisher(publish):  # noqa: F811
     """The example news site on http://localhost:PORT with a live poll embedded."""
-    port = free_port()
-    origin = f"http://localhost:{port}"
-    campaign = make_campaign(activity="poll", settings={}, allowed_origins=[origin])
-    app = publisher_app(ROOT / "examples" / "publisher", server.url, campaign["id"])
-    httpd = make_server("127.0.0.1", port, app, server_class=_ThreadingServer,
-                        handler_class=_QuietHandler)
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    yield origin, campaign
-    httpd.shutdown()
-    httpd.server_close()
+    return publish(activity="poll", settings={})
 
 
 def test_friends_vote_in_the_browser_and_both_see_two_votes(person, poll_publisher,  # noqa: F811

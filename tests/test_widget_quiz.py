@@ -6,15 +6,9 @@ from __future__ import annotations
 
 import json
 import re
-import threading
-from wsgiref.simple_server import make_server
 
 import pytest
 from playwright.sync_api import expect
-
-from socialads.config import ROOT
-from socialads.embedded_redis import free_port
-from socialads.publisher import publisher_app
 
 from .test_browser import (  # noqa: F401
     TIMEOUT,
@@ -24,6 +18,7 @@ from .test_browser import (  # noqa: F401
     browser,
     expect_text,
     person,
+    publish,
     unit,
 )
 from .test_embed import HOOKS
@@ -290,19 +285,9 @@ def test_the_admin_edits_questions_as_json(admin, make_campaign):
 
 
 @pytest.fixture
-def quiz_publisher(server, make_campaign):
+def quiz_publisher(publish):  # noqa: F811
     """The example news site on http://localhost:PORT with a live quiz embedded."""
-    port = free_port()
-    origin = f"http://localhost:{port}"
-    campaign = make_campaign(activity="quiz", settings={}, allowed_origins=[origin])
-    app = publisher_app(ROOT / "examples" / "publisher", server.url, campaign["id"])
-    httpd = make_server("127.0.0.1", port, app, server_class=_ThreadingServer,
-                        handler_class=_QuietHandler)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield origin, campaign
-    httpd.shutdown()
-    httpd.server_close()
+    return publish(activity="quiz", settings={})
 
 
 def test_friends_answer_in_the_browser_and_both_see_the_group_score(person, quiz_publisher,  # noqa: F811
