@@ -42,6 +42,12 @@ def _body():
     if request.mimetype != "application/json":
         raise Problem("unsupported_media_type", "Send a JSON body (Content-Type: "
                                                 "application/json).", 415)
+    limit = current_app.config["MAX_CONTENT_LENGTH"]
+    if (request.content_length is None and limit is not None
+            and len(request.get_data()) >= limit and request.environ["wsgi.input"].read(1)):
+        # A body without Content-Length (chunked) is cut at the limit by werkzeug, not
+        # refused: the byte after the limit tells that there was more.
+        raise RequestEntityTooLarge()
     try:
         data = request.get_json(silent=True)
     except RecursionError:
