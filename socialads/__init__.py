@@ -24,13 +24,20 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         app.config["SESSION_COOKIE_SECURE"] = True
 
     from .campaigns import Campaigns
+    from .liveness import QUEUE, Liveness, QueueManager
     from .realtime import Hub, refuse_malformed_packets, socketio
     from .store import Store
 
     store = Store(app.config["REDIS_URL"], app.config["KEY_PREFIX"], app.config["CHAT_KEEP"])
     campaigns = Campaigns(store, app.config["CAMPAIGN_CACHE_SECONDS"])
+    queue_channel = None
+    if app.config["MESSAGE_QUEUE"]:
+        queue_channel = f"{app.config['KEY_PREFIX']}:socketio"
+    liveness = Liveness(store, queue_channel, app.config["HEALTH_TIMEOUT"],
+                        app.config["QUEUE_CHECK_INTERVAL"])
     app.extensions["socialads.store"] = store
     app.extensions["socialads.campaigns"] = campaigns
+    app.extensions["socialads.liveness"] = liveness
     app.extensions["socialads.hub"] = Hub(app, store, campaigns)
 
     from jinja2 import ChoiceLoader, FileSystemLoader, PrefixLoader
@@ -55,12 +62,14 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     csrf.init_app(app)
     csrf.exempt(api.bp)  # bearer tokens, not cookies: no cross-site request to forge
 
-    queue = app.config["REDIS_URL"] if app.config["MESSAGE_QUEUE"] else None
+    # Flask-SocketIO's Redis message queue, with a listener that proves it still hears it
+    # (socialads.liveness).
+    queue = {"client_manager": QueueManager(app.config["REDIS_URL"], queue_channel,
+                                            liveness.ears[QUEUE])} if queue_channel else {}
     socketio.init_app(
         app,
         async_mode=app.config["ASYNC_MODE"],
-        message_queue=queue,
-        channel=f"{app.config['KEY_PREFIX']}:socketio",
+        **queue,
         max_http_buffer_size=app.config["MAX_SOCKET_FRAME"],
         # One client's events run in order, in its own greenlet: a `disconnect` can never
         # overtake the `join` before it (which would leave a ghost in presence), and an `act`
@@ -74,4 +83,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         ping_timeout=20,
     )
     refuse_malformed_packets(socketio.server)
+    if app.config["TRUSTED_PROXIES"]:
+        # Outside the Socket.IO middleware, so sockets see the client's address too.
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        hops = int(app.config["TRUSTED_PROXIES"])
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
     return app

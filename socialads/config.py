@@ -40,6 +40,28 @@ class Defaults:
     ACT_RATE = (30, 10)
     SAY_RATE = (20, 5)
     JOIN_RATE = (20, 5)
+    # The same events also take a token from buckets in Redis shared by every process (see
+    # socialads/limits.py): per viewer over all their tabs in a campaign, and per client
+    # address (generous: an office shares one address behind its NAT). `null` turns one off.
+    VIEWER_ACT_RATE = (90, 30)
+    VIEWER_SAY_RATE = (40, 10)
+    VIEWER_JOIN_RATE = (40, 10)
+    IP_ACT_RATE = (2000, 200)
+    IP_SAY_RATE = (500, 50)
+    IP_JOIN_RATE = (1000, 100)
+    # Socket.IO connects per address (burst, per second), and live connections per address:
+    # a connect beyond either is refused with `rate_limited`.
+    IP_CONNECT_RATE = (1000, 100)
+    CONNECTIONS_PER_IP = 2000
+    # Reverse proxies in front of `serve` (nginx: 1). The client address (for the limits above
+    # and failed logins) is then read from X-Forwarded-For with werkzeug's ProxyFix; with 0
+    # it is the socket's peer, and X-Forwarded-For is ignored (anyone can send it).
+    TRUSTED_PROXIES = 0
+    # /healthz proves a round trip through the message queue and our events channel within
+    # this many seconds; a watchdog does the same every QUEUE_CHECK_INTERVAL seconds and
+    # reconnects a listener that did not hear it (a "deaf worker").
+    HEALTH_TIMEOUT = 1.0
+    QUEUE_CHECK_INTERVAL = 10
     # Campaign definitions are cached per process for this long (changes also invalidate).
     CAMPAIGN_CACHE_SECONDS = 5
     # The admin's session cookie: never readable by scripts, not sent on cross-site requests,

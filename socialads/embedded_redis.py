@@ -72,3 +72,9 @@ class EmbeddedRedis:
         from .testing import stop_process
 
         stop_process(self.process)
+
+    def kill(self) -> None:
+        """SIGKILL, as in a crash: what Redis acknowledged is in its AOF (see README)."""
+        if self.process is not None and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()

@@ -30,8 +30,13 @@ def run(app, host: str, port: int, extra_servers: tuple = (), on_ready=None) -> 
     # gevent-websocket logs every request at INFO: an access log belongs to the proxy in front.
     logging.getLogger("geventwebsocket.handler").setLevel(logging.WARNING)
     server = pywsgi.WSGIServer((host, port), app, handler_class=NoDelayHandler, log=None)
+    # Listen from the start (not from the first connection), so /healthz proves it hears.
+    app.extensions["socialads.hub"].start()
     for other in (*extra_servers, server):
         other.start()
+    # Ready means hearing the other processes: wait (briefly) for a round trip through both
+    # pub/sub channels, so the first /healthz is already green.
+    app.extensions["socialads.liveness"].wait_until_heard(5)
     if on_ready:
         on_ready()
     server.serve_forever()

@@ -22,7 +22,8 @@ SECRET = "test-secret-key"
 
 @pytest.fixture(scope="session")
 def redis_server(tmp_path_factory):
-    server = EmbeddedRedis(tmp_path_factory.mktemp("redis"), appendonly=False).start()
+    # With AOF (appendfsync everysec), as in production: data survives a Redis restart.
+    server = EmbeddedRedis(tmp_path_factory.mktemp("redis")).start()
     yield server
     server.stop()
 
@@ -70,10 +71,12 @@ def make_campaign(store, brand):
     return make
 
 
-def serve_process(redis_url: str, log_dir: Path) -> ServeProcess:
-    """A `serve` process with presence tuned for quick tests: TTL 4 s, heartbeat 1 s."""
-    return ServeProcess(redis_url, log_dir, SECRET, SOCIALADS_PRESENCE_TTL="4",
-                        SOCIALADS_HEARTBEAT_INTERVAL="1")
+def serve_process(redis_url: str, log_dir: Path, **env: str) -> ServeProcess:
+    """A `serve` process with presence tuned for quick tests: TTL 4 s, heartbeat 1 s;
+    ``env``: more SOCIALADS_* settings."""
+    return ServeProcess(redis_url, log_dir, SECRET, **{"SOCIALADS_PRESENCE_TTL": "4",
+                                                       "SOCIALADS_HEARTBEAT_INTERVAL": "1",
+                                                       **env})
 
 
 @pytest.fixture(scope="session")
@@ -99,7 +102,8 @@ def server(servers):
 class Viewer:
     """A person in a widget, through a real Socket.IO client."""
 
-    def __init__(self, url: str, viewer: str | None = None, name: str | None = None):
+    def __init__(self, url: str, viewer: str | None = None, name: str | None = None,
+                 headers: dict | None = None):
         self.url = url
         self.viewer = viewer or "v-" + uuid.uuid4().hex
         self.name = name
@@ -107,7 +111,7 @@ class Viewer:
         self.changed = threading.Condition()
         self.sio = socketio.Client(reconnection=False)
         self.sio.on("*", self._record)
-        self.sio.connect(url, transports=["websocket"], wait_timeout=10)
+        self.sio.connect(url, headers=headers or {}, transports=["websocket"], wait_timeout=10)
         self.session = None
         self.joined = None
 
