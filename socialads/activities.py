@@ -17,6 +17,14 @@ Rules run in Python before one atomic Redis script counts the action (see
 bump), and `summarise` turns the stored state counters into the ``state`` object sent with
 ``progress`` and ``join``. A viewer's own once-only choices come back to them in the join
 acknowledgement as ``mine`` ({once key: choice}), so a poll can show "you voted for …".
+
+An activity may also offer a **group match** (`group_match`): every ``every`` different people
+of one session who act unlock ``amount`` more from the brand, added to the campaign total
+from a pool of ``pool``, in the same script, and written to a public ledger. Viewers then get
+``group`` ({people, matched}) with their session's totals and ``state.match`` (the pool, what
+is used, the latest ledger entries).
+
+Words a widget shows go through its ``texts/<lang>.json`` (see ``socialads.texts``).
 """
 
 from __future__ import annotations
@@ -42,6 +50,15 @@ class ActionRejected(Exception):
         super().__init__(message)
         self.code = code
         self.message = message
+
+
+@dataclass(frozen=True)
+class Match:
+    """A brand match that friends unlock together (see the module docstring)."""
+
+    every: int  # different people of one session per unlock
+    amount: int  # what one unlock adds to the campaign total
+    pool: int  # the most the brand adds through unlocks, all sessions together
 
 
 @dataclass(frozen=True)
@@ -88,6 +105,10 @@ class Activity:
     def summarise(self, settings: Settings, state: dict[str, int]) -> dict[str, Any]:
         """The activity's public state, from its stored counters."""
         return {}
+
+    def group_match(self, settings: Settings) -> Match | None:
+        """The brand match friends unlock together in this campaign, if any."""
+        return None
 
     @property
     def folder(self) -> Path:

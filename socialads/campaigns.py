@@ -16,10 +16,13 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from .activities import Activity, Settings, load_activities
+from .activities import Activity, Match, Settings, load_activities
 from .errors import Problem
 from .schemas import CampaignIn, CampaignPatch, error_list, schedule_error
 from .store import Store, new_id
+
+DEFAULT_ROOM_SIZE = CampaignIn.model_fields["room_size"].default
+LEDGER_SHOWN = 3  # ledger entries that travel with every update (the rest: /c/<id>/ledger)
 
 
 def embed_snippet(public_url: str, cid: str) -> str:
@@ -153,8 +156,36 @@ class Entry:
     def active(self) -> bool:
         return self.status == "live"
 
+    @property
+    def match(self) -> Match | None:
+        return self.activity.group_match(self.settings)
+
+    @property
+    def room_size(self) -> int:
+        return self.campaign.get("room_size", DEFAULT_ROOM_SIZE)
+
     def summarise(self, state: dict[str, int]) -> dict:
         return self.activity.summarise(self.settings, state)
+
+    def public_state(self, store: Store, counters: dict[str, int]) -> dict:
+        """The activity's state as viewers get it: its summary, plus the leaderboard and the
+        group match (pool, used, latest ledger entries) when the activity has them."""
+        state = self.summarise(counters)
+        cid = self.campaign["id"]
+        if self.activity.leaderboard:
+            state["board"] = store.leaderboard(cid, self.activity.leaderboard)
+        match = self.match
+        if match:
+            used, ledger = store.match_summary(cid, LEDGER_SHOWN)
+            state["match"] = {"every": match.every, "amount": match.amount, "pool": match.pool,
+                              "used": used, "ledger": ledger}
+        return state
+
+    def group(self, session: dict[str, int]) -> dict[str, int] | None:
+        """What a session sees of its own group match: who acted, what they unlocked."""
+        if self.match is None:
+            return None
+        return {"people": session["people"], "matched": session["matched"]}
 
 
 class Campaigns:

@@ -23,7 +23,9 @@ DEMO_CAMPAIGN = {
     },
     "goal": 10000,
     "promise": "At 10,000 pledges, Acme Outdoor funds 10,000 native trees.",
-    "settings": {"unit": "tree", "unit_plural": "trees", "button_label": "Pledge a tree"},
+    # With friends: every 3 people of a group who pledge unlock one more tree from the brand.
+    "settings": {"unit": "tree", "unit_plural": "trees", "button_label": "Pledge a tree",
+                 "match_every": 3, "match_amount": 1, "match_pool": 500},
     "status": "live",
     "look": {"accent": "#0b6e4f", "theme": "light"},
 }
@@ -32,6 +34,14 @@ DEMO_PERSON = {"id": "p_demoplanting", "name": "Jo Rivera", "role": "Planting le
                "photo_url": "",
                "bio": "Runs Acme Outdoor's planting days with the Ashdown Rivers Trust."}
 
+
+
+def _write_private(path: Path, text: str) -> None:
+    """Write a file only its owner can read, from its first byte (no window at the umask)."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as out:
+        out.write(text)
+    path.chmod(0o600)  # an older file keeps its mode through O_CREAT
 
 def _seed(app, state_file: Path, publisher_origin: str) -> dict:
     """Create the demo brand, user, token and live campaign once; reuse them afterwards."""
@@ -49,7 +59,8 @@ def _seed(app, state_file: Path, publisher_origin: str) -> dict:
     if brand is None:  # the user exists in an external Redis but our state file is gone
         brand_id = store.get_user(DEMO_EMAIL)["brand_id"]
         brand = {"brand_id": brand_id, "api_token": store.create_api_token(brand_id)}
-        password = "(unchanged: the demo user already existed in this Redis)"
+        # Not a password: the note printed where the password would be.
+        password = "(unchanged: the demo user already existed in this Redis)"  # noqa: S105
     # Someone from the brand to answer viewers as, featured in the campaign.
     people = store.brand_people(brand["brand_id"])
     if not people:
@@ -59,8 +70,7 @@ def _seed(app, state_file: Path, publisher_origin: str) -> dict:
         **DEMO_CAMPAIGN, "allowed_origins": [publisher_origin], "people": [people[0]["id"]]})
     state = {"brand_id": brand["brand_id"], "api_token": brand["api_token"],
              "email": DEMO_EMAIL, "password": password, "campaign_id": campaign["id"]}
-    state_file.write_text(json.dumps(state, indent=2))
-    state_file.chmod(0o600)
+    _write_private(state_file, json.dumps(state, indent=2))
     return state
 
 
@@ -76,8 +86,7 @@ def run_demo(host: str, port: int) -> None:
     instance.mkdir(parents=True, exist_ok=True)
     secret_file = instance / "secret_key"
     if not secret_file.exists():
-        secret_file.write_text(secrets.token_hex(32))
-        secret_file.chmod(0o600)
+        _write_private(secret_file, secrets.token_hex(32))
     # However the demo is stopped, its Redis stops too: SIGTERM becomes SystemExit, and Ctrl-C
     # raises KeyboardInterrupt even where the shell started us with SIGINT ignored.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))

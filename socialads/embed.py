@@ -26,7 +26,8 @@ from . import analytics
 from .assets import asset_url, send_asset
 from .campaigns import Entry
 from .config import ROOT
-from .talk import public_log, widget_talk
+from .talk import public_log, when, widget_talk
+from .texts import Texts
 
 bp = Blueprint("embed", __name__)
 CAMPAIGN_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
@@ -82,17 +83,19 @@ def unit_context(entry: Entry, total: int, state: dict[str, int], session: str |
     campaign = entry.campaign
     status = entry.status
     goal = campaign["goal"]
+    texts = Texts(campaign.get("language"), campaign["activity"])
     return {
-        "page": page, "preview": preview,
+        "page": page, "preview": preview, "t": texts, "n": texts.n, "lang": texts.lang,
         "campaign": {**campaign, "brand_name": entry.brand_name, "status": status},
         "settings": entry.settings.model_dump(),
-        "summary": {"total": total, "goal": goal, "state": entry.summarise(state),
+        "summary": {"total": total, "goal": goal, "state": entry.public_state(_store(), state),
                     "percent": min(100, total * 100 // goal)},
         "active": entry.active and not preview,
         "config": {"campaign": campaign["id"], "session": session,
                    "base": current_app.config["PUBLIC_URL"], "status": status,
                    "total": total, "session_total": 0, "goal": goal,
-                   "activity": campaign["activity"], "landing": page != "widget"},
+                   "activity": campaign["activity"], "landing": page != "widget",
+                   "lang": texts.lang, "texts": texts.live()},
     }
 
 
@@ -100,8 +103,10 @@ def render_document(template: str, context: dict, status: int = 200,
                     frame_ancestors: str = "'none'"):
     """One of our documents with its security headers (a fresh style nonce each time)."""
     nonce = secrets.token_urlsafe(12)
+    texts = Texts(None)  # pages without a campaign speak English
+    defaults = {"campaign": None, "t": texts, "n": texts.n, "lang": texts.lang}
     response = current_app.make_response(
-        (render_template(template, **{"campaign": None, **context, "nonce": nonce}), status))
+        (render_template(template, **{**defaults, **context, "nonce": nonce}), status))
     return _security_headers(response, frame_ancestors, nonce)
 
 
@@ -112,7 +117,7 @@ def _render(template: str, entry: Entry | None, session: str | None, page: str,
         campaign = entry.campaign
         total, state, _ = _store().campaign_progress(campaign["id"])
         context.update(unit_context(entry, total, state, session, page))
-        context["talk"] = widget_talk(_store(), campaign, entry.brand_name)
+        context["talk"] = widget_talk(_store(), campaign, entry.brand_name, context["t"])
     return render_document(template, context, status, frame_ancestors)
 
 
@@ -155,7 +160,18 @@ def landing(token: str):
             _store().count_invite_opened(cid, token)
     except RedisError:
         pass
-    return _render("embed/landing.html", entry, token, "landing", **invite_preview(entry, token))
+    return _render("embed/landing.html", entry, token, "landing", **invite_preview(entry, token),
+                   full_group=_full_group(entry, token))
+
+
+def _full_group(entry: Entry, token: str) -> str | None:
+    """The group's name when its room is full now: the landing page says up front that the
+    friend will get a new room of it (the join does that)."""
+    store = _store()
+    cid = entry.campaign["id"]
+    if len(store.members(cid, token)) < entry.room_size:
+        return None
+    return store.session_name(cid, token)
 
 
 def _ignore_reason(allowed_origins: list[str] = ()) -> str | None:
@@ -179,6 +195,20 @@ def moderation(cid: str):
         return _render("embed/not_found.html", None, None, "not_found", 404)
     return _render("embed/moderation.html", entry, None, "moderation",
                    log=public_log(_store(), cid))
+
+
+@bp.get("/c/<cid>/ledger")
+def ledger(cid: str):
+    """A campaign's public match ledger: every match its brand added because friends acted
+    together, with the group, how many of them, how much and when; and what the pool holds."""
+    entry = _campaigns().get(cid) if CAMPAIGN_ID.match(cid) else None
+    if entry is None or entry.match is None:
+        return _render("embed/not_found.html", None, None, "not_found", 404)
+    used, entries = _store().match_summary(cid, -1)
+    rows = [{**row, "when": when(row["at"] / 1000)} for row in entries]
+    return _render("embed/ledger.html", entry, None, "ledger", ledger=rows,
+                   match={"used": used, "pool": entry.match.pool,
+                          "left": max(0, entry.match.pool - used)})
 
 
 @bp.app_errorhandler(404)

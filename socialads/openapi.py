@@ -68,7 +68,10 @@ class Stats(BaseModel):
 
     campaign: Id = Field(description="The campaign id.")
     goal: int = Field(description="The campaign's goal, for comparison with `total`.")
-    total: int = Field(ge=0, description="Progress towards the goal: the sum of action amounts.")
+    total: int = Field(ge=0, description="Progress towards the goal: the sum of action amounts "
+                                         "and of the group matches the brand added.")
+    matched: int = Field(ge=0, description="What the brand added through group matches (part "
+                                           "of `total`; its public ledger is /c/<id>/ledger).")
     actions: int = Field(ge=0, description="Actions counted.")
     impressions: int = Field(ge=0, description="Times the widget was loaded.")
     viewers: int = Field(ge=0, description="Distinct viewers (an estimate).")

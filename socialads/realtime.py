@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 
 import orjson
 from flask import current_app, request
+from flask_socketio import ConnectionRefusedError as Refused
 from flask_socketio import SocketIO, join_room, leave_room
 from pydantic import BaseModel, ValidationError
 from redis.exceptions import RedisError
@@ -29,9 +30,12 @@ from .activities import ActionRejected
 from .analytics import DIRECT, origin_of
 from .campaigns import Campaigns
 from .errors import Problem
+from .limits import SharedLimits
+from .liveness import EVENTS
 from .names import friendly_name, member_id
 from .schemas import ActIn, JoinIn, LeaveIn, SayIn, first_error, is_too_long
-from .store import Store
+from .store import RoomFull, Store
+from .texts import Texts
 
 log = logging.getLogger(__name__)
 socketio = SocketIO()
@@ -48,7 +52,27 @@ def admin_room(cid: str) -> str:
 
 def blocked_problem(reason: str) -> Problem:
     return Problem("inactive", f"The people of this campaign blocked you from taking part. "
-                               f"Their reason: {reason}", 403, blocked=True)
+                               f"Their reason: {reason}", 403, blocked=True, reason=reason)
+
+
+# The fields each kind of message on our events channel carries (see Store.events_channel).
+EVENT_FIELDS = {"ping": ("n",), "p": ("c",), "c": ("c",), "b": ("c", "m", "reason")}
+
+
+def channel_event(data) -> dict | None:
+    """A message of our events channel, or None when it is not one of ours: the channel
+    carries JSON objects only, and whatever else reaches it (a pickle, a typo in redis-cli)
+    must not stop a process from listening."""
+    try:
+        event = orjson.loads(data)
+    except orjson.JSONDecodeError:
+        event = None
+    fields = EVENT_FIELDS.get(event.get("k")) if isinstance(event, dict) and isinstance(
+        event.get("k"), str) else None
+    if fields is None or not all(isinstance(event.get(key), str) for key in fields):
+        log.warning("ignored a message on the events channel that is not ours")
+        return None
+    return event
 
 
 @dataclass
@@ -103,6 +127,8 @@ class Hub:
         self.wake = threading.Event()
         self.started = False
         self.refused: dict[str, str] = {}  # sid -> why its viewer was blocked
+        self.limits = SharedLimits(store, app.config)  # per viewer and address, in Redis
+        self.liveness = app.extensions["socialads.liveness"]
 
     # -- lifecycle ------------------------------------------------------------------------
 
@@ -111,7 +137,14 @@ class Hub:
             if self.started:
                 return
             self.started = True
-        for loop in (self._listen, self._coalesce, self._heartbeat):
+        server = socketio.server
+        if server is not None and not server.manager_initialized:
+            # The message-queue listener, which python-socketio starts on the first connect:
+            # from the start, so /healthz can prove it hears.
+            server.manager_initialized = True
+            server.manager.initialize()
+        self.liveness.listening = True
+        for loop in (self._listen, self._coalesce, self._heartbeat, self.liveness.watch):
             socketio.start_background_task(self._forever, loop)
 
     def _forever(self, loop) -> None:
@@ -171,11 +204,13 @@ class Hub:
         data: JoinIn = self.parse(JoinIn, payload)
         self.limit(sid, "join")
         entry = self.campaigns.live(data.campaign)
+        self.limits.take("join", data.campaign, data.viewer, sid)
         cid = data.campaign
         member = member_id(self.config["SECRET_KEY"], cid, data.viewer)
         block = self.store.blocked(cid, member)
         if block:
             raise blocked_problem(block["reason"])
+        room_full = None
         if data.session:
             if (self.store.session_campaign(data.session) != cid
                     or not self.store.session_exists(cid, data.session)):
@@ -183,7 +218,8 @@ class Hub:
             token = data.session
         else:
             name = data.name or friendly_name(member)
-            token = self.store.create_session(cid, data.viewer, f"{name}'s group")
+            group = Texts(entry.campaign.get("language")).plain("group.name", name=name)
+            token = self.store.create_session(cid, data.viewer, group)
         previous = self.connections.get(sid)
         same_place = previous and (previous.campaign, previous.session) == (cid, token)
         if previous and not same_place:
@@ -193,9 +229,17 @@ class Hub:
                                 previous.joined_at if same_place else time.time(),
                                 data.origin or DIRECT)
         # A widget on our own origin is the invite landing page, whose load counted the open.
-        self.store.join_session(cid, token, sid, self.member(connection),
-                                self.config["PRESENCE_TTL"], origin=connection.origin,
-                                landing=connection.origin == origin_of(self.config["PUBLIC_URL"]))
+        seat = {"sid": sid, "member": self.member(connection), "ttl": self.config["PRESENCE_TTL"],
+                "origin": connection.origin, "room_size": entry.room_size,
+                "landing": connection.origin == origin_of(self.config["PUBLIC_URL"])}
+        try:
+            self.store.join_session(cid, token, **seat)
+        except RoomFull as full:
+            # Not an error: the friend gets a new room of the same group, and is told so.
+            room_full = {"group": full.name, "size": entry.room_size}
+            token = self.store.create_session(cid, data.viewer, full.name)
+            connection.session = token
+            self.store.join_session(cid, token, **seat)
         with self.lock:
             self.refused.pop(sid, None)
             self.connections[sid] = connection
@@ -204,28 +248,28 @@ class Hub:
         snapshot = self.store.session_snapshot(cid, token, data.since,
                                                self.config["CHAT_SNAPSHOT"])
         members = self.broadcast_presence(cid, token, snapshot.members)
-        return {
+        ack = {
             "ok": True, "session": token,
             "invite_url": f"{self.config['PUBLIC_URL']}/s/{token}",
             "members": [{**m, "self": True} if m["id"] == member else m for m in members],
             "total": snapshot.total, "session_total": snapshot.session_total,
             "goal": entry.campaign["goal"], "status": entry.status,
-            "state": self.public_state(entry, snapshot.state), "messages": snapshot.messages,
-            "mine": self.store.choices(cid, data.viewer),
+            "state": entry.public_state(self.store, snapshot.state),
+            "messages": snapshot.messages, "mine": self.store.choices(cid, data.viewer),
         }
-
-    def public_state(self, entry, counters: dict[str, int]) -> dict:
-        """The activity's state for viewers, with the leaderboard when it keeps one."""
-        state = entry.summarise(counters)
-        if entry.activity.leaderboard:
-            state["board"] = self.store.leaderboard(entry.campaign["id"],
-                                                    entry.activity.leaderboard)
-        return state
+        ack["group_name"] = snapshot.name
+        group = entry.group(snapshot.session)
+        if group is not None:
+            ack["group"] = group
+        if room_full:
+            ack["room_full"] = room_full
+        return ack
 
     def act(self, sid: str, payload) -> dict:
         data: ActIn = self.parse(ActIn, payload)
         self.limit(sid, "act")
         connection = self.joined(sid)
+        self.limits.take("act", connection.campaign, connection.viewer, sid)
         entry = self.campaigns.live(connection.campaign)
         try:
             effect = entry.activity.effect(entry.settings, data.kind, data.data)
@@ -234,10 +278,10 @@ class Hub:
         result = self.store.record_action(
             connection.campaign, connection.session, connection.viewer, data.id,
             effect.amount, effect.per_viewer_cap, effect.state, origin=connection.origin,
-            once=effect.once, choice=effect.choice, cooldown=effect.cooldown)
+            once=effect.once, choice=effect.choice, cooldown=effect.cooldown, match=entry.match)
         if result.status == -1:
             raise Problem("invalid", "You have already taken part as many times as this "
-                                     "campaign allows.")
+                                     "campaign allows.", capped=True)
         if result.status == -2:
             raise Problem("invalid", effect.already, already=effect.once)
         if result.status == -3:
@@ -247,6 +291,8 @@ class Hub:
         ack = {"ok": True, "total": result.total, "session_total": result.session_total}
         if result.status == 0:
             ack["duplicate"] = True
+        if result.matched:
+            ack["matched"] = result.matched
         return ack
 
     def say(self, sid: str, payload) -> dict:
@@ -255,6 +301,7 @@ class Hub:
             raise Problem("invalid", "text: the message is empty.")
         self.limit(sid, "say")
         connection = self.joined(sid)
+        self.limits.take("say", connection.campaign, connection.viewer, sid)
         self.campaigns.live(connection.campaign)
         # Also asked here, not only told by the block event: a process that missed the event
         # must still never post for a blocked viewer.
@@ -283,10 +330,20 @@ class Hub:
         return {"viewer": connection.viewer, "id": connection.member, "name": connection.name,
                 "t": connection.joined_at}
 
+    def connect(self, sid: str, ip: str | None) -> None:
+        """A new connection: refused (``rate_limited``) beyond the address's limits."""
+        try:
+            self.limits.connect(sid, ip)
+        except Problem as problem:
+            raise Refused(problem.code, problem.ack()) from None
+
     def disconnect(self, sid: str) -> None:
         self.buckets.pop(sid, None)
         self.refused.pop(sid, None)
-        self._leave(sid)
+        try:
+            self._leave(sid)
+        finally:
+            self.limits.release(sid)
 
     def _leave(self, sid: str) -> None:
         with self.lock:
@@ -319,8 +376,8 @@ class Hub:
                     continue  # gone meanwhile: nothing to refuse
                 self.refused[sid] = reason
             self._leave(sid)
-            socketio.emit("blocked", {"message": blocked_problem(reason).message}, to=sid,
-                          ignore_queue=True)
+            socketio.emit("blocked", {"message": blocked_problem(reason).message,
+                                      "reason": reason}, to=sid, ignore_queue=True)
 
     # -- presence -------------------------------------------------------------------------
 
@@ -337,8 +394,12 @@ class Hub:
     def _heartbeat(self) -> None:
         """Keep our members alive in Redis and tell our clients about members that vanished
         (a process that died stops refreshing its members, which then expire)."""
+        interval, beat = self.config["HEARTBEAT_INTERVAL"], time.monotonic()
         while True:
-            time.sleep(self.config["HEARTBEAT_INTERVAL"])
+            # One beat per interval, however long a beat takes: the presence bound
+            # (PRESENCE_TTL + HEARTBEAT_INTERVAL) counts on it.
+            time.sleep(max(0.0, beat + interval - time.monotonic()))
+            beat = time.monotonic()
             with self.lock:
                 entries = [(c.campaign, c.session, sid, self.member(c))
                            for sid, c in self.connections.items()]
@@ -346,6 +407,7 @@ class Hub:
             try:
                 if entries:
                     self.store.refresh_presence(entries, self.config["PRESENCE_TTL"])
+                self.limits.refresh()
                 for cid, token in places:
                     members = self.store.members(cid, token)
                     public = [{"id": m["id"], "name": m["name"]} for m in members]
@@ -377,9 +439,14 @@ class Hub:
             with self.lock:
                 self.pending.update(self.local)
             self.wake.set()
-            for message in pubsub.listen():
-                event = orjson.loads(message["data"])
-                if event["k"] == "p":
+            ear = self.liveness.ears[EVENTS]
+            for message in ear.messages(pubsub):  # until /healthz finds it deaf
+                event = channel_event(message["data"])
+                if event is None:
+                    continue  # not one of ours: ignored, never a reason to stop listening
+                if event["k"] == "ping":
+                    ear.heard(event["n"])
+                elif event["k"] == "p":
                     self.mark(event["c"])
                 elif event["k"] == "c":
                     self.campaigns.forget(event["c"])
@@ -419,14 +486,17 @@ class Hub:
         entry = self.campaigns.get(cid)
         # Fresh from Redis, not from notices: after a gap in pub/sub the next update must
         # still carry every session's latest total.
-        total, state, session_totals = self.store.campaign_progress(cid, tokens)
+        total, state, sessions = self.store.campaign_progress(cid, tokens)
         base = {"total": total,
                 "goal": entry.campaign["goal"] if entry else 0,
-                "state": self.public_state(entry, state) if entry else {},
+                "state": entry.public_state(self.store, state) if entry else {},
                 "status": entry.status if entry else "ended"}
         self.last_status[cid] = base["status"]
-        for token, session_total in zip(tokens, session_totals, strict=True):
-            payload = {**base, "session_total": session_total}
+        for token, session in zip(tokens, sessions, strict=True):
+            payload = {**base, "session_total": session["total"]}
+            group = entry.group(session) if entry else None
+            if group is not None:
+                payload["group"] = group
             socketio.emit("progress", payload, to=session_room(token), ignore_queue=True)
 
 
@@ -468,6 +538,7 @@ def _answer(handler, payload) -> dict:
 @socketio.on("connect")
 def on_connect(auth=None):
     hub().start()
+    hub().connect(request.sid, request.remote_addr)
 
 
 @socketio.on("disconnect")

@@ -23,6 +23,8 @@ from pydantic import (
     field_validator,
 )
 
+from .texts import languages
+
 Id = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
 SessionToken = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{16,64}$")]
 # Printable text without control characters (ids chosen by clients).
@@ -33,6 +35,14 @@ Status = Literal["draft", "live", "paused", "ended"]
 
 def _clean_text(value: str) -> str:
     return re.sub(r"[\x00-\x08\x0b-\x1f\x7f]", "", value).strip()
+
+
+def _required_text(value: str) -> str:
+    """Cleaned text that must keep something to show (" " or a control character does not)."""
+    value = _clean_text(value)
+    if not value:
+        raise ValueError("write something other than spaces")
+    return value
 
 
 def _display_name(value: str | None) -> str | None:
@@ -101,7 +111,13 @@ def _utc_time(value: str) -> str:
         raise ValueError("give a time like 2025-06-01T09:00:00Z (ISO 8601, UTC)") from None
     if moment.tzinfo is None:
         raise ValueError("give the time zone: end with Z for UTC, e.g. 2025-06-01T09:00:00Z")
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    try:
+        moment = moment.astimezone(UTC)
+    except OverflowError:  # 0001-01-01T00:00+01:00 is before year 1 in UTC
+        raise ValueError("give a time between the years 1 and 9999") from None
+    # isoformat pads the year to four digits (strftime's %Y does not on every platform), so
+    # the stored times stay RFC 3339 and compare correctly as text.
+    return moment.isoformat(timespec="seconds").removesuffix("+00:00") + "Z"
 
 
 def schedule_error(starts_at: str | None, ends_at: str | None) -> str | None:
@@ -167,7 +183,7 @@ SCHEDULE = ("A `live` campaign is shown as not started before `starts_at` and as
 
 
 class Cause(Strict):
-    title: Annotated[str, Field(min_length=1, max_length=120), AfterValidator(_clean_text)]
+    title: Annotated[str, Field(min_length=1, max_length=120), AfterValidator(_required_text)]
     description: Annotated[str, Field(max_length=2000)] = ""
     image_url: HttpsUrl | None = Field(
         None, description="An https:// image for link previews of invites (≤ 500 characters).")
@@ -182,8 +198,22 @@ class Look(Strict):
 Origin = Annotated[str, AfterValidator(_origin)]
 
 
+def _language(value: str) -> str:
+    if value not in languages():
+        raise ValueError(f"one of {', '.join(languages())}")
+    return value
+
+
+Language = Annotated[str, AfterValidator(_language),
+                     Field(description="The language viewers read the unit in.",
+                           json_schema_extra={"enum": list(languages())})]
+RoomSize = Annotated[int, Field(ge=2, le=10_000, description=(
+    "How many people one shared session holds; the next friend is offered a new room of "
+    "the same group."))]
+
+
 class CampaignIn(Strict):
-    name: Annotated[str, Field(min_length=1, max_length=120), AfterValidator(_clean_text)]
+    name: Annotated[str, Field(min_length=1, max_length=120), AfterValidator(_required_text)]
     activity: Id
     cause: Cause
     goal: Annotated[int, Field(gt=0, le=10**12)]
@@ -197,6 +227,8 @@ class CampaignIn(Strict):
     people: PersonIds = Field(
         default_factory=list,
         description="Ids of the brand's people (its roster) who speak for it in this campaign.")
+    language: Language = "en"
+    room_size: RoomSize = 20
 
     @field_validator("ends_at")
     @classmethod
@@ -208,7 +240,7 @@ class CampaignIn(Strict):
 
 
 class CampaignPatch(Strict):
-    name: Annotated[str, Field(min_length=1, max_length=120), AfterValidator(_clean_text)] = None
+    name: Annotated[str, Field(min_length=1, max_length=120), AfterValidator(_required_text)] = None
     activity: Id = None
     cause: Cause = None
     goal: Annotated[int, Field(gt=0, le=10**12)] = None
@@ -221,6 +253,8 @@ class CampaignPatch(Strict):
     starts_at: UtcTime | None = Field(None, description="When it starts (UTC). " + SCHEDULE)
     ends_at: UtcTime | None = Field(None, description="When it ends (UTC), after `starts_at`.")
     people: PersonIds = None
+    language: Language = None
+    room_size: RoomSize = None
 
 
 def _message(error: dict) -> str:

@@ -16,12 +16,15 @@ Key layout (``sa`` is ``KEY_PREFIX``)::
                                         password_hash, created_at
     sa:login-fail:{EMAIL}       string  failed logins for an account in the current window
     sa:login-fail-ip:{IP}       string  failed logins from an address in the current window
+    sa:ip:{IP}:conns            zset    Socket.IO connection id -> heartbeat expiry: the live
+                                        connections from an address (socialads.limits)
+    sa:ip:{IP}:connect          hash    token bucket {tokens, stamp} of an address's connects
     sa:brand:{B}:people         hash    person id -> JSON {id, name, role, photo_url, bio}: the
                                         named people who speak for brand B
     sa:token:SHA256             string  brand id (tokens are stored hashed, never in clear)
     sa:c:{C}                    string  campaign JSON (definition only, no counters)
     sa:c:{C}:n                  hash    counters: total, actions, impressions, sessions,
-                                        invite_joins, messages, brand_replies
+                                        invite_joins, messages, brand_replies, matched
                                         and for the analytics (socialads.analytics): joins,
                                         invites_opened, invited_sessions, seed_sessions,
                                         friends_acted, cycle_seconds, cycle_joins
@@ -40,9 +43,16 @@ Key layout (``sa`` is ``KEY_PREFIX``)::
     sa:c:{C}:last               hash    viewer -> time of their last counted action (ms), for
                                         activities with a cooldown
     sa:c:{C}:board              zset    session token -> session total (the leaderboard)
+    sa:c:{C}:ledger             list    the public match ledger, newest first: JSON {name,
+                                        amount, people, at} of each group match unlocked
     sa:c:{C}:live               zset    connection id -> heartbeat expiry (live viewers)
+    sa:c:{C}:rl:v:V:E           hash    token bucket {tokens, stamp} of viewer V's events E
+                                        (act, say, join) in the campaign (socialads.limits)
+    sa:c:{C}:rl:ip:IP:E         hash    the same per address IP
     sa:c:{C}:s:T                hash    session T: created_at, leader, name, total, msg_seq,
-                                        waiting_since (see :replies), opens (of its invite)
+                                        waiting_since (see :replies), opens (of its invite),
+                                        people (who acted) and matched (group match unlocked)
+    sa:c:{C}:s:T:a              set     viewers who acted in session T (group match only)
     sa:c:{C}:s:T:p              zset    connection id -> heartbeat expiry (presence)
     sa:c:{C}:s:T:m              hash    connection id -> member JSON {viewer, id, name, t}
     sa:c:{C}:s:T:v              set     viewers that ever joined session T
@@ -65,7 +75,8 @@ Key layout (``sa`` is ``KEY_PREFIX``)::
 
 Channel ``sa:events`` carries JSON between processes: ``{"k": "p", c, s, t, st}`` new
 totals after an action, ``{"k": "c", c}`` a campaign definition changed, ``{"k": "b", c, m,
-reason}`` a viewer (member id ``m``) was blocked from a campaign.
+reason}`` a viewer (member id ``m``) was blocked from a campaign, ``{"k": "ping", n}`` a
+liveness nonce (also sent on the Socket.IO channel; see ``socialads.liveness``).
 """
 
 from __future__ import annotations
@@ -79,6 +90,7 @@ from importlib.resources import files
 import orjson
 import redis
 
+from .activities import Match
 from .analytics import DIRECT, ORIGIN_FIELDS, SERIES_FIELDS, SERIES_TTL, derived, minute_of
 
 # Most page views start a session nobody else ever joins: those expire after a week. Once a
@@ -90,6 +102,8 @@ REPLIES_KEPT = 1000  # reply latencies kept per campaign for the median
 MODERATION_SHOWN = 500  # moderation log entries returned at once (all are kept)
 INVITE_LOOKUP_TTL = 365 * 24 * 3600
 COUNTER_FIELDS = ("total", "actions", "impressions", "sessions", "invite_joins", "messages")
+SESSION_PROGRESS = ("total", "people", "matched")  # what a session's viewers see of it
+LEDGER_KEPT = 10_000  # public match ledger entries kept per campaign (record_action.lua)
 
 
 def new_id(prefix: str) -> str:
@@ -107,12 +121,21 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+class RoomFull(Exception):
+    """A session holds as many people as its campaign allows; ``name`` is its group name."""
+
+    def __init__(self, name: str):
+        super().__init__(name)
+        self.name = name
+
+
 @dataclass(frozen=True)
 class ActionResult:
     status: int  # 1 counted, 0 duplicate, -1 per-viewer cap, -2 already chosen, -3 cooling down
     total: int
     session_total: int
     wait: float = 0  # seconds left of a cooldown (status -3)
+    matched: int = 0  # what this action's group unlocked from the brand's match pool
 
 
 @dataclass(frozen=True)
@@ -122,6 +145,8 @@ class SessionSnapshot:
     state: dict[str, int]
     members: list[dict]
     messages: list[dict]
+    session: dict[str, int]  # SESSION_PROGRESS of the session
+    name: str  # the group's name
 
 
 def _members(raws: list) -> list[dict]:
@@ -154,17 +179,23 @@ class Store:
             lua.joinpath("post_message.lua").read_text()
         )
         self._presence = self.redis.register_script(lua.joinpath("presence.lua").read_text())
+        self._seat = self.redis.register_script(lua.joinpath("seat.lua").read_text())
         self._brand_reply = self.redis.register_script(
             lua.joinpath("brand_reply.lua").read_text()
         )
         self._invite_opened = self.redis.register_script(
             lua.joinpath("invite_opened.lua").read_text()
         )
+        self._rate_limit = self.redis.register_script(lua.joinpath("rate_limit.lua").read_text())
+        self._connections = self.redis.register_script(
+            lua.joinpath("connections.lua").read_text()
+        )
 
     def listener_connection(self) -> redis.Redis:
-        """A connection for pub/sub: it must block forever, so no socket timeout."""
+        """A connection for pub/sub: it must block forever, so no socket timeout. Messages stay
+        bytes (JSON parses them as they are): a message that is not UTF-8 must not stop it."""
         return redis.Redis.from_url(
-            self.url, decode_responses=True, socket_timeout=None, socket_connect_timeout=2,
+            self.url, decode_responses=False, socket_timeout=None, socket_connect_timeout=2,
             socket_keepalive=True, health_check_interval=0,
         )
 
@@ -331,7 +362,8 @@ class Store:
         stats = {field: int(raw.get(field, 0)) for field in COUNTER_FIELDS}
         stats.update(viewers=int(viewers), live_viewers=int(live))
         stats.update({field: int(raw.get(field, 0)) for field in (
-            "joins", "invites_opened", "invited_sessions", "seed_sessions", "friends_acted")})
+            "joins", "invites_opened", "invited_sessions", "seed_sessions", "friends_acted",
+            "matched")})
         stats.update(engaged_viewers=int(engaged), **derived(raw))
         stats.setdefault("brand_replies", int(raw["brand_replies"])
                          if "brand_replies" in raw else self._optional("brand_replies", cid))
@@ -383,6 +415,10 @@ class Store:
         """The campaign an invite token belongs to, even after the session expired."""
         return self.redis.get(f"{self.prefix}:session:{token}")
 
+    def session_name(self, cid: str, token: str) -> str:
+        """A session's public group name ("Sam's group")."""
+        return self.redis.hget(self._session(cid, token), "name") or ""
+
     def session_exists(self, cid: str, token: str) -> bool:
         return bool(self.redis.exists(self._session(cid, token)))
 
@@ -403,9 +439,10 @@ class Store:
         return token
 
     def join_session(self, cid: str, token: str, sid: str, member: dict, ttl: float,
-                     origin: str = DIRECT, landing: bool = False) -> bool:
+                     origin: str = DIRECT, landing: bool = False, room_size: int = 0) -> bool:
         """Put a connection into a session's presence; returns True for an invited friend's
         first join (someone other than the leader joining this session for the first time).
+        Raises `RoomFull` when the session already holds ``room_size`` other people.
 
         A viewer's first join of a session counts in ``joins`` (per minute, and per publisher
         ``origin``). An invited friend's first join also adds to the cycle time and counts as
@@ -414,16 +451,17 @@ class Store:
         viewer = member["viewer"]
         now = time.time()
         expires = now + ttl
+        if not self._seat(keys=[f"{key}:p", f"{key}:m", f"{key}:v"],
+                          args=[now, sid, orjson.dumps(member), expires, viewer, room_size]):
+            raise RoomFull(self.session_name(cid, token))
         pipe = self.redis.pipeline(transaction=True)
-        pipe.zadd(f"{key}:p", {sid: expires})
-        pipe.hset(f"{key}:m", sid, orjson.dumps(member))
         pipe.sadd(f"{key}:v", viewer)
         pipe.hget(key, "leader")
         pipe.pfadd(f"{self._campaign(cid)}:viewers", viewer)
         pipe.zadd(f"{self._campaign(cid)}:live", {sid: expires})
         pipe.hget(key, "shared")
         pipe.hget(key, "created_at")
-        _, _, first_time, leader, _, _, shared, created_at = pipe.execute()
+        first_time, leader, _, _, shared, created_at = pipe.execute()
         invited = bool(first_time) and leader != viewer
         pipe = self.redis.pipeline(transaction=True)
         if invited:
@@ -434,7 +472,7 @@ class Store:
             self._count_join(pipe, cid, token, viewer, now, origin, invited=invited,
                              created_at=created_at, landing=landing)
         ttl = SESSION_TTL if invited or shared else SOLO_SESSION_TTL
-        for suffix in ("", ":p", ":m", ":v"):
+        for suffix in ("", ":p", ":m", ":v", ":a"):
             pipe.expire(key + suffix, ttl)
         pipe.execute()
         return invited
@@ -488,56 +526,73 @@ class Store:
         key, session = self._campaign(cid), self._session(cid, token)
         pipe = self.redis.pipeline(transaction=False)
         pipe.hget(f"{key}:n", "total")
-        pipe.hget(session, "total")
+        pipe.hmget(session, SESSION_PROGRESS)
         pipe.hgetall(f"{key}:state")
         self._presence(keys=[f"{session}:p", f"{session}:m"], args=[time.time()], client=pipe)
         pipe.lrange(f"{session}:chat", 0, -1)
-        total, session_total, state, raw_members, raw_messages = pipe.execute()
+        pipe.hget(session, "name")
+        total, progress, state, raw_members, raw_messages, name = pipe.execute()
+        progress = dict(zip(SESSION_PROGRESS, (int(v or 0) for v in progress), strict=True))
         messages = [orjson.loads(raw) for raw in raw_messages]
         if since is not None:
             messages = [m for m in messages if m["id"] > since]
         else:
             messages = messages[-latest:]
-        return SessionSnapshot(int(total or 0), int(session_total or 0),
+        return SessionSnapshot(int(total or 0), progress["total"],
                                {k: int(v) for k, v in state.items()},
-                               _members(raw_members), messages)
+                               _members(raw_members), messages, progress, name or "")
 
     def campaign_progress(self, cid: str, tokens: list[str] = ()
-                          ) -> tuple[int, dict[str, int], list[int]]:
-        """The campaign total, activity state counters and the totals of ``tokens``'
-        sessions, in one round trip."""
+                          ) -> tuple[int, dict[str, int], list[dict[str, int]]]:
+        """The campaign total, activity state counters and, for each of ``tokens``, its
+        session's ``total``, ``people`` (who acted) and ``matched``, in one round trip."""
         key = self._campaign(cid)
         pipe = self.redis.pipeline(transaction=False)
         pipe.hget(f"{key}:n", "total")
         pipe.hgetall(f"{key}:state")
         for token in tokens:
-            pipe.hget(self._session(cid, token), "total")
-        total, state, *session_totals = pipe.execute()
+            pipe.hmget(self._session(cid, token), SESSION_PROGRESS)
+        total, state, *sessions = pipe.execute()
         return (int(total or 0), {k: int(v) for k, v in state.items()},
-                [int(t or 0) for t in session_totals])
+                [dict(zip(SESSION_PROGRESS, (int(v or 0) for v in values), strict=True))
+                 for values in sessions])
+
+    def match_summary(self, cid: str, latest: int) -> tuple[int, list[dict]]:
+        """What the brand's match pool has given (the campaign's ``matched``) and the latest
+        ``latest`` entries of its public ledger, newest first (``latest`` -1: all kept)."""
+        key = self._campaign(cid)
+        pipe = self.redis.pipeline(transaction=False)
+        pipe.hget(f"{key}:n", "matched")
+        pipe.lrange(f"{key}:ledger", 0, latest - 1 if latest > 0 else -1)
+        used, entries = pipe.execute()
+        return int(used or 0), [orjson.loads(entry) for entry in entries]
 
     # -- actions and chat -----------------------------------------------------------------
 
     def record_action(self, cid: str, token: str, viewer: str, action_id: str, amount: int,
                       per_viewer_cap: int = 0, state: dict[str, int] | None = None,
                       origin: str = DIRECT, once: str = "", choice: str = "",
-                      cooldown: float = 0) -> ActionResult:
+                      cooldown: float = 0, match: Match | None = None) -> ActionResult:
         """Count one action exactly once (see record_action.lua). ``once`` names a choice a
         viewer makes only once (a poll, a quiz question) and ``choice`` what they chose;
-        ``cooldown`` is the seconds a viewer waits between two actions."""
+        ``cooldown`` is the seconds a viewer waits between two actions; ``match`` is the
+        campaign's group match, if any (the result says what this action unlocked)."""
         key = self._campaign(cid)
         pairs: list = []
         for field, increment in (state or {}).items():
             pairs += [field, increment]
-        status, total, session_total, wait_ms = self._record_action(
-            keys=[f"{key}:done", f"{key}:n", self._session(cid, token), f"{key}:pv",
+        session = self._session(cid, token)
+        status, total, session_total, wait_ms, *unlocked = self._record_action(
+            keys=[f"{key}:done", f"{key}:n", session, f"{key}:pv",
                   f"{key}:state", f"{key}:engaged", f"{key}:t:{minute_of(time.time())}",
                   f"{key}:o:actions", f"{key}:friends", f"{key}:mine:{viewer}",
-                  f"{key}:last", f"{key}:board"],
+                  f"{key}:last", f"{key}:board", f"{session}:a", f"{key}:ledger"],
             args=[f"{viewer}\0{action_id}", amount, viewer, per_viewer_cap, self.events_channel,
-                  cid, token, origin, SERIES_TTL, once, choice, int(cooldown * 1000), *pairs],
+                  cid, token, origin, SERIES_TTL, once, choice, int(cooldown * 1000),
+                  *((match.every, match.amount, match.pool) if match else (0, 0, 0)), *pairs],
         )
-        return ActionResult(int(status), int(total), int(session_total), int(wait_ms) / 1000)
+        return ActionResult(int(status), int(total), int(session_total), int(wait_ms) / 1000,
+                            int(unlocked[0]) if unlocked else 0)
 
     def choices(self, cid: str, viewer: str) -> dict[str, str]:
         """What a viewer chose, by ``once`` key (their vote, their answers)."""
@@ -571,6 +626,52 @@ class Store:
 
     def publish_event(self, event: dict) -> None:
         self.redis.publish(self.events_channel, orjson.dumps(event))
+
+    def publish_ping(self, channels: list[str], message: bytes) -> None:
+        """A liveness nonce on each channel, in one round trip (``socialads.liveness``)."""
+        pipe = self.redis.pipeline(transaction=False)
+        for channel in channels:
+            pipe.publish(channel, message)
+        pipe.execute()
+
+    # -- limits shared by every process (socialads.limits) -------------------------------
+
+    def take_tokens(self, cid: str, event: str, buckets: list[tuple[str, str, tuple]]
+                    ) -> float:
+        """Take one token from each bucket of a campaign's ``event`` (``buckets``: (``"v"``
+        or ``"ip"``, whose, (capacity, refill per second))), or from none: returns 0, or the
+        seconds to wait until all of them can give one."""
+        key = f"{self._campaign(cid)}:rl"
+        return self._take([f"{key}:{scope}:{whose}:{event}" for scope, whose, _ in buckets],
+                          [rate for *_, rate in buckets])
+
+    def take_connect_token(self, ip: str, rate: tuple) -> float:
+        """The address's connect bucket: 0, or the seconds to wait."""
+        return self._take([f"{self.prefix}:ip:{{{ip}}}:connect"], [rate])
+
+    def _take(self, keys: list[str], rates: list[tuple]) -> float:
+        args = [number for capacity, refill in rates for number in (capacity, refill)]
+        return int(self._rate_limit(keys=keys, args=args)) / 1000
+
+    def admit_connection(self, ip: str, sid: str, ttl: float, cap: int) -> bool:
+        """Count a connection from ``ip`` unless it already has ``cap`` live ones."""
+        now = time.time()
+        return bool(self._connections(keys=[f"{self.prefix}:ip:{{{ip}}}:conns"],
+                                      args=[now, sid, now + ttl, cap]))
+
+    def release_connection(self, ip: str, sid: str) -> None:
+        self.redis.zrem(f"{self.prefix}:ip:{{{ip}}}:conns", sid)
+
+    def refresh_connections(self, by_ip: dict[str, list[str]], ttl: float) -> None:
+        """Heartbeat: push forward the expiry of this process's connections (writing them
+        again, so counts lost with a Redis restart come back)."""
+        expires = time.time() + ttl
+        pipe = self.redis.pipeline(transaction=False)
+        for ip, sids in by_ip.items():
+            key = f"{self.prefix}:ip:{{{ip}}}:conns"
+            pipe.zadd(key, dict.fromkeys(sids, expires))
+            pipe.expireat(key, int(expires) + 1)
+        pipe.execute()
 
     # -- conversation with the brand's people, and moderation in the open ----------------
 

@@ -13,8 +13,9 @@ import re
 from datetime import UTC, datetime
 
 from .store import Store
+from .texts import Texts
 
-ACTIONS = {"hide": "Hid a message", "block": "Blocked a viewer", "unblock": "Unblocked a viewer"}
+ACTIONS = ("hide", "block", "unblock")
 
 
 def initials(name: str) -> str:
@@ -25,20 +26,21 @@ def initials(name: str) -> str:
     return (words[0][0] + (words[-1][0] if len(words) > 1 else "")).upper()
 
 
-def answer_time(seconds: float) -> str:
+def answer_time(seconds: float, t: Texts | None = None) -> str:
     """A median reply time as people say it: "a minute", "4 minutes", "2 hours"."""
+    t = t or Texts(None)
     if seconds <= 60:
-        return "a minute"
+        return t("within.minute")
     minutes = math.ceil(seconds / 60)
     if minutes < 120:
-        return f"{minutes} minutes"
+        return t("within.minutes", n=minutes)
     hours = math.ceil(seconds / 3600)
     if hours < 48:
-        return f"{hours} hours"
-    return f"{math.ceil(seconds / 86400)} days"
+        return t("within.hours", n=hours)
+    return t("within.days", n=math.ceil(seconds / 86400))
 
 
-def widget_talk(store: Store, campaign: dict, brand_name: str) -> dict:
+def widget_talk(store: Store, campaign: dict, brand_name: str, t: Texts | None = None) -> dict:
     """The widget's view of the brand's people: ``people`` (featured, with initials),
     ``answers`` (the median reply line, or None before the first reply) and
     ``moderation_url`` (on our own origin, like everything the widget links to)."""
@@ -48,7 +50,7 @@ def widget_talk(store: Store, campaign: dict, brand_name: str) -> dict:
         "people": [{"name": p["name"], "role": p.get("role", ""), "initials": initials(p["name"])}
                    for p in people],
         "answers": None if median is None else
-        f"People from {brand_name} usually answer within {answer_time(median)}.",
+        (t or Texts(None))("unit.answers_within", brand=brand_name, within=answer_time(median, t)),
         "moderation_url": f"/c/{campaign['id']}/moderation",
     }
 
@@ -65,7 +67,8 @@ def public_log(store: Store, cid: str) -> list[dict]:
     entries = []
     for entry in store.moderation_log(cid):
         by = entry.get("by") or {}
-        entries.append({"when": when(entry["at"]), "what": ACTIONS.get(entry["action"], "Other"),
+        action = entry["action"] if entry["action"] in ACTIONS else "other"
+        entries.append({"when": when(entry["at"]), "action": action,
                         "why": entry.get("reason", ""), "by_name": by.get("name", ""),
                         "by_role": by.get("role", "")})
     return entries

@@ -173,7 +173,7 @@ def test_a_reply_as_a_person_reaches_the_widget_live(server, viewers, make_campa
     waited = store.reply_seconds(cid)
     assert len(waited) == 1 and 0 <= waited[0] < 30  # the second reply answered nobody waiting
     assert store.median_reply_seconds(cid) == waited[0]
-    widget = requests.get(f"{server.url}/w/{cid}").text
+    widget = requests.get(f"{server.url}/w/{cid}", timeout=10).text
     assert f"People from {brand['name']} usually answer within a minute." in widget
     assert "data-waiting>Waiting for an answer" not in web_admin.get(conversation(cid)).text
 

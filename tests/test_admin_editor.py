@@ -95,7 +95,9 @@ def test_a_campaign_is_created_through_the_form(admin, store, brand, person_of):
     assert saved["cause"] == {"title": "Plant a forest", "description": "One tree per pledge.\n"
                               "Together.", "image_url": "https://cdn.example/forest.jpg"}
     assert saved["settings"] == {"unit": "tree", "unit_plural": "trees", "button_label": "Plant",
-                                 "amount": 1, "max_per_viewer": 3}
+                                 "amount": 1, "max_per_viewer": 3, "match_every": 0,
+                                 "match_amount": 1, "match_pool": 100}
+    assert saved["language"] == "en" and saved["room_size"] == 20
     assert saved["look"] == {"accent": "#aa3300", "theme": "dark"}
     assert saved["allowed_origins"] == ["https://news.example", "http://localhost:8001"]
     assert (saved["starts_at"], saved["ends_at"]) == ("2030-06-01T09:00:00Z",
@@ -241,9 +243,12 @@ def test_the_pledge_settings_form_is_generated_from_its_schema(admin):
     assert "Pledge settings" in fieldset
     inputs = dict(re.findall(r'<input id="[^"]+" name="settings\.pledge\.(\w+)"([^>]*)>',
                              fieldset))
-    assert list(inputs) == ["unit", "unit_plural", "button_label", "amount", "max_per_viewer"]
+    assert list(inputs) == ["unit", "unit_plural", "button_label", "amount", "max_per_viewer",
+                            "match_every", "match_amount", "match_pool"]
     assert 'type="text"' in inputs["unit"] and 'maxlength="24"' in inputs["unit"]
-    assert 'value="pledges"' in inputs["unit_plural"]  # defaults filled in
+    # blank by default: the unit shows the word of the campaign's language
+    assert 'value=""' in inputs["unit_plural"] and "empty: &#34;pledges&#34;" in fieldset
+    assert 'value="100"' in inputs["match_pool"]  # defaults filled in
     assert 'maxlength="32"' in inputs["button_label"]
     for key, low in (("amount", 1), ("max_per_viewer", 0)):
         attrs = inputs[key]

@@ -97,7 +97,7 @@ def test_a_scripted_story_counts_every_figure_exactly(story, store, client, bran
         "sessions": 2, "seed_sessions": 2, "joins": 3, "invite_joins": 1,
         "invites_opened": 1, "invited_sessions": 1, "friends_acted": 1,
         "invite_conversion": 1.0, "k_factor": 0.5, "messages": 1, "live_viewers": 2,
-        "brand_replies": expected_replies, "median_reply_seconds": None,
+        "matched": 0, "brand_replies": expected_replies, "median_reply_seconds": None,
         "by_origin": {
             NEWS: {"impressions": 2, "joins": 1, "actions": 2},
             BLOG: {"impressions": 1, "joins": 1, "actions": 0},

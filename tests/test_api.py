@@ -33,8 +33,11 @@ def test_create_read_update_delete(api, brand):
     assert created["cause"] == {**CAMPAIGN["cause"], "image_url": None}
     assert created["goal"] == 1000
     assert (created["starts_at"], created["ends_at"], created["people"]) == (None, None, [])
-    assert created["settings"] == {"unit": "pledge", "unit_plural": "pledges",
-                                   "button_label": "Pledge", "amount": 1, "max_per_viewer": 0}
+    # label settings left blank take the words of the campaign's language
+    assert created["settings"] == {"unit": "", "unit_plural": "", "button_label": "",
+                                   "amount": 1, "max_per_viewer": 0, "match_every": 0,
+                                   "match_amount": 1, "match_pool": 100}
+    assert (created["language"], created["room_size"]) == ("en", 20)
     assert created["embed_snippet"] == (
         f'<div class="socialad" data-campaign="{created["id"]}"></div>\n'
         '<script async src="http://127.0.0.1:5999/embed.js"></script>')

@@ -151,7 +151,7 @@ def test_a_cheer_campaign_runs_end_to_end(cheer_server, api):
         "goal": 1, "settings": {"emoji_label": ""}})
     assert bad.status_code in (400, 422)
 
-    page = requests.get(f"{cheer_server.url}/w/{campaign}")
+    page = requests.get(f"{cheer_server.url}/w/{campaign}", timeout=10)
     assert page.status_code == 200
     for hook in ("data-socialad-action", "data-socialad-total", "data-socialad-session-total",
                  "data-socialad-presence", "data-socialad-invite", "data-socialad-chat-input",

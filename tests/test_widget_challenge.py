@@ -21,6 +21,7 @@ from .test_browser import (  # noqa: F401
     unit,
 )
 from .test_embed import HOOKS
+from .test_texts import english_left
 
 CHALLENGE = {"activity": "challenge", "settings": {},
              "promise": "At 1,000 seeds, Brand plants a forest."}
@@ -38,7 +39,7 @@ def test_the_challenge_is_listed_with_its_settings(client):
 
 @pytest.mark.parametrize("settings", [{"cooldown_seconds": -1}, {"cooldown_seconds": 3601},
                                       {"cooldown_seconds": "10"}, {"leaderboard_size": 3},
-                                      {"verb": ""}])
+                                      {"verb": "x" * 41}, {"button_label": "x" * 33}])
 def test_bad_settings_are_refused(client, brand, settings):
     response = client.post("/api/v1/campaigns", json={
         "name": "Seeds", "activity": "challenge", "goal": 100, "settings": settings,
@@ -154,6 +155,40 @@ def test_no_end_no_countdown(client, make_campaign):
     assert "every 10 s" in html
 
 
+def test_labels_left_empty_take_the_catalog_s_words(client, make_campaign):
+    campaign = make_campaign(**CHALLENGE)
+    assert {k: campaign["settings"][k] for k in ("verb", "unit", "button_label")} == {
+        "verb": "", "unit": "", "button_label": ""}
+    html = client.get(f"/w/{campaign['id']}").data.decode()
+    assert re.search(r'<button[^>]*data-socialad-action[^>]*>Add mine</button>', html)
+    assert "<strong>Add a step</strong>: everyone may add one every 10 s." in html
+    assert "of 1,000 steps" in html and 'data-verb="Add a step"' in html
+
+
+def test_the_challenge_speaks_the_campaign_s_language(client, make_campaign):
+    campaign = make_campaign(**{**CHALLENGE, "language": "es", "goal": 12000,
+                                "ends_at": "2030-07-01T18:30:00Z",
+                                "settings": {"cooldown_seconds": 120}})
+    html = client.get(f"/w/{campaign['id']}").data.decode()
+    assert '<html lang="es"' in html
+    assert re.search(r'<button[^>]*data-socialad-action[^>]*>Sumarme</button>', html)
+    assert ("<strong>Da un paso</strong>: cada persona puede sumar una vez cada 2 min. "
+            "Juntos llegamos más lejos.") in html
+    assert "de 12.000 pasos" in html and 'aria-valuetext="0 de 12.000 pasos"' in html
+    assert re.search(r'<span data-challenge-ends-label>Termina el</span> <time[^>]*>'
+                     r'2030-07-01 a las 18:30 UTC</time>', html)
+    assert ">Grupos en cabeza</p>" in html and "¡Empieza tú!" in html
+    assert english_left(html, "challenge") == []
+    # what the brand wrote stays as they wrote it
+    own = make_campaign(**{**CHALLENGE, "language": "es", "settings": {
+        "verb": "Planta una semilla", "unit": "semillas", "button_label": "Plantar",
+        "cooldown_seconds": 0}})
+    html = client.get(f"/w/{own['id']}").data.decode()
+    assert re.search(r'<button[^>]*data-socialad-action[^>]*>Plantar</button>', html)
+    assert "<strong>Planta una semilla</strong>: suma tantas veces como quieras." in html
+    assert "de 1.000 semillas" in html and 'data-verb="Planta una semilla"' in html
+
+
 @pytest.fixture
 def challenge_page(publish):  # noqa: F811
     """The example news site on http://localhost:PORT with a live challenge embedded."""
@@ -228,3 +263,30 @@ def test_a_reload_keeps_the_wait(person, server, make_campaign):  # noqa: F811
     expect(other_button).to_be_disabled()
     expect_text(other.locator("[data-socialad-total]"), r"^1$")
 
+
+
+def test_a_spanish_challenge_lives_in_spanish(person, server, make_campaign):  # noqa: F811
+    ends = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + 2 * 3600 + 13 * 60 + 30))
+    campaign = make_campaign(activity="challenge", language="es", ends_at=ends,
+                             settings={"cooldown_seconds": 30})
+    page = person()
+    page.goto(f"{server.url}/w/{campaign['id']}")
+    button = page.locator("[data-socialad-action]")
+    expect(button).to_be_enabled(timeout=TIMEOUT)
+    expect_text(page.locator("[data-socialad-status]"), r"^En vivo$")
+    expect_text(page.locator("[data-challenge-ends]"), r"^Termina dentro de 2 h 1[34] min$")
+    button.click()
+    expect_text(page.locator("[data-socialad-note]"), r"^¡Gracias! Ya cuenta\.$")
+    expect_text(button, r"^De nuevo en \d+ s$")
+    expect_text(page.locator("[data-challenge-board] li"), r"\(tu grupo\)1$")
+    # a second tab that does not know of the wait is refused by the server; it says so in Spanish
+    page.evaluate("Object.keys(localStorage).filter(k => k.startsWith('socialads:challenge:'))"
+                  ".forEach(k => localStorage.removeItem(k))")
+    other = page.context.new_page()
+    other.goto(f"{server.url}/w/{campaign['id']}")
+    other_button = other.locator("[data-socialad-action]")
+    expect(other_button).to_be_enabled(timeout=TIMEOUT)
+    other_button.click()
+    expect_text(other.locator("[data-socialad-note]"),
+                r"^Todavía no: podrás volver a sumar en \d+ s\.$")
+    expect_text(other_button, r"^De nuevo en \d+ s$")

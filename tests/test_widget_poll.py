@@ -19,6 +19,7 @@ from .test_browser import (  # noqa: F401
     unit,
 )
 from .test_embed import HOOKS
+from .test_texts import english_left
 
 DEFAULT_OPTIONS = ["Plant trees", "Clean rivers", "Feed families"]
 
@@ -195,6 +196,42 @@ def test_results_shown_from_the_start_when_always(client, make_campaign, server,
     assert ' style="' not in html
 
 
+def test_the_poll_speaks_the_campaign_s_language(client, make_campaign, server, viewers):
+    campaign = make_campaign(activity="poll", language="es",
+                             settings={"results": "always", "options": ["Árboles", "Ríos"]})
+    cid = campaign["id"]
+    for option in (0, 1, 1):
+        viewer = viewers(server.url)
+        viewer.join(cid)
+        assert vote(viewer, option)["ok"]
+    html = client.get(f"/w/{cid}").get_data(as_text=True)
+    assert '<html lang="es"' in html
+    buttons = re.findall(r"<button[^>]*data-socialad-action[^>]*>.*?</button>", html)
+    assert len(buttons) == 2
+    for button in buttons:
+        assert 'data-your-vote="Tu voto"' in button
+        assert '<span class="sa-poll-cta" aria-hidden="true">Votar</span>' in button
+    assert re.findall(r"data-poll-count>([^<]*)<", html) == ["1 voto · 33\u00a0%",
+                                                             "2 votos · 67\u00a0%"]
+    assert re.search(r'aria-label="Ríos: 67\u00a0% de los votos"', html)
+    assert ">Resultados</p>" in html and "Votos en total:" in html and "Tu grupo:" in html
+    assert 'aria-label="Opciones"' in html
+    assert english_left(html, "poll") == []
+    # a label the brand wrote is theirs, in whatever language they wrote it
+    labelled = make_campaign(activity="poll", language="es", settings={"button_label": "Elegir"})
+    html = client.get(f"/w/{labelled['id']}").get_data(as_text=True)
+    assert '<span class="sa-poll-cta" aria-hidden="true">Elegir</span>' in html
+    assert ">Votar<" not in html
+
+
+def test_the_button_label_defaults_to_the_catalog_s_word(client, make_campaign):
+    campaign = make_campaign(activity="poll", settings={})
+    assert campaign["settings"]["button_label"] == ""
+    html = client.get(f"/w/{campaign['id']}").get_data(as_text=True)
+    assert '<span class="sa-poll-cta" aria-hidden="true">Vote</span>' in html
+    assert 'data-your-vote="Your vote"' in html and '<html lang="en"' in html
+
+
 # -- in Chromium -----------------------------------------------------------------------------
 
 
@@ -274,3 +311,29 @@ def test_friends_vote_in_the_browser_and_both_see_two_votes(person, poll_publish
     # the bars are drawn from the counts (CSSOM widths, which the CSP allows)
     bar = ben.locator('[data-poll-result="1"] [data-poll-bar]')
     assert bar.evaluate("el => el.style.width") == "50%"
+
+
+def test_a_spanish_poll_lives_in_spanish(person, server, make_campaign):  # noqa: F811
+    campaign = make_campaign(activity="poll", language="es", settings={})
+    url = f"{server.url}/w/{campaign['id']}"
+    page = person()
+    page.goto(url)
+    other_tab = page.context.new_page()  # the same person in a second tab, before voting
+    other_tab.goto(url)
+    expect_text(page.locator("[data-socialad-status]"), r"^En vivo$")
+    expect_text(page.locator("[data-socialad-presence]"), r"persona")
+    page.get_by_role("button", name=re.compile("Clean rivers")).click()
+    expect_text(page.locator("[data-socialad-note]"), r"^¡Gracias! Tu voto cuenta\.$")
+    expect_text(page.locator('[data-poll-result="1"] [data-poll-count]'), "^1 voto · 100\u00a0%$")
+    expect_text(page.locator("[data-poll-summary]"),
+                r"^Has votado por Clean rivers\. Va en cabeza: Clean rivers, con 1 voto de 1\.$")
+    chosen = page.locator('[data-option="1"]')
+    assert "Tu voto" in chosen.evaluate("el => getComputedStyle(el, '::after').content")
+
+    # the server refuses the second tab's vote in English (an API message); the viewer reads
+    # the catalog's words
+    expect(other_tab.locator('[data-option="0"]')).to_be_enabled(timeout=TIMEOUT)
+    other_tab.locator('[data-option="0"]').click()
+    expect_text(other_tab.locator("[data-socialad-note]"), r"^Ya has votado\.$")
+    expect(other_tab.locator("[data-poll-results]")).to_be_visible()
+    expect_text(other_tab.locator("[data-poll-summary]"), r"^Ya has votado\.")

@@ -22,6 +22,7 @@ from .test_browser import (  # noqa: F401
     unit,
 )
 from .test_embed import HOOKS
+from .test_texts import english_left
 
 # The default questions' right options.
 RIGHT = [0, 1, 1]
@@ -238,6 +239,25 @@ def test_the_quiz_widget_keeps_every_hook_and_reveals_nothing_before_an_answer(
         assert re.findall(rf"<p[^>]*{hook}>(.*?)</p>", html) == [""] * 3
 
 
+def test_the_quiz_speaks_the_campaign_s_language(client, make_campaign):
+    questions = [one_question(question="¿Cuál es un árbol?", options=["Roble", "Granito"],
+                              explanation="El roble es un árbol; el granito, una roca."),
+                 one_question(question="¿Cuál es un río?", options=["Ebro", "Teide"])]
+    campaign = make_campaign(activity="quiz", language="es", goal=25000,
+                             settings={"questions": questions})
+    html = client.get(f"/w/{campaign['id']}").data.decode()
+    assert '<html lang="es"' in html
+    assert "Puntuación de tu grupo:" in html and ">aciertos</span>" in html
+    assert "de 25.000 aciertos entre todos" in html
+    assert 'aria-label="Aciertos hacia la meta"' in html
+    assert 'aria-valuetext="0 de 25.000 aciertos"' in html
+    assert ">0 de 2 respondidas</p>" in html
+    assert re.findall(r'<p class="sa-quiz-number">([^<]*)</p>', html) == [
+        "Pregunta 1 de 2", "Pregunta 2 de 2"]
+    assert html.count(">Siguiente pregunta</button>") == 2
+    assert english_left(html, "quiz") == []
+
+
 def test_quiz_text_is_escaped(client, make_campaign):
     evil = "<img src=x onerror=alert(1)>"
     campaign = make_campaign(activity="quiz", settings={"questions": [
@@ -397,3 +417,41 @@ def test_the_quiz_passes_an_accessibility_audit_and_works_with_the_keyboard(
         assert axe_violations(page) == []
     finally:
         context.close()
+
+
+def test_a_spanish_quiz_lives_in_spanish(person, server, make_campaign):  # noqa: F811
+    campaign = make_campaign(activity="quiz", language="es", settings={"questions": [
+        one_question(question="¿Cuál es un árbol?", options=["Roble", "Granito"]),
+        one_question(question="¿Cuál es un río?", options=["Ebro", "Teide"])]})
+    url = f"{server.url}/w/{campaign['id']}"
+    page = person()
+    page.goto(url)
+    other_tab = page.context.new_page()  # the same person in a second tab, before answering
+    other_tab.goto(url)
+    expect_text(page.locator("[data-socialad-status]"), r"^En vivo$")
+    wrong = page.locator('[data-question="0"][data-option="1"]')
+    expect(wrong).to_be_enabled(timeout=TIMEOUT)
+    wrong.click()
+    expect_text(page.locator('[data-quiz-question="0"] [data-quiz-verdict]'),
+                r"^No exactamente\. La respuesta correcta es: Roble\.$")
+    expect_text(wrong.locator("[data-quiz-tag]"), r"^Tu respuesta: incorrecta$")
+    expect_text(page.locator('[data-question="0"][data-option="0"] [data-quiz-tag]'),
+                r"^Respuesta correcta$")
+    expect_text(page.locator("[data-quiz-progress]"), r"^1 de 2 respondidas$")
+    expect_text(page.locator('[data-quiz-question="0"] [data-quiz-crowd]'),
+                r"^Hasta ahora ha respondido 1 persona; 0 han acertado\.$")
+    page.locator('[data-quiz-question="0"] [data-quiz-next]').click()
+    page.locator('[data-question="1"][data-option="0"]').click()  # right
+    expect_text(page.locator('[data-quiz-question="1"] [data-quiz-verdict]'), r"^¡Correcto!$")
+    expect_text(page.locator("[data-quiz-done]"),
+                r"^¡Hecho! Has acertado 1 de 2\. Puntuación de tu grupo: 1\.$")
+    expect_text(page.locator("[data-quiz-announce]"), r"Era la última pregunta\.$")
+
+    # the server refuses the second tab's answer in English (an API message); the viewer reads
+    # the catalog's words
+    first = other_tab.locator('[data-question="0"][data-option="0"]')
+    expect(first).to_be_enabled(timeout=TIMEOUT)
+    first.click()
+    expect_text(other_tab.locator("[data-socialad-note]"),
+                r"^Ya has respondido a esta pregunta\.$")
+    expect(first).to_be_disabled()

@@ -23,8 +23,10 @@ from werkzeug.datastructures import MultiDict
 from .. import campaigns as campaign_rules
 from .. import embed
 from ..activities import Activity, load_activities
+from ..campaigns import DEFAULT_ROOM_SIZE
 from ..errors import Problem
 from ..schemas import CampaignIn, Look
+from ..texts import languages
 from . import CAMPAIGN_TABS, bp
 from .auth import current_brand, store
 from .campaigns import own_campaign
@@ -154,6 +156,13 @@ def _local_time(utc: str | None) -> str:
     return utc[:16] if utc else ""
 
 
+def _integer(text: str) -> int | str:
+    """A whole number typed into a form ("1,000" too); anything else stays text, to be refused
+    with a message by the campaign rules."""
+    text = text.strip().replace(",", "")
+    return int(text) if INTEGER.match(text) else text
+
+
 def _text(form: MultiDict, name: str) -> str:
     return form.get(name, "").replace("\r\n", "\n")
 
@@ -176,7 +185,7 @@ def settings_from_form(form: MultiDict, activity: Activity, saved: dict | None) 
 
 def body_from_form(form: MultiDict, saved: dict | None = None) -> dict:
     """The API body the form stands for: every field, so an edit replaces them all."""
-    goal = form.get("goal", "").strip().replace(",", "")
+    goal = _integer(form.get("goal", ""))
     activity = load_activities().get(form.get("activity", ""))
     return {
         "name": form.get("name", ""),
@@ -184,7 +193,7 @@ def body_from_form(form: MultiDict, saved: dict | None = None) -> dict:
         "cause": {"title": form.get("cause.title", ""),
                   "description": _text(form, "cause.description"),
                   "image_url": form.get("cause.image_url", "").strip() or None},
-        "goal": int(goal) if INTEGER.match(goal) else goal,
+        "goal": goal,
         "promise": _text(form, "promise"),
         "settings": settings_from_form(form, activity, saved) if activity else {},
         "allowed_origins": [line.strip() for line in form.get("allowed_origins", "").splitlines()
@@ -192,6 +201,8 @@ def body_from_form(form: MultiDict, saved: dict | None = None) -> dict:
         "status": form.get("status", ""),
         "look": {"accent": form.get("look.accent", Look().accent),
                  "theme": form.get("look.theme", "light")},
+        "language": form.get("language", "en"),
+        "room_size": _integer(form.get("room_size") or str(DEFAULT_ROOM_SIZE)),
         "starts_at": _utc_time(form.get("starts_at", "")),
         "ends_at": _utc_time(form.get("ends_at", "")),
         "people": form.getlist("people"),
@@ -207,6 +218,8 @@ def values_from_campaign(campaign: dict) -> dict[str, Any]:
         "cause.image_url": campaign["cause"].get("image_url") or "",
         "goal": str(campaign["goal"]), "promise": campaign.get("promise", ""),
         "look.accent": campaign["look"]["accent"], "look.theme": campaign["look"]["theme"],
+        "language": campaign.get("language", "en"),
+        "room_size": str(campaign.get("room_size", DEFAULT_ROOM_SIZE)),
         "allowed_origins": "\n".join(campaign.get("allowed_origins", [])),
         "starts_at": _local_time(campaign.get("starts_at")),
         "ends_at": _local_time(campaign.get("ends_at")),
@@ -323,7 +336,7 @@ def _editor(brand: dict, saved: dict | None, values: dict, errors: dict, status:
         "admin/campaign_form.html", brand=brand, campaign=saved, values=values, errors=errors,
         activities=activities,
         settings_fields={name: settings_fields(a) for name, a in activities.items()},
-        statuses=STATUSES, roster=store().brand_people(brand["id"]),
+        statuses=STATUSES, roster=store().brand_people(brand["id"]), languages=languages(),
         effective_status=campaign_rules.effective_status(saved) if saved else None,
         preview_url=preview_url,
         preview_base=url_for("admin.preview", **({"cid": saved["id"]} if saved else {})),

@@ -11,10 +11,14 @@
  *     onState(view, root) {},          // after the snapshot, every progress and every act ack
  *     actionPayload(button) {},        // -> {kind?, data?} for a click on [data-socialad-action]
  *     onAction(ack, button) {},        // an action was counted
- *     onError(error, button, res) {},  // an action was refused for good (error: {code, ...})
+ *     onError(error, button, res) {},  // an action was refused for good (error: {code, ...});
+ *                                      // return a text to show it instead of the core's note
  *   });
  *
- * User and brand text only ever reaches the DOM through textContent.
+ * Every word comes from the campaign's language catalog in the page config (socialads.texts):
+ * `t(key, fields)` fills `{named}` fields (numbers with the language's separators) and picks
+ * `one`/`other` by `fields.n`; widgets import it too. User and brand text only ever reaches the
+ * DOM through textContent.
  */
 import { io } from 'socket.io-client';
 
@@ -24,25 +28,41 @@ const MAX_MESSAGES = 200;
 const VIEWER_KEY = 'socialads:viewer';
 const NAME_KEY = 'socialads:name';
 
-const STATUS_TEXT = { connecting: 'Connecting…', live: 'Live', reconnecting: 'Reconnecting…' };
-const INACTIVE_TEXT = {
-  draft: "This campaign hasn't started yet.",
-  paused: 'This campaign is paused.',
-  ended: 'This campaign has ended.',
-};
-const SAY_ERRORS = {
-  rate_limited: 'Slow down a little',
-  too_large: 'That message is too long.',
-  invalid: "That message can't be sent.",
-  not_joined: 'Still connecting. Try again in a moment.',
-  unavailable: 'Chat is unavailable right now. Try again soon.',
-};
+const INACTIVE = ['draft', 'paused', 'ended'];
+const SAY_ERRORS = ['rate_limited', 'too_large', 'invalid', 'not_joined', 'unavailable'];
 
 const root = document.documentElement;
 const $ = (selector) => document.querySelector(selector);
 const $$ = (selector) => Array.from(document.querySelectorAll(selector));
 const isCount = (n) => typeof n === 'number' && Number.isFinite(n) && n >= 0;
-const fmt = (n) => Number(n).toLocaleString();
+
+function readConfig() {
+  try {
+    return JSON.parse($('#socialad-config').textContent);
+  } catch {
+    return null;
+  }
+}
+
+const CONFIG = readConfig();
+const TEXTS = (CONFIG && CONFIG.texts) || {};
+
+/** A count with the campaign language's thousands separator (the server's n() does the same). */
+export function fmt(n) {
+  const group = TEXTS['number.group'] ?? ',';
+  return String(Math.trunc(Number(n) || 0)).replace(/\B(?=(\d{3})+(?!\d))/g, group);
+}
+
+/** A text of the campaign's language with its {fields} filled in. */
+export function t(key, fields = {}) {
+  let text = TEXTS[key] ?? key;
+  if (text && typeof text === 'object') text = fields.n === 1 ? text.one : text.other;
+  return String(text).replace(/\{(\w+)\}/g, (whole, name) => {
+    if (!(name in fields)) return whole;
+    const value = fields[name];
+    return typeof value === 'number' ? fmt(value) : String(value);
+  });
+}
 
 // localStorage can throw (disabled storage, sandboxed frames): fall back to memory for this page.
 const memory = {};
@@ -77,14 +97,6 @@ function viewerId() {
     store.set(VIEWER_KEY, id);
   }
   return id;
-}
-
-function readConfig() {
-  try {
-    return JSON.parse($('#socialad-config').textContent);
-  } catch {
-    return null;
-  }
 }
 
 function element(tag, className, text) {
@@ -135,7 +147,7 @@ export function start(activity = {}) {
     nameForm: $('[data-socialad-name-form]'),
     progress: $('[data-socialad-progress]'),
   };
-  const config = readConfig();
+  const config = CONFIG;
   const view = {
     total: isCount(config?.total) ? config.total : 0,
     session_total: isCount(config?.session_total) ? config.session_total : 0,
@@ -169,7 +181,7 @@ export function start(activity = {}) {
   function setMode(next, text) {
     mode = next;
     root.dataset.state = next;
-    if (ui.status) ui.status.textContent = text || STATUS_TEXT[next];
+    if (ui.status) ui.status.textContent = text || t(`status.${next}`);
     const live = next === 'live';
     for (const button of $$('[data-socialad-action]')) button.disabled = !live;
     for (const control of $$('[data-socialad-chat-input], [data-socialad-chat-send]')) {
@@ -179,7 +191,7 @@ export function start(activity = {}) {
   }
 
   function goInactive(status, message) {
-    setMode('inactive', INACTIVE_TEXT[status] || message || "This campaign isn't running right now.");
+    setMode('inactive', INACTIVE.includes(status) ? t(`status.${status}`) : message || t('status.inactive'));
   }
 
   /** Totals never go backwards: an ack can arrive after a newer progress event. */
@@ -196,22 +208,28 @@ export function start(activity = {}) {
       const unit = bar.dataset.unit ? ` ${bar.dataset.unit}` : '';
       bar.setAttribute('aria-valuenow', String(Math.min(view.total, view.goal)));
       bar.setAttribute('aria-valuemax', String(view.goal));
-      bar.setAttribute('aria-valuetext', `${fmt(view.total)} of ${fmt(view.goal)}${unit}`);
+      bar.setAttribute('aria-valuetext', `${t('unit.of_goal', { total: view.total, goal: view.goal })}${unit}`);
       const fill = bar.querySelector('[data-socialad-progress-bar]') || bar.firstElementChild;
       if (fill) fill.style.width = `${Math.min(100, Math.floor((view.total * 100) / view.goal))}%`;
     }
+    // The goal reached is a designed state: a banner, a full bar; taking part goes on.
+    const reached = view.goal > 0 && view.total >= view.goal;
+    if (reached) root.dataset.goal = 'reached';
+    const banner = $('[data-socialad-goal]');
+    if (banner && reached) banner.hidden = false;
     activity.onState?.({ ...data, ...view }, root);
   }
 
   function renderPresence(members, count) {
     const n = isCount(count) ? count : members.length;
-    if (ui.presence) ui.presence.textContent = n === 1 ? '1 person here' : `${fmt(n)} people here`;
+    if (ui.presence) ui.presence.textContent = t('presence.count', { n });
     if (!ui.members) return;
     ui.members.replaceChildren(
       ...members.map((member) => {
         const mine = member.self === true || (selfId != null && member.id === selfId);
         const item = element('li', mine ? 'sa-member sa-member-self' : 'sa-member');
-        item.textContent = `${member.name || 'Guest'}${mine ? ' (you)' : ''}`;
+        const shown = member.name || t('member.guest');
+        item.textContent = mine ? t('member.you', { name: shown }) : shown;
         return item;
       }),
     );
@@ -244,16 +262,18 @@ export function start(activity = {}) {
     const item = element('div', 'sa-msg');
     item.dataset.id = String(id);
     if (author.id != null && author.id === selfId) item.classList.add('sa-msg-self');
-    item.append(element('span', 'sa-msg-author', author.name || 'Guest'));
+    item.append(element('span', 'sa-msg-author', author.name || t('member.guest')));
     if (author.brand_person) {
       item.classList.add('sa-msg-brand');
-      item.append(element('span', 'sa-badge', author.role ? `Brand · ${author.role}` : 'Brand'));
+      item.append(
+        element('span', 'sa-badge', author.role ? t('chat.brand_role', { role: author.role }) : t('chat.brand')),
+      );
     }
     if (isCount(message.ts)) {
       const time = element('time', 'sa-msg-time');
       const when = new Date(message.ts);
       time.dateTime = when.toISOString();
-      time.textContent = when.toLocaleTimeString([], { hour: 'numeric', minute: '2-digit' });
+      time.textContent = when.toLocaleTimeString(root.lang || [], { hour: 'numeric', minute: '2-digit' });
       item.append(time);
     }
     item.append(element('p', 'sa-msg-text', String(message.text ?? '')));
@@ -271,7 +291,12 @@ export function start(activity = {}) {
   // -- talking to the server -------------------------------------------------------------------
 
   const errorCode = (res) => res?.error?.code;
-  const inactiveFrom = (res) => goInactive(res?.error?.status ?? res?.status, res?.error?.message);
+  const blockedText = (reason) =>
+    typeof reason === 'string' ? `${t('note.blocked')} ${t('note.blocked_reason', { reason })}` : t('note.blocked');
+  const inactiveFrom = (res) =>
+    res?.error?.blocked
+      ? goInactive(null, blockedText(res.error.reason))
+      : goInactive(res?.error?.status ?? res?.status, res?.error?.message);
   const connected = () => socket?.connected && mode !== 'inactive';
 
   function retryLater(fn, ms = RETRY_DELAY) {
@@ -296,7 +321,7 @@ export function start(activity = {}) {
         // The invite expired: start a group of our own rather than leave the viewer stranded.
         session = null;
         clearMessages();
-        note('That invite has expired, so you started a new group.');
+        note(t('note.expired_invite'));
         return join();
       }
       if (code === 'inactive' || code === 'not_found') {
@@ -316,6 +341,12 @@ export function start(activity = {}) {
       view.session_total = 0;
     }
     session = res.session || session;
+    if (res.room_full) {
+      // A designed state, not an error: the friend's room was full, so this is a new room of
+      // the same group, with its own invite link.
+      root.dataset.roomFull = 'true';
+      note(t('note.room_full', { group: res.room_full.group, n: res.room_full.size }));
+    }
     if (ui.invite && res.invite_url) ui.invite.dataset.inviteUrl = res.invite_url;
     const members = Array.isArray(res.members) ? res.members : [];
     selfId = members.find((m) => m.self === true)?.id ?? selfId;
@@ -340,10 +371,15 @@ export function start(activity = {}) {
       if (code === 'not_joined') return join(); // the server forgot us (restart): join re-sends
       if (code === 'unavailable') return retryLater(resendPending);
       pending.delete(action.id); // rejected for good: sending it again cannot help
-      activity.onError?.(res?.error || {}, button, res);
-      if (code === 'rate_limited') note('Slow down a little', 2500);
-      else if (code === 'inactive') inactiveFrom(res);
-      else note(res?.error?.message || "That didn't go through.", 4000);
+      // The server's message is for the API (English); the viewer reads the catalog's words,
+      // the activity's own when onError returns them.
+      const told = activity.onError?.(res?.error || {}, button, res);
+      if (code === 'inactive') inactiveFrom(res);
+      else if (typeof told === 'string') note(told, 4000);
+      else if (code === 'rate_limited') note(t('note.slow_down'), 2500);
+      else if (res?.error?.capped) note(t('note.capped'), 4000);
+      else if (res?.error?.already) note(t('note.already'), 4000);
+      else note(t('note.failed'), 4000);
     });
   }
 
@@ -368,11 +404,11 @@ export function start(activity = {}) {
     const input = ui.chatInput;
     const text = input.value.trim();
     if (!text) return;
-    if (mode !== 'live') return chatNote(SAY_ERRORS.not_joined);
+    if (mode !== 'live') return chatNote(t('chat.not_joined'));
     if (!draft || draft.text !== text) draft = { id: uuid(), text };
     const sent = draft;
     socket.timeout(ACK_TIMEOUT).emit('say', { id: sent.id, text: sent.text }, (err, res) => {
-      if (err) return chatNote("Couldn't send that. Try again.");
+      if (err) return chatNote(t('chat.failed'));
       if (res?.ok) {
         if (draft === sent) draft = null;
         if (input.value.trim() === sent.text) input.value = '';
@@ -383,7 +419,7 @@ export function start(activity = {}) {
       const code = errorCode(res);
       if (code === 'inactive') return inactiveFrom(res);
       if (code === 'not_joined') join();
-      chatNote(SAY_ERRORS[code] || res?.error?.message || "Couldn't send that.");
+      chatNote(t(SAY_ERRORS.includes(code) ? `chat.${code}` : 'chat.failed'));
     });
   }
 
@@ -393,7 +429,7 @@ export function start(activity = {}) {
     if (navigator.share) {
       try {
         await navigator.share({ url, title: document.title });
-        return note('Thanks for sharing!', 3000);
+        return note(t('note.shared'), 3000);
       } catch (error) {
         if (error?.name === 'AbortError') return; // the viewer closed the share sheet
       }
@@ -401,18 +437,18 @@ export function start(activity = {}) {
     if (await copyText(url)) {
       button.focus();
       if (!button.dataset.label) button.dataset.label = button.textContent;
-      button.textContent = 'Link copied';
-      note('Link copied', 3000);
+      button.textContent = t('note.copied');
+      note(t('note.copied'), 3000);
       setTimeout(() => (button.textContent = button.dataset.label), 2500);
     } else {
-      note(`Copy this link: ${url}`);
+      note(t('note.copy_this', { url }));
     }
   }
 
   // -- wiring ----------------------------------------------------------------------------------
 
   if (!config) {
-    setMode('inactive', "This ad couldn't load.");
+    setMode('inactive', t('status.broken'));
     return { note };
   }
   applyTotals({});
@@ -444,7 +480,7 @@ export function start(activity = {}) {
       event.preventDefault();
       name = (input?.value || '').trim().slice(0, 40);
       store.set(NAME_KEY, name || null);
-      note(name ? `Saved. Others see you as ${name}.` : 'Name cleared.', 3000);
+      note(name ? t('note.name_saved', { name }) : t('note.name_cleared'), 3000);
       if (mode === 'live') join(); // same session: updates presence
     });
   }
@@ -467,8 +503,14 @@ export function start(activity = {}) {
     setMode('reconnecting');
     if (reason === 'io server disconnect') socket.connect(); // the client does not retry this one
   });
-  socket.on('connect_error', () => {
+  socket.on('connect_error', (err) => {
     if (mode !== 'inactive') setMode('reconnecting');
+    // The server refused this connect (too many from this address): the client does not
+    // retry a refusal by itself, so try again once the server says it may succeed.
+    if (!socket.active && mode !== 'inactive') {
+      const wait = err?.data?.retry_after;
+      setTimeout(() => socket.connect(), (isCount(wait) ? wait : 5) * 1000 * (1 + Math.random()));
+    }
   });
   socket.on('presence', (data) => {
     if (Array.isArray(data?.members)) renderPresence(data.members, data.count);
@@ -482,7 +524,7 @@ export function start(activity = {}) {
   socket.on('message', addMessage);
   socket.on('hidden', removeMessage);
   socket.on('blocked', (data) => {
-    goInactive(null, typeof data?.message === 'string' ? data.message : undefined);
+    goInactive(null, blockedText(data?.reason));
     socket.disconnect();
   });
   return { note };

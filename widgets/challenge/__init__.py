@@ -4,6 +4,7 @@ In the spirit of r/place: everyone may add one (a seed, a step, a brick) and the
 short cooldown, so the total grows with how many people take part together rather than with
 how fast one person can click. Groups (sessions) race on a small leaderboard of group names
 and totals, never of individuals; the campaign's ``ends_at`` is the challenge's deadline.
+Every word around the brand's own comes from ``texts/<lang>.json``, in the campaign's language.
 """
 
 from __future__ import annotations
@@ -16,12 +17,15 @@ from socialads.activities import ActionRejected, Activity, Effect, Settings
 
 
 class ChallengeSettings(Settings):
-    verb: Annotated[str, Field(min_length=1, max_length=40, title="What one action is",
-                               description='An instruction, e.g. "Plant a seed"')] = "Add a step"
-    unit: Annotated[str, Field(min_length=1, max_length=24, title="What the total counts",
-                               description='Plural, e.g. "seeds"')] = "steps"
-    button_label: Annotated[str, Field(min_length=1, max_length=32, title="Button label",
-                                       description='e.g. "Plant"')] = "Add mine"
+    verb: Annotated[str, Field(max_length=40, title="What one action is",
+                               description='An instruction, e.g. "Plant a seed"; empty: "Add a '
+                                           'step" in the campaign\'s language')] = ""
+    unit: Annotated[str, Field(max_length=24, title="What the total counts",
+                               description='Plural, e.g. "seeds"; empty: "steps" in the '
+                                           "campaign's language")] = ""
+    button_label: Annotated[str, Field(max_length=32, title="Button label",
+                                       description='e.g. "Plant"; empty: "Add mine" in the '
+                                                   "campaign's language")] = ""
     cooldown_seconds: Annotated[
         int, Field(ge=0, le=3600, title="Seconds between a person's actions",
                    description="How long one person waits before acting again (0: no wait)")

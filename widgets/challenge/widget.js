@@ -1,10 +1,9 @@
 // The challenge activity: the shared live core plus a per-person cooldown ("Next in 7 s"), a
 // countdown to the campaign's end and a leaderboard of groups (names and totals only).
-import { start } from 'socialads-live';
+import { start, t, fmt } from 'socialads-live';
 
 const $ = (selector) => document.querySelector(selector);
 const root = document.documentElement;
-const fmt = (n) => Number(n).toLocaleString();
 const calm = () => window.matchMedia?.('(prefers-reduced-motion: reduce)').matches;
 const MAX_WAIT = 3600 * 1000; // the longest cooldown a campaign can set
 
@@ -31,10 +30,10 @@ function duration(ms) {
   const h = Math.floor((all % 86400) / 3600);
   const m = Math.floor((all % 3600) / 60);
   const s = all % 60;
-  if (d) return `${d} d ${h} h`;
-  if (h) return `${h} h ${m} min`;
-  if (m) return `${m} min ${String(s).padStart(2, '0')} s`;
-  return `${s} s`;
+  if (d) return t('challenge.time.d_h', { d, h });
+  if (h) return t('challenge.time.h_min', { h, m });
+  if (m) return t('challenge.time.min_s', { m, s: String(s).padStart(2, '0') });
+  return t('challenge.time.s', { s });
 }
 
 // -- the cooldown --------------------------------------------------------------------------------
@@ -90,7 +89,7 @@ function renderCooldown() {
   const left = remaining();
   if (left > 0) {
     button.disabled = true;
-    const text = `Next in ${duration(left)}`;
+    const text = t('challenge.next_in', { left: duration(left) });
     if (button.textContent !== text) button.textContent = text;
     if (box) box.dataset.cooling = 'true';
     if (ui.meter) ui.meter.hidden = false;
@@ -108,18 +107,26 @@ function renderCooldown() {
   if (ui.meter) ui.meter.hidden = true;
   if (root.dataset.state === 'live') button.disabled = false;
   // Announced once, when it matters: not every second of the wait.
-  if (ui.ready) ui.ready.textContent = `Ready again: ${verb}.`;
+  if (ui.ready) ui.ready.textContent = t('challenge.ready', { verb });
   const focus = document.activeElement;
   if (hadFocus && !button.disabled && (!focus || focus === document.body || focus === button)) {
     button.focus();
   }
 }
 
-/** A `rate_limited` answer (another tab, a reload without storage) shows the real wait. */
+/** A refused action. `rate_limited` (another tab, a reload without storage) shows the real
+ *  wait. Returns the catalog's words for the live core to show. */
 function onError(error, _button, res) {
-  if (error?.code !== 'rate_limited') return;
-  const wait = Number(res?.retry_after ?? error.retry_after);
-  if (wait > 0) waitFor(wait);
+  if (error?.code === 'rate_limited') {
+    const wait = Number(res?.retry_after ?? error.retry_after);
+    if (wait > 0) {
+      waitFor(wait);
+      return t('challenge.wait', { left: duration(wait * 1000) });
+    }
+  } else if (error?.code === 'invalid') {
+    return t('challenge.not_counted');
+  }
+  return undefined;
 }
 
 window.addEventListener('storage', (event) => {
@@ -127,16 +134,16 @@ window.addEventListener('storage', (event) => {
 });
 
 // -- the leaderboard -----------------------------------------------------------------------------
-// A session is named "<leader>'s group"; ours is the one named after someone in it.
+// The join acknowledgement names our group (`group_name`); a full room's new room shares its
+// name, so among equal names ours is the one with our total.
 
-let session = null;
-const names = new Set(); // everyone seen in our session: the leader among them
+let groupName = null;
 let lastBoard = [];
 let sessionTotal = 0;
 
 function renderBoard(board) {
   if (!ui.board) return;
-  const mine = board.filter((row) => [...names].some((n) => row.name === `${n}'s group`));
+  const mine = board.filter((row) => groupName != null && row.name === groupName);
   const ours = mine.length > 1 ? mine.filter((row) => row.total === sessionTotal) : mine;
   ui.board.replaceChildren(
     ...board.map((row) => {
@@ -146,11 +153,11 @@ function renderBoard(board) {
       line.className = 'ch-entry-line';
       const name = document.createElement('span');
       name.className = 'ch-entry-name';
-      name.textContent = String(row.name ?? 'A group');
+      name.textContent = String(row.name ?? t('challenge.a_group'));
       if (ours.includes(row)) {
         const tag = document.createElement('span');
         tag.className = 'ch-entry-tag';
-        tag.textContent = ' (your group)';
+        tag.textContent = ` ${t('challenge.your_group')}`;
         name.append(tag);
       }
       const score = document.createElement('span');
@@ -174,10 +181,10 @@ function renderEnd() {
   const left = endsAt - Date.now();
   if (left <= 0) {
     clearInterval(endTimer);
-    ui.ends.textContent = "Time's up: the challenge has ended.";
+    ui.ends.textContent = t('challenge.over');
     return;
   }
-  if (ui.endsLabel) ui.endsLabel.textContent = 'Ends in';
+  if (ui.endsLabel) ui.endsLabel.textContent = t('challenge.ends_in');
   const text = duration(left);
   if (ui.end.textContent !== text) ui.end.textContent = text;
 }
@@ -193,13 +200,7 @@ const live = start({
   onState(view) {
     const state = view.state && typeof view.state === 'object' ? view.state : null;
     if (state && Number.isFinite(state.cooldown) && state.cooldown >= 0) cooldown = state.cooldown;
-    if (typeof view.session === 'string' && view.session !== session) {
-      session = view.session;
-      names.clear();
-    }
-    if (Array.isArray(view.members)) {
-      for (const member of view.members) if (member?.name) names.add(String(member.name));
-    }
+    if (typeof view.group_name === 'string') groupName = view.group_name;
     if (Number.isFinite(view.session_total)) sessionTotal = view.session_total;
     if (state && Array.isArray(state.board)) lastBoard = state.board;
     renderBoard(lastBoard);
@@ -207,7 +208,7 @@ const live = start({
     if (remaining()) renderCooldown();
   },
   onAction() {
-    live.note('Thank you! That counts.', 3000);
+    live.note(t('challenge.thanks'), 3000);
     waitFor(cooldown);
   },
   onError,

@@ -4,6 +4,9 @@ Each viewer votes once per poll (the core refuses a second vote with ``already``
 in the one counting script); a vote adds 1 to the campaign and session totals and bumps the
 chosen option's counter ``o<index>``. ``summarise`` turns those counters into
 ``{"votes": [count per option], "options": [labels]}``.
+
+The words around the brand's question and options come from ``texts/<lang>.json`` in the
+campaign's language; the default question and options are brand content, in English.
 """
 
 from __future__ import annotations
@@ -15,7 +18,8 @@ from pydantic import Field, field_validator
 from socialads.activities import ActionRejected, Activity, Effect, Settings
 
 ONCE = "vote"
-ALREADY = "You have already voted."  # template.html's data-already says the same
+# The refusal as the API says it (English); widget.js shows texts/<lang>.json's "already".
+ALREADY = "You have already voted."
 OptionLabel = Annotated[str, Field(min_length=1, max_length=40)]
 
 
@@ -35,9 +39,10 @@ class PollSettings(Settings):
               description='"after_vote": each person sees the results once they have voted; '
                           '"always": everyone sees them from the start'),
     ] = "after_vote"
-    button_label: Annotated[str, Field(min_length=1, max_length=24, title="Button label",
+    button_label: Annotated[str, Field(max_length=24, title="Button label",
                                        description='The word on each option\'s button, e.g. '
-                                                   '"Vote"')] = "Vote"
+                                                   '"Choose"; empty: "Vote" in the campaign\'s '
+                                                   "language")] = ""
 
     @field_validator("options")
     @classmethod

@@ -3,7 +3,7 @@
 // The server keeps the truth (one vote per viewer, counted atomically); this file only shows it:
 // which option this viewer chose (`mine.vote` in the join ack, or their own accepted click),
 // the bars from `state.votes`, and no second vote once they have voted.
-import { start } from 'socialads-live';
+import { start, t } from 'socialads-live';
 
 const poll = document.querySelector('[data-poll]');
 const always = poll?.dataset.results === 'always';
@@ -24,9 +24,18 @@ let pendingVote = null; // the index of a vote sent and not yet answered
 let summaryTold = false;
 let countsNeeded = 0; // the total votes the counts must reach to include this viewer's vote
 
-const fmt = (n) => Number(n).toLocaleString();
-const plural = (n) => `${fmt(n)} vote${n === 1 ? '' : 's'}`;
+const votesText = (n) => t('poll.votes', { n });
+const percent = (pct) => t('poll.percent', { pct });
 const hasVoted = () => voted != null;
+
+/** "A, B and C" in the campaign's language (the page's lang). */
+function andList(items) {
+  try {
+    return new Intl.ListFormat(document.documentElement.lang || undefined, { type: 'conjunction' }).format(items);
+  } catch {
+    return items.join(', ');
+  }
+}
 
 function readVotes(state) {
   const list = state?.votes;
@@ -45,9 +54,11 @@ function renderBars() {
     const n = votes[i] ?? 0;
     const pct = sum ? Math.round((n * 100) / sum) : 0;
     const count = row.querySelector('[data-poll-count]');
-    const text = `${plural(n)} · ${pct}%`;
+    const text = t('poll.count', { votes: votesText(n), percent: percent(pct) });
     if (count && count.textContent !== text) count.textContent = text;
-    row.querySelector('[data-poll-track]')?.setAttribute('aria-label', `${labels[i]}: ${pct}% of the votes`);
+    row
+      .querySelector('[data-poll-track]')
+      ?.setAttribute('aria-label', t('poll.bar', { option: labels[i], percent: percent(pct) }));
     const bar = row.querySelector('[data-poll-bar]');
     if (bar) bar.style.width = `${pct}%`; // CSSOM, which the CSP allows (style attributes it does not)
     row.classList.toggle('sa-poll-mine', i === voted);
@@ -74,11 +85,13 @@ function tell() {
   summaryTold = true; // once: the bars move live, the screen reader is not told every vote
   const top = Math.max(...votes);
   const leaders = labels.filter((_, i) => votes[i] === top);
-  const mine = voted >= 0 ? `You voted for ${labels[voted]}.` : 'You have already voted.';
-  let standing = '';
-  if (sum > 0 && leaders.length === 1) standing = ` Leading: ${leaders[0]}, ${plural(top)} of ${fmt(sum)}.`;
-  else if (sum > 0) standing = ` Tied: ${leaders.join(', ')}, ${plural(top)} each.`;
-  summary.textContent = mine + standing;
+  const parts = [voted >= 0 ? t('poll.you_voted', { option: labels[voted] }) : t('poll.already')];
+  if (sum > 0 && leaders.length === 1) {
+    parts.push(t('poll.leading', { option: leaders[0], votes: votesText(top), total: sum }));
+  } else if (sum > 0) {
+    parts.push(t('poll.tied', { options: andList(leaders), votes: votesText(top) }));
+  }
+  summary.textContent = parts.join(' ');
 }
 
 function markVoted(index) {
@@ -107,13 +120,17 @@ const live = start({
   onAction(ack, button) {
     countsNeeded = Number(ack?.total) || 0; // every vote adds 1 to the campaign total
     markVoted(Number(button?.dataset.option ?? pendingVote));
-    live.note('Thanks! Your vote counts.', 3000);
+    live.note(t('poll.thanks'), 3000);
   },
   // A refused vote: "already voted" (e.g. from another tab) means voted; anything else means
-  // the vote did not count and may be cast again.
+  // the vote did not count and may be cast again. Returns the catalog's words to show.
   onError(error) {
-    if (error?.already === 'vote') markVoted(-1);
-    else unlock();
+    if (error?.already === 'vote') {
+      markVoted(-1);
+      return t('poll.already');
+    }
+    unlock();
+    return error?.code === 'invalid' ? t('poll.not_counted') : undefined;
   },
 });
 

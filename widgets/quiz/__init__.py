@@ -4,6 +4,9 @@ Each right answer adds 1 to the campaign total (everyone's right answers: learni
 and to the session total (the group's score); a wrong answer counts the action only. A viewer
 answers each question once (``once`` key ``q<i>``, their option kept as the choice and returned
 to them as ``mine`` on join), and every answer shows an explanation: what is true.
+
+The words around the questions come from ``texts/<lang>.json`` in the campaign's language; the
+questions are the brand's content (the default ones are in English).
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validat
 
 from socialads.activities import ActionRejected, Activity, Effect, Settings
 
+# The refusal as the API says it (English); widget.js shows texts/<lang>.json's "already".
 ALREADY = "You have already answered that question."
 
 

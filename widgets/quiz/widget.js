@@ -1,7 +1,7 @@
 // The quiz activity: one question at a time; an answer reveals whether it was right and what is
 // true. The viewer's own answers come back on join (`mine`: {"q0": "2"}), so a return visit
 // shows them as answered. Text only ever reaches the DOM through textContent.
-import { start } from 'socialads-live';
+import { start, t } from 'socialads-live';
 
 const $ = (selector, within = document) => within.querySelector(selector);
 const $$ = (selector, within = document) => Array.from(within.querySelectorAll(selector));
@@ -47,13 +47,13 @@ function rightCount() {
 
 function renderProgress() {
   const line = $('[data-quiz-progress]');
-  if (line) line.textContent = `${answered.size} of ${count} answered`;
+  if (line) line.textContent = t('quiz.answered', { answered: answered.size, count });
   const done = $('[data-quiz-done]');
   if (!done) return;
   const all = answered.size === count && count > 0;
   done.hidden = !all;
   done.textContent = all
-    ? `All done! You got ${rightCount()} of ${count} right. Your group's score: ${score.toLocaleString()}.`
+    ? t('quiz.done', { right: rightCount(), count, score })
     : '';
 }
 
@@ -61,8 +61,8 @@ function renderCrowd(q) {
   const line = $('[data-quiz-crowd]', item(q));
   const stats = crowd[q];
   if (!line || !answered.has(q) || !stats || !(stats.answered > 0)) return;
-  const people = stats.answered === 1 ? '1 person has' : `${stats.answered.toLocaleString()} people have`;
-  const text = `So far ${people} answered this; ${stats.correct.toLocaleString()} got it right.`;
+  const right = t('quiz.crowd_right', { n: Number(stats.correct) || 0 });
+  const text = t('quiz.crowd', { n: stats.answered, right });
   if (line.textContent !== text) line.textContent = text;
 }
 
@@ -107,13 +107,13 @@ function markAnswered(q, option, { quiet }) {
     button.classList.toggle('sa-quiz-right', index === right);
     button.classList.toggle('sa-quiz-wrong', chosen && !correct);
     if (tag) {
-      if (chosen && correct) tag.textContent = 'Your answer: right';
-      else if (chosen) tag.textContent = 'Your answer: not right';
-      else if (index === right) tag.textContent = 'Right answer';
+      if (chosen && correct) tag.textContent = t('quiz.tag_mine_right');
+      else if (chosen) tag.textContent = t('quiz.tag_mine_wrong');
+      else if (index === right) tag.textContent = t('quiz.tag_right');
       else tag.textContent = '';
     }
   });
-  const verdict = correct ? 'Right!' : `Not quite. The right answer: ${labelOf(q, right)}.`;
+  const verdict = correct ? t('quiz.right') : t('quiz.wrong', { answer: labelOf(q, right) });
   $('[data-quiz-verdict]', el).textContent = verdict;
   $('[data-quiz-explanation]', el).textContent = String(key[q].explanation ?? '');
   $('[data-quiz-result]', el).hidden = false;
@@ -126,7 +126,7 @@ function markAnswered(q, option, { quiet }) {
   }
   renderProgress();
   if (quiet) return;
-  announce(`${verdict} ${key[q].explanation ?? ''}${all ? ' That was the last question.' : ''}`);
+  announce([verdict, key[q].explanation ?? '', all ? t('quiz.last') : ''].filter(Boolean).join(' '));
   if (all) {
     show(q, false);
     $('[data-quiz-done]')?.focus();
@@ -196,7 +196,10 @@ start({
   onError(error, button) {
     const match = /^q(\d+)$/.exec(error?.already || '');
     const q = button ? Number(button.dataset.question) : match ? Number(match[1]) : NaN;
-    refused(q, Boolean(match)); // the live core shows the server's message
+    refused(q, Boolean(match));
+    // The catalog's words for the live core to show (the server's message is for the API).
+    if (match) return t('quiz.already');
+    return error?.code === 'invalid' ? t('quiz.not_counted') : undefined;
   },
 });
 
