@@ -25,7 +25,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     from .campaigns import Campaigns
     from .liveness import QUEUE, Liveness, QueueManager
-    from .realtime import Hub, refuse_malformed_packets, socketio
+    from .realtime import Hub, OrjsonWire, refuse_malformed_packets, socketio
     from .store import Store
 
     store = Store(app.config["REDIS_URL"], app.config["KEY_PREFIX"], app.config["CHAT_KEEP"])
@@ -81,6 +81,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         manage_session=False,
         ping_interval=20,
         ping_timeout=20,
+        json=OrjsonWire,
     )
     refuse_malformed_packets(socketio.server)
     if app.config["TRUSTED_PROXIES"]:

@@ -20,6 +20,7 @@ import time
 from dataclasses import dataclass, field
 
 import orjson
+from engineio import json as engineio_json
 from flask import current_app, request
 from flask_socketio import ConnectionRefusedError as Refused
 from flask_socketio import SocketIO, join_room, leave_room
@@ -458,6 +459,7 @@ class Hub:
 
     def _coalesce(self) -> None:
         interval = self.config["PROGRESS_INTERVAL"]
+        quiet = False  # the outage was already logged
         while True:
             self.wake.wait()
             self.wake.clear()
@@ -470,8 +472,11 @@ class Hub:
                     self.last_sent[cid] = now
                     try:
                         self._send_progress(cid)
+                        quiet = False
                     except RedisError:
-                        log.warning("progress for %s not sent: Redis unavailable", cid)
+                        if not quiet:  # once per outage, not ten times a second
+                            log.warning("progress not sent: Redis unavailable; retrying")
+                            quiet = True
                         with self.lock:
                             self.pending.add(cid)
                 if self.pending:
@@ -498,6 +503,27 @@ class Hub:
             if group is not None:
                 payload["group"] = group
             socketio.emit("progress", payload, to=session_room(token), ignore_queue=True)
+
+
+class OrjsonWire:
+    """The JSON of Socket.IO packets, by orjson: several times faster than the standard
+    library at both ends of every event. What orjson will not take (integers beyond 64 bits)
+    goes to Engine.IO's own codec, so the protocol's behaviour is exactly the library's: such
+    a payload still reaches the handler and is answered `invalid`."""
+
+    @staticmethod
+    def dumps(obj, **options) -> str:
+        try:
+            return orjson.dumps(obj).decode()
+        except TypeError:
+            return engineio_json.dumps(obj, **options)
+
+    @staticmethod
+    def loads(text, **options):
+        try:
+            return orjson.loads(text)
+        except orjson.JSONDecodeError:
+            return engineio_json.loads(text, **options)
 
 
 def refuse_malformed_packets(server) -> None:

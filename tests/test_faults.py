@@ -241,3 +241,35 @@ def test_an_action_counted_whose_ack_was_lost_is_a_duplicate_when_sent_again(own
     back.join(campaign["id"], session=session)
     assert back.act("lost-ack") == {"ok": True, "total": 1, "session_total": 1,
                                     "duplicate": True}
+
+
+def test_the_widget_says_reconnecting_while_redis_is_down(own_redis, pair, chromium):
+    """In Chromium: a pledge made while Redis is down turns the unit to "Reconnecting…" (its
+    controls off) instead of pretending; when Redis is back it goes live by itself and the
+    pledge counts, once."""
+    from playwright.sync_api import expect
+
+    campaign = seed_campaign(own_redis.url)
+    context = chromium.new_context()
+    context.set_default_timeout(10_000)
+    try:
+        page = context.new_page()
+        page.goto(f"{pair[0].url}/w/{campaign['id']}")
+        status, pledge = page.locator("[data-socialad-status]"), page.locator(
+            "[data-socialad-action]")
+        expect(pledge).to_be_enabled()
+        expect(status).to_have_text("Live")
+        own_redis.kill()
+        pledge.click()
+        expect(status).to_have_text("Reconnecting…")
+        expect(pledge).to_be_disabled()
+        own_redis.start()
+        expect(status).to_have_text("Live", timeout=20_000)
+        expect(pledge).to_be_enabled()
+        expect(page.locator("[data-socialad-total]")).to_have_text("1")
+        page.wait_for_timeout(1500)  # no second count arrives late
+        expect(page.locator("[data-socialad-total]")).to_have_text("1")
+    finally:
+        context.close()
+    assert redis.Redis.from_url(own_redis.url).hget(
+        f"sa:c:{{{campaign['id']}}}:n", "total") == b"1"

@@ -299,9 +299,17 @@ export function start(activity = {}) {
       : goInactive(res?.error?.status ?? res?.status, res?.error?.message);
   const connected = () => socket?.connected && mode !== 'inactive';
 
+  /** Try again after about `ms` (jittered, so a crowd does not come back in step). */
   function retryLater(fn, ms = RETRY_DELAY) {
     clearTimeout(retryTimers.get(fn));
-    retryTimers.set(fn, setTimeout(() => connected() && fn(), ms));
+    retryTimers.set(fn, setTimeout(() => connected() && fn(), ms * (0.75 + Math.random() / 2)));
+  }
+
+  /** The server is up but cannot reach its store: say so honestly, and join again soon (the
+   *  join's snapshot restores everything and re-sends what was not acknowledged). */
+  function unavailable() {
+    if (mode !== 'inactive') setMode('reconnecting');
+    retryLater(join);
   }
 
   function join() {
@@ -330,6 +338,7 @@ export function start(activity = {}) {
         socket.disconnect();
         return;
       }
+      if (code === 'unavailable') return unavailable();
       const wait = res?.error?.retry_after ?? res?.retry_after;
       retryLater(join, code === 'rate_limited' && isCount(wait) ? wait * 1000 : RETRY_DELAY);
     });
@@ -369,7 +378,7 @@ export function start(activity = {}) {
       }
       const code = errorCode(res);
       if (code === 'not_joined') return join(); // the server forgot us (restart): join re-sends
-      if (code === 'unavailable') return retryLater(resendPending);
+      if (code === 'unavailable') return unavailable(); // stays pending: re-sent after the join
       pending.delete(action.id); // rejected for good: sending it again cannot help
       // The server's message is for the API (English); the viewer reads the catalog's words,
       // the activity's own when onError returns them.
@@ -419,6 +428,7 @@ export function start(activity = {}) {
       const code = errorCode(res);
       if (code === 'inactive') return inactiveFrom(res);
       if (code === 'not_joined') join();
+      if (code === 'unavailable') unavailable();
       chatNote(t(SAY_ERRORS.includes(code) ? `chat.${code}` : 'chat.failed'));
     });
   }
