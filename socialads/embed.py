@@ -153,7 +153,7 @@ def landing(token: str):
     entry = _campaigns().get(cid) if cid else None
     if entry is None:
         return _render("embed/not_found.html", None, None, "not_found", 404)
-    if not _store().session_exists(cid, token):
+    if not _store().session_open(cid, token):
         return _render("embed/not_found.html", entry, None, "not_found", 404)
     try:
         if _ignore_reason() is None:

@@ -35,7 +35,7 @@ from .limits import SharedLimits
 from .liveness import EVENTS
 from .names import friendly_name, member_id
 from .schemas import ActIn, JoinIn, LeaveIn, SayIn, first_error, is_too_long
-from .store import RoomFull, Store
+from .store import RoomFull, SessionClosed, Store
 from .texts import Texts
 
 log = logging.getLogger(__name__)
@@ -51,13 +51,19 @@ def admin_room(cid: str) -> str:
     return "admin:" + cid
 
 
+def closed_problem(reason: str = "") -> Problem:
+    return Problem("not_found", "The people of this campaign closed this group.", 404,
+                   closed=True, reason=reason)
+
+
 def blocked_problem(reason: str) -> Problem:
     return Problem("inactive", f"The people of this campaign blocked you from taking part. "
                                f"Their reason: {reason}", 403, blocked=True, reason=reason)
 
 
 # The fields each kind of message on our events channel carries (see Store.events_channel).
-EVENT_FIELDS = {"ping": ("n",), "p": ("c",), "c": ("c",), "b": ("c", "m", "reason")}
+EVENT_FIELDS = {"ping": ("n",), "p": ("c",), "c": ("c",), "b": ("c", "m", "reason"),
+                "x": ("c", "s", "reason")}
 
 
 def channel_event(data) -> dict | None:
@@ -213,9 +219,12 @@ class Hub:
             raise blocked_problem(block["reason"])
         room_full = None
         if data.session:
-            if (self.store.session_campaign(data.session) != cid
-                    or not self.store.session_exists(cid, data.session)):
+            state = (self.store.session_state(cid, data.session)
+                     if self.store.session_campaign(data.session) == cid else None)
+            if state is None:
                 raise Problem("not_found", "This invite link has expired or is unknown.")
+            if state == "closed":
+                raise closed_problem()
             token = data.session
         else:
             name = data.name or friendly_name(member)
@@ -285,6 +294,8 @@ class Hub:
                                      "campaign allows.", capped=True)
         if result.status == -2:
             raise Problem("invalid", effect.already, already=effect.once)
+        if result.status == -4:
+            raise closed_problem()
         if result.status == -3:
             raise Problem("rate_limited", "Wait a moment before you act again.",
                           retry_after=round(max(result.wait, 0.01), 2))
@@ -311,9 +322,12 @@ class Hub:
             raise blocked_problem(block["reason"])
         message = {"text": data.text, "ts": int(time.time() * 1000), "author": {
             "id": connection.member, "name": connection.name, "brand_person": False}}
-        posted, message = self.store.post_message(
-            connection.campaign, connection.session, f"{connection.viewer}\0{data.id}", message,
-            viewer=connection.viewer)
+        try:
+            posted, message = self.store.post_message(
+                connection.campaign, connection.session, f"{connection.viewer}\0{data.id}",
+                message, viewer=connection.viewer)
+        except SessionClosed:
+            raise closed_problem() from None
         if posted:
             socketio.emit("message", message, to=session_room(connection.session))
             socketio.emit("message", {"session": connection.session, "message": message},
@@ -379,6 +393,16 @@ class Hub:
             self._leave(sid)
             socketio.emit("blocked", {"message": blocked_problem(reason).message,
                                       "reason": reason}, to=sid, ignore_queue=True)
+
+    def drop_session(self, cid: str, token: str, reason: str) -> None:
+        """The brand closed a session: take this process's connections out of it and tell
+        their widgets (which start a new group)."""
+        with self.lock:
+            sids = list(self.local.get(cid, {}).get(token, ()))
+        for sid in sids:
+            self._leave(sid)
+            socketio.emit("closed", {"message": closed_problem(reason).message, "reason": reason},
+                          to=sid, ignore_queue=True)
 
     # -- presence -------------------------------------------------------------------------
 
@@ -454,6 +478,8 @@ class Hub:
                     self.mark(event["c"])
                 elif event["k"] == "b":
                     self.drop_blocked(event["c"], event["m"], event["reason"])
+                elif event["k"] == "x":
+                    self.drop_session(event["c"], event["s"], event["reason"])
         finally:
             pubsub.close()
 

@@ -51,6 +51,7 @@ Key layout (``sa`` is ``KEY_PREFIX``)::
     sa:c:{C}:rl:ip:IP:E         hash    the same per address IP
     sa:c:{C}:s:T                hash    session T: created_at, leader, name, total, msg_seq,
                                         waiting_since (see :replies), opens (of its invite),
+                                        closed (JSON record, once the brand closed it),
                                         people (who acted) and matched (group match unlocked)
     sa:c:{C}:s:T:a              set     viewers who acted in session T (group match only)
     sa:c:{C}:s:T:p              zset    connection id -> heartbeat expiry (presence)
@@ -75,7 +76,8 @@ Key layout (``sa`` is ``KEY_PREFIX``)::
 
 Channel ``sa:events`` carries JSON between processes: ``{"k": "p", c, s, t, st}`` new
 totals after an action, ``{"k": "c", c}`` a campaign definition changed, ``{"k": "b", c, m,
-reason}`` a viewer (member id ``m``) was blocked from a campaign, ``{"k": "ping", n}`` a
+reason}`` a viewer (member id ``m``) was blocked from a campaign, ``{"k": "x", c, s,
+reason}`` the brand closed session ``s``, ``{"k": "ping", n}`` a
 liveness nonce (also sent on the Socket.IO channel; see ``socialads.liveness``).
 """
 
@@ -121,6 +123,10 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+class SessionClosed(Exception):
+    """The brand closed this session: nothing more is counted or said in it."""
+
+
 class RoomFull(Exception):
     """A session holds as many people as its campaign allows; ``name`` is its group name."""
 
@@ -131,7 +137,8 @@ class RoomFull(Exception):
 
 @dataclass(frozen=True)
 class ActionResult:
-    status: int  # 1 counted, 0 duplicate, -1 per-viewer cap, -2 already chosen, -3 cooling down
+    status: int  # 1 counted, 0 duplicate, -1 per-viewer cap, -2 already chosen, -3 cooling down,
+    # -4 the session was closed
     total: int
     session_total: int
     wait: float = 0  # seconds left of a cooldown (status -3)
@@ -420,7 +427,35 @@ class Store:
         return self.redis.hget(self._session(cid, token), "name") or ""
 
     def session_exists(self, cid: str, token: str) -> bool:
+        """The session is kept (open, or closed by the brand: its conversation remains)."""
         return bool(self.redis.exists(self._session(cid, token)))
+
+    def session_state(self, cid: str, token: str) -> str | None:
+        """``"open"``, ``"closed"`` (by the brand) or None (expired or unknown)."""
+        pipe = self.redis.pipeline(transaction=False)
+        pipe.exists(self._session(cid, token))
+        pipe.hexists(self._session(cid, token), "closed")
+        kept, closed = pipe.execute()
+        return None if not kept else "closed" if closed else "open"
+
+    def session_open(self, cid: str, token: str) -> bool:
+        """Viewers can join the session: it is kept and the brand has not closed it."""
+        return self.session_state(cid, token) == "open"
+
+    def close_session(self, cid: str, token: str, record: dict) -> bool:
+        """Close a session for good (``record``: {at, reason, by, user}) and log it in the
+        public moderation log; every process hears it and takes its viewers out. False when
+        it was closed already (or is gone)."""
+        key = self._session(cid, token)
+        if not self.redis.exists(key) or not self.redis.hsetnx(key, "closed",
+                                                                 orjson.dumps(record)):
+            return False
+        pipe = self.redis.pipeline(transaction=False)
+        pipe.lpush(f"{self._campaign(cid)}:modlog", orjson.dumps({**record, "action": "close"}))
+        pipe.publish(self.events_channel, orjson.dumps(
+            {"k": "x", "c": cid, "s": token, "reason": record["reason"]}))
+        pipe.execute()
+        return True
 
     def create_session(self, cid: str, leader: str, name: str = "") -> str:
         """A new shared session led by ``leader``; ``name`` is the group's public name."""
@@ -618,6 +653,8 @@ class Store:
             keys=[f"{key}:sent", key, f"{key}:chat", f"{self._campaign(cid)}:n"],
             args=[client_key, orjson.dumps(message), self.chat_keep, SESSION_TTL],
         )
+        if posted == -1:
+            raise SessionClosed(token)
         if posted:
             self._note_talk(cid, token, message)
         if posted and viewer is not None:
@@ -729,7 +766,8 @@ class Store:
     def conversations(self, cid: str, before: int | None = None, limit: int = 20,
                       ) -> list[dict]:
         """Sessions with messages, latest activity first (``before``: ms, to page back):
-        ``{session, last, waiting_since, messages}``, hidden messages as their record."""
+        ``{session, last, waiting_since, closed, messages}``, hidden messages as their
+        record; ``closed`` is the record of the brand closing the session, or None."""
         talk = f"{self._campaign(cid)}:talk"
         found = self.redis.zrevrangebyscore(
             talk, f"({before}" if before is not None else "+inf", "-inf", start=0, num=limit,
@@ -740,17 +778,19 @@ class Store:
             pipe.lrange(f"{session}:chat", 0, -1)
             pipe.hvals(f"{session}:hidden")
             pipe.hget(session, "waiting_since")
+            pipe.hget(session, "closed")
         results = pipe.execute()
         talks, gone = [], []
         for index, (token, last) in enumerate(found):
-            shown, hidden, waiting = results[3 * index:3 * index + 3]
+            shown, hidden, waiting, closed = results[4 * index:4 * index + 4]
             messages = sorted((orjson.loads(raw) for raw in [*shown, *hidden]),
                               key=lambda message: message["id"])
             if not messages:
                 gone.append(token)  # the session expired
                 continue
             talks.append({"session": token, "last": int(last), "messages": messages,
-                          "waiting_since": int(waiting) if waiting else None})
+                          "waiting_since": int(waiting) if waiting else None,
+                          "closed": orjson.loads(closed) if closed else None})
         if gone:
             self.redis.zrem(talk, *gone)
         return talks

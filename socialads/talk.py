@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from .store import Store
 from .texts import Texts
 
-ACTIONS = ("hide", "block", "unblock")
+ACTIONS = ("hide", "block", "unblock", "close")
 
 
 def initials(name: str) -> str:

@@ -332,6 +332,58 @@ def test_a_blocked_viewer_cannot_join_act_or_say(server, viewers, make_campaign,
     assert html.index("Unblocked a viewer") < html.index("Blocked a viewer")  # newest first
 
 
+def test_the_brand_closes_a_group_for_good_and_says_why(servers, viewers, make_campaign, store,
+                                                       brand, web_admin, client, admin):
+    campaign = make_campaign()
+    cid = campaign["id"]
+    sam = add_person(store, brand["brand_id"], "Sam Okafor", "Community lead")
+    ana = viewers(servers[0].url, name="Ana")
+    ben = viewers(servers[1].url, name="Ben")
+    token = ana.join(cid)["session"]
+    ben.join(cid, session=token)
+    ana.say("anyone here?")
+    assert ben.act()["total"] == 1
+
+    # a reason is required, and the form needs its CSRF token
+    assert web_admin.post(f"{conversation(cid)}/close", {
+        "session": token, "person": sam["id"], "reason": ""},
+        csrf_from=conversation(cid)).status_code == 400
+    assert admin.client.post(f"{conversation(cid)}/close", data={
+        "session": token, "person": sam["id"], "reason": "x"}).status_code == 400
+    assert store.session_open(cid, token)
+
+    marks = ana.mark(), ben.mark()
+    closed = web_admin.post(f"{conversation(cid)}/close", {
+        "session": token, "person": sam["id"], "reason": "Off-topic spam ring"},
+        csrf_from=conversation(cid))
+    assert closed.status_code == 302
+    for viewer, mark in zip((ana, ben), marks, strict=True):  # on both processes
+        told = viewer.wait_for("closed", after=mark)
+        assert told["reason"] == "Off-topic spam ring"
+    # nothing more counts or is said there, whatever a late client sends
+    for answer in (ben.act(), ben.say("still?")):
+        assert answer["ok"] is False and answer["error"]["code"] in ("not_joined", "not_found")
+    again = viewers(servers[1].url, viewer=ben.viewer).join(cid, session=token)
+    assert again["ok"] is False and again["error"]["code"] == "not_found"
+    assert again["error"]["closed"] is True
+    assert store.record_action(cid, token, "late", "x", 1).status == -4
+    assert store.campaign_progress(cid, [token])[2][0]["total"] == 1
+    # a new group works as ever, and the invite page of the closed one is 404
+    assert viewers(servers[0].url, viewer=ben.viewer).join(cid)["ok"] is True
+    assert client.get(f"/s/{token}").status_code == 404
+
+    html = client.get(f"/c/{cid}/moderation").get_data(as_text=True)
+    assert "Closed a group" in html and "Off-topic spam ring" in html
+    page = web_admin.get(conversation(cid)).text
+    assert "Closed by Sam Okafor: Off-topic spam ring" in page
+    assert "Close this group" not in page.split(f'id="s-{token}"')[1].split("</section>")[0]
+    # closing again changes nothing
+    assert web_admin.post(f"{conversation(cid)}/close", {
+        "session": token, "person": sam["id"], "reason": "again"},
+        csrf_from=conversation(cid)).status_code == 302
+    assert [e["action"] for e in store.moderation_log(cid)] == ["close"]
+
+
 def test_the_moderation_log_of_an_unknown_campaign_is_404(client):
     assert client.get("/c/c_nosuchcampaign/moderation").status_code == 404
     assert client.get("/c/bad id!/moderation").status_code == 404
@@ -398,7 +450,8 @@ def test_another_brands_campaign_person_and_messages_are_404(admin, app, make_ca
                          "reason": "Spam"},
                 "block": {"session": token, "message": str(message_id), "person": speaker,
                           "reason": "Spam"},
-                "unblock": {"member": member, "person": speaker, "reason": "Oops"}}
+                "unblock": {"member": member, "person": speaker, "reason": "Oops"},
+                "close": {"session": token, "person": speaker, "reason": "Spam"}}
 
     cases = {
         "their campaign": (theirs["id"], forms(theirs["id"], their_token, their_message["id"],
@@ -415,13 +468,15 @@ def test_another_brands_campaign_person_and_messages_are_404(admin, app, make_ca
         for action, form in by_action.items():
             if case == "their session" and action == "unblock":
                 continue  # unblock names no session
-            if case == "no such message" and action == "reply":
-                continue  # a reply names no message
+            if case == "no such message" and action in ("reply", "close"):
+                continue  # a reply, a closing name no message
             answer = admin.post(f"{conversation(cid)}/{action}", form, csrf_from=page)
             assert answer.status_code == 404, (case, action)
     assert store.brand_replies(theirs["id"]) == store.brand_replies(ours["id"]) == 0
     assert store.moderation_log(theirs["id"]) == store.moderation_log(ours["id"]) == []
     assert store.blocked_viewers(ours["id"]) == []
+    assert store.session_open(theirs["id"], their_token) and store.session_open(ours["id"],
+                                                                                our_token)
 
 
 def test_the_admin_namespace_needs_a_login_and_watches_own_campaigns_only(

@@ -278,3 +278,27 @@ def test_the_designed_states_pass_an_accessibility_audit(browser, server,  # noq
         assert axe_violations(page) == []
     finally:
         context.close()
+
+
+def test_a_group_closed_by_the_brand_starts_anew_in_the_browser(person, publish,  # noqa: F811
+                                                                server, viewers, store):
+    origin, campaign = publish()
+    cid = campaign["id"]
+    ben = viewers(server.url, name="Ben")
+    token = ben.join(cid)["session"]
+    ana = person()
+    ana.goto(f"{origin}/#socialad={token}")
+    ana_unit = unit(ana)
+    expect_text(ana_unit.locator("[data-socialad-presence]"), r"^2 people here$")
+    ana_unit.locator("[data-socialad-action]").click()
+    expect_text(ana_unit.locator("[data-socialad-session-total]"), r"^1$")
+    store.close_session(cid, token, {"at": 0, "reason": "Spam ring", "user": "t",
+                                     "by": {"id": "p", "name": "Sam", "role": ""}})
+    expect_text(ana_unit.locator("[data-socialad-note]"),
+                r"closed that group \(Spam ring\), so you are in a new one")
+    expect_text(ana_unit.locator("[data-socialad-presence]"), r"^1 person here$")
+    expect_text(ana_unit.locator("[data-socialad-session-total]"), r"^0$")
+    expect_text(ana_unit.locator("[data-socialad-status]"), r"^Live$")
+    ana_unit.locator("[data-socialad-action]").click()
+    expect_text(ana_unit.locator("[data-socialad-session-total]"), r"^1$")
+    expect_text(ana_unit.locator("[data-socialad-total]"), r"^2$")

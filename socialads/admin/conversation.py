@@ -69,6 +69,14 @@ class BlockForm(HideForm):
     pass
 
 
+class CloseForm(FlaskForm):
+    session = HiddenField(validators=[DataRequired(), TOKEN])
+    person = SelectField("As", validate_choice=False, validators=[SPEAKER])
+    reason = StringField("Reason, shown in the public log", filters=[one_line],
+                         validators=[DataRequired("Say why: the reason is public."),
+                                     Length(max=200)])
+
+
 class UnblockForm(FlaskForm):
     member = HiddenField(validators=[DataRequired(), Regexp(r"^[0-9a-f]{1,64}$")])
     person = SelectField("As", validate_choice=False, validators=[SPEAKER])
@@ -250,6 +258,25 @@ def conversation_unblock(cid: str):
     store().unblock_viewer(cid, form.member.data, _record(person, form.reason.data))
     return _done(campaign, person, "Unblocked; the reason is in the public log.", "#blocked",
                  member=form.member.data)
+
+
+@bp.post("/campaigns/<cid>/conversation/close")
+@login_required
+def conversation_close(cid: str):
+    """Close a group for good: its people are taken out (their widgets say why and start a
+    new group), nothing more counts or is said in it, and the public log says who and why."""
+    campaign = own_campaign(cid)
+    form = CloseForm()
+    valid = form.validate()
+    token, person = _owned(cid, form)
+    if not valid:
+        return _failed(campaign, "close", form)
+    record = _record(person, form.reason.data)
+    if store().close_session(cid, token, record):
+        socketio.emit("closed", {"session": token, "closed": record}, to=admin_room(cid),
+                      namespace="/admin")
+    return _done(campaign, person, "Group closed; the reason is in the public log.",
+                 f"#s-{token}", session=token, closed=record)
 
 
 class AdminNamespace(Namespace):

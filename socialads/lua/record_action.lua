@@ -18,7 +18,12 @@
 -- a multiple of ARGV[13], the brand adds ARGV[14] (less if the pool ARGV[15] runs out) to the
 -- campaign total, counted in the campaign's and the session's `matched` and in the ledger.
 -- Returns {status, campaign total, session total, wait ms, matched}; status 1 counted,
--- 0 duplicate, -1 capped, -2 already chosen for that key, -3 cooling down (wait ms left).
+-- 0 duplicate, -1 capped, -2 already chosen for that key, -3 cooling down (wait ms left),
+-- -4 the brand closed the session.
+if redis.call('HEXISTS', KEYS[3], 'closed') == 1 then
+  return {-4, tonumber(redis.call('HGET', KEYS[2], 'total') or '0'),
+          tonumber(redis.call('HGET', KEYS[3], 'total') or '0'), 0}
+end
 if redis.call('SADD', KEYS[1], ARGV[1]) == 0 then
   return {0, tonumber(redis.call('HGET', KEYS[2], 'total') or '0'),
           tonumber(redis.call('HGET', KEYS[3], 'total') or '0'), 0}

@@ -326,7 +326,9 @@ export function start(activity = {}) {
       if (res?.ok) return joined(res);
       const code = errorCode(res);
       if (code === 'not_found' && payload.session) {
-        // The invite expired: start a group of our own rather than leave the viewer stranded.
+        // The invite expired (or the brand closed that group): start a group of our own
+        // rather than leave the viewer stranded.
+        if (res?.error?.closed) return regroup(res.error.reason);
         session = null;
         clearMessages();
         note(t('note.expired_invite'));
@@ -342,6 +344,16 @@ export function start(activity = {}) {
       const wait = res?.error?.retry_after ?? res?.retry_after;
       retryLater(join, code === 'rate_limited' && isCount(wait) ? wait * 1000 : RETRY_DELAY);
     });
+  }
+
+  /** The brand closed our group: say so (and why), and start a new group. */
+  function regroup(reason) {
+    session = null;
+    clearMessages();
+    view.session_total = 0;
+    const why = typeof reason === 'string' && reason ? reason : '';
+    note(why ? t('note.group_closed_reason', { reason: why }) : t('note.group_closed'));
+    if (mode !== 'inactive') join();
   }
 
   function joined(res) {
@@ -378,6 +390,7 @@ export function start(activity = {}) {
       }
       const code = errorCode(res);
       if (code === 'not_joined') return join(); // the server forgot us (restart): join re-sends
+      if (res?.error?.closed) return regroup(res.error.reason); // not counted: start anew
       if (code === 'unavailable') return unavailable(); // stays pending: re-sent after the join
       pending.delete(action.id); // rejected for good: sending it again cannot help
       // The server's message is for the API (English); the viewer reads the catalog's words,
@@ -427,6 +440,7 @@ export function start(activity = {}) {
       }
       const code = errorCode(res);
       if (code === 'inactive') return inactiveFrom(res);
+      if (res?.error?.closed) return regroup(res.error.reason);
       if (code === 'not_joined') join();
       if (code === 'unavailable') unavailable();
       chatNote(t(SAY_ERRORS.includes(code) ? `chat.${code}` : 'chat.failed'));
@@ -533,6 +547,7 @@ export function start(activity = {}) {
   });
   socket.on('message', addMessage);
   socket.on('hidden', removeMessage);
+  socket.on('closed', (data) => regroup(data?.reason));
   socket.on('blocked', (data) => {
     goInactive(null, blockedText(data?.reason));
     socket.disconnect();
