@@ -162,7 +162,8 @@ class Entry:
 
     @property
     def room_size(self) -> int:
-        return self.campaign.get("room_size", DEFAULT_ROOM_SIZE)
+        """People per session; 0 (no limit) for campaigns stored before rooms had a size."""
+        return self.campaign.get("room_size", 0)
 
     def summarise(self, state: dict[str, int]) -> dict:
         return self.activity.summarise(self.settings, state)

@@ -169,7 +169,7 @@ def _full_group(entry: Entry, token: str) -> str | None:
     friend will get a new room of it (the join does that)."""
     store = _store()
     cid = entry.campaign["id"]
-    if len(store.members(cid, token)) < entry.room_size:
+    if not entry.room_size or len(store.members(cid, token)) < entry.room_size:
         return None
     return store.session_name(cid, token)
 

@@ -16,6 +16,7 @@ a whole office shares one address behind its NAT. A limit set to ``null`` is off
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import threading
 from collections import defaultdict
@@ -25,6 +26,21 @@ from redis.exceptions import RedisError
 from .errors import Problem
 
 log = logging.getLogger(__name__)
+
+
+def address_key(ip: str | None) -> str:
+    """Whose bucket an address fills: an IPv4 address itself (also when written as IPv6,
+    ``::ffff:a.b.c.d``), and for IPv6 its /64, which one subscriber gets whole (otherwise one
+    home could take 2^64 fresh addresses)."""
+    try:
+        address = ipaddress.ip_address(ip or "")
+    except ValueError:
+        return ip or "unknown"
+    if address.version == 6:
+        if address.ipv4_mapped:
+            return str(address.ipv4_mapped)
+        return str(ipaddress.ip_network(f"{address}/64", strict=False))
+    return str(address)
 
 
 def _limited(wait: float, message: str = "Too many requests; try again shortly.") -> Problem:
@@ -58,7 +74,7 @@ class SharedLimits:
         """Admit a new connection from ``ip``, or raise ``rate_limited`` (too many connects
         lately, or too many live connections). While Redis is down a connect is let in: it
         cannot be counted, and every event it sends answers ``unavailable`` anyway."""
-        ip = ip or "unknown"
+        ip = address_key(ip)
         try:
             rate = self.config.get("IP_CONNECT_RATE")
             wait = self.store.take_connect_token(ip, rate) if rate else 0

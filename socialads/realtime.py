@@ -42,6 +42,9 @@ log = logging.getLogger(__name__)
 socketio = SocketIO()
 
 
+OVERFLOW_HOPS = 20  # full rooms of one group a join walks through before starting afresh
+
+
 def session_room(token: str) -> str:
     return "s:" + token
 
@@ -217,6 +220,11 @@ class Hub:
         block = self.store.blocked(cid, member)
         if block:
             raise blocked_problem(block["reason"])
+        previous = self.connections.get(sid)
+        if previous and previous.viewer != data.viewer:
+            # One connection is one person: otherwise one socket could pose as a crowd
+            # (seats in a room, people unlocking a group match, per-viewer limits).
+            raise Problem("invalid", "viewer: one connection is one viewer.")
         room_full = None
         if data.session:
             state = (self.store.session_state(cid, data.session)
@@ -230,7 +238,6 @@ class Hub:
             name = data.name or friendly_name(member)
             group = Texts(entry.campaign.get("language")).plain("group.name", name=name)
             token = self.store.create_session(cid, data.viewer, group)
-        previous = self.connections.get(sid)
         same_place = previous and (previous.campaign, previous.session) == (cid, token)
         if previous and not same_place:
             self._leave(sid)
@@ -247,9 +254,8 @@ class Hub:
         except RoomFull as full:
             # Not an error: the friend gets a new room of the same group, and is told so.
             room_full = {"group": full.name, "size": entry.room_size}
-            token = self.store.create_session(cid, data.viewer, full.name)
+            token = self._overflow(cid, token, data.viewer, full.name, seat)
             connection.session = token
-            self.store.join_session(cid, token, **seat)
         with self.lock:
             self.refused.pop(sid, None)
             self.connections[sid] = connection
@@ -274,6 +280,24 @@ class Hub:
         if room_full:
             ack["room_full"] = room_full
         return ack
+
+    def _overflow(self, cid: str, token: str, viewer: str, name: str, seat: dict) -> str:
+        """The room a friend gets when ``token``'s is full: the group's next room, the same
+        one for every friend who follows (and for the same friend reloading), created when
+        there is none or it closed; a full one passes them on to its own next room."""
+        for _ in range(OVERFLOW_HOPS):
+            room = self.store.overflow_room(cid, token)
+            if room is None or self.store.session_state(cid, room) != "open":
+                room = self.store.create_session(cid, viewer, name)
+                self.store.set_overflow_room(cid, token, room)
+            try:
+                self.store.join_session(cid, room, **seat)
+                return room
+            except RoomFull:
+                token = room
+        room = self.store.create_session(cid, viewer, name)  # a very long chain: start afresh
+        self.store.join_session(cid, room, **seat)
+        return room
 
     def act(self, sid: str, payload) -> dict:
         data: ActIn = self.parse(ActIn, payload)

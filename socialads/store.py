@@ -52,6 +52,7 @@ Key layout (``sa`` is ``KEY_PREFIX``)::
     sa:c:{C}:s:T                hash    session T: created_at, leader, name, total, msg_seq,
                                         waiting_since (see :replies), opens (of its invite),
                                         closed (JSON record, once the brand closed it),
+                                        overflow (the group's next room when this one is full),
                                         people (who acted) and matched (group match unlocked)
     sa:c:{C}:s:T:a              set     viewers who acted in session T (group match only)
     sa:c:{C}:s:T:p              zset    connection id -> heartbeat expiry (presence)
@@ -437,6 +438,13 @@ class Store:
         pipe.hexists(self._session(cid, token), "closed")
         kept, closed = pipe.execute()
         return None if not kept else "closed" if closed else "open"
+
+    def overflow_room(self, cid: str, token: str) -> str | None:
+        """The room friends go to when session ``token``'s room is full."""
+        return self.redis.hget(self._session(cid, token), "overflow")
+
+    def set_overflow_room(self, cid: str, token: str, room: str) -> None:
+        self.redis.hset(self._session(cid, token), "overflow", room)
 
     def session_open(self, cid: str, token: str) -> bool:
         """Viewers can join the session: it is kept and the brand has not closed it."""

@@ -377,6 +377,11 @@ def test_the_brand_closes_a_group_for_good_and_says_why(servers, viewers, make_c
     page = web_admin.get(conversation(cid)).text
     assert "Closed by Sam Okafor: Off-topic spam ring" in page
     assert "Close this group" not in page.split(f'id="s-{token}"')[1].split("</section>")[0]
+    # a reply typed in a page opened before the group closed is refused, not a crash
+    late = web_admin.post(f"{conversation(cid)}/reply", {
+        "session": token, "reply_id": "r-late-1234", "person": sam["id"], "text": "Hello?"},
+        csrf_from=conversation(cid))
+    assert late.status_code == 409 and "This group was closed" in late.text
     # closing again changes nothing
     assert web_admin.post(f"{conversation(cid)}/close", {
         "session": token, "person": sam["id"], "reason": "again"},

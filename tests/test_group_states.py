@@ -73,6 +73,37 @@ def test_a_full_room_offers_the_next_friend_a_new_room_of_the_same_group(
     assert sorted(m["name"] for m in back["members"]) == ["Ana", "Ben", "Dan"]
 
 
+def test_friends_of_a_full_room_share_its_next_room_and_keep_it(servers, viewers,
+                                                                  make_campaign):
+    cid = make_campaign(room_size=2)["id"]
+    ana, ben = viewers(servers[0].url, name="Ana"), viewers(servers[1].url, name="Ben")
+    token = ana.join(cid)["session"]
+    ben.join(cid, token)
+    cat, dan = viewers(servers[0].url, name="Cat"), viewers(servers[1].url, name="Dan")
+    room = cat.join(cid, token)["session"]
+    assert room != token
+    assert dan.join(cid, token)["session"] == room  # the next friend follows Cat, not alone
+    cat.close()  # a reload: the same viewer follows the same invite again
+    again = viewers(servers[1].url, viewer=cat.viewer, name="Cat").join(cid, token)
+    assert again["session"] == room and again["room_full"]["group"] == "Ana's group"
+    eve = viewers(servers[0].url, name="Eve")
+    third = eve.join(cid, token)  # both rooms full: the chain goes on
+    assert third["session"] not in (token, room)
+    assert third["group_name"] == "Ana's group"
+
+
+def test_one_connection_cannot_pose_as_many_viewers(server, viewers, make_campaign, store):
+    cid = make_campaign(room_size=3, settings={"match_every": 2, "match_amount": 100,
+                                               "match_pool": 1000})["id"]
+    sock = viewers(server.url)
+    token = sock.join(cid)["session"]
+    sock.act()
+    answer = sock.call("join", {"campaign": cid, "viewer": "someone-else", "session": token})
+    assert answer["ok"] is False and answer["error"]["code"] == "invalid"
+    assert "matched" not in sock.act()
+    assert store.match_summary(cid, -1)[0] == 0
+
+
 def test_several_tabs_of_one_person_take_one_seat(servers, viewers, make_campaign):
     cid = make_campaign(room_size=2)["id"]
     ana = viewers(servers[0].url, name="Ana")

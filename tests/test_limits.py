@@ -248,3 +248,12 @@ def test_viewer_ids_do_not_escape_their_campaign(strict, people, make_campaign):
     elsewhere = people(strict[1].url, ip=ip, viewer=viewer)
     elsewhere.join(two["id"])
     assert elsewhere.act()["ok"] is True
+
+
+def test_an_ipv6_subscriber_fills_one_bucket_with_all_its_addresses():
+    from socialads.limits import address_key
+
+    assert address_key("2001:db8:1:2::1") == address_key("2001:db8:1:2:ffff::9")
+    assert address_key("2001:db8:1:2::1") != address_key("2001:db8:1:3::1")
+    assert address_key("::ffff:192.0.2.7") == address_key("192.0.2.7") == "192.0.2.7"
+    assert address_key(None) == "unknown"

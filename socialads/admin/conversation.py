@@ -37,6 +37,7 @@ from wtforms.validators import DataRequired, Length, Regexp
 
 from ..errors import Problem
 from ..realtime import admin_room, session_room, socketio
+from ..store import SessionClosed
 from . import CAMPAIGN_TABS, bp
 from .auth import current_brand, store
 from .campaigns import own_campaign
@@ -185,7 +186,14 @@ def conversation_reply(cid: str):
     message = {"text": form.text.data, "ts": int(time.time() * 1000), "author": {
         "id": person["id"], "name": person["name"], "role": person.get("role", ""),
         "brand_person": True}}
-    posted, message = store().post_brand_reply(cid, token, form.reply_id.data, message)
+    try:
+        posted, message = store().post_brand_reply(cid, token, form.reply_id.data, message)
+    except SessionClosed:
+        closed = "This group was closed: nobody there can read a reply."
+        if wants_json():
+            return jsonify({"ok": False, "error": {"code": "closed", "message": closed}}), 409
+        flash(closed, "error")
+        return _page(campaign, status=409)
     if posted:
         socketio.emit("message", message, to=session_room(token))
         socketio.emit("message", {"session": token, "message": message}, to=admin_room(cid),

@@ -162,6 +162,8 @@ export function start(activity = {}) {
   let name = (store.get(NAME_KEY) || '').slice(0, 40);
   let socket = null;
   let joinAttempt = 0;
+  let joining = false; // a join is on its way
+  let joinAgain = false; // another was asked for meanwhile
   const retryTimers = new Map(); // one pending retry per kind of work (join, resend)
   let noteTimer = 0;
 
@@ -312,7 +314,14 @@ export function start(activity = {}) {
     retryLater(join);
   }
 
+  /** One join at a time: a join asked for while another is on its way waits for its answer
+   *  (a join without a session starts a group, and must not start two). */
   function join() {
+    if (joining) {
+      joinAgain = true;
+      return;
+    }
+    joining = true;
     const attempt = ++joinAttempt;
     const payload = { campaign: config.campaign, viewer: viewerId() };
     if (session) payload.session = session;
@@ -321,7 +330,13 @@ export function start(activity = {}) {
     const origin = pageOrigin(config);
     if (origin) payload.origin = origin;
     socket.timeout(ACK_TIMEOUT).emit('join', payload, (err, res) => {
-      if (attempt !== joinAttempt) return; // a newer join is on its way
+      if (attempt !== joinAttempt) return; // from before a disconnect: a newer join is on its way
+      joining = false;
+      if (joinAgain) {
+        joinAgain = false;
+        if (res?.ok) joined(res);
+        return join();
+      }
       if (err) return retryLater(join);
       if (res?.ok) return joined(res);
       const code = errorCode(res);
@@ -346,8 +361,10 @@ export function start(activity = {}) {
     });
   }
 
-  /** The brand closed our group: say so (and why), and start a new group. */
+  /** The brand closed our group: say so (and why), and start a new group (once: the late
+   *  answers about the closed group find us already on our way). */
   function regroup(reason) {
+    if (session == null) return;
     session = null;
     clearMessages();
     view.session_total = 0;
@@ -523,6 +540,8 @@ export function start(activity = {}) {
   // Python Socket.IO has no connection state recovery: every (re)connect simply joins again.
   socket.on('connect', join);
   socket.on('disconnect', (reason) => {
+    joining = false; // its answer will not come: the next connect joins afresh
+    joinAttempt += 1;
     if (mode === 'inactive') return;
     setMode('reconnecting');
     if (reason === 'io server disconnect') socket.connect(); // the client does not retry this one
