@@ -55,8 +55,17 @@ class SharedLimits:
         self.peers: dict[str, str] = {}  # sid -> address, of this process's connections
 
     def take(self, event: str, cid: str, viewer: str, sid: str) -> None:
-        """One ``event`` (act, say, join) of ``viewer`` in campaign ``cid``; raises
-        ``rate_limited`` when the viewer's or the address's bucket is empty."""
+        """One ``event`` (say, join) of ``viewer`` in campaign ``cid``; raises
+        ``rate_limited`` when the viewer's or the address's bucket is empty. (``act`` takes
+        its tokens inside the counting script: see `buckets`.)"""
+        buckets = self.buckets(event, viewer, sid)
+        if buckets:
+            wait = self.store.take_tokens(cid, event, buckets)
+            if wait:
+                raise _limited(wait)
+
+    def buckets(self, event: str, viewer: str, sid: str) -> list[tuple[str, str, tuple]]:
+        """The shared buckets one ``event`` of ``viewer`` on connection ``sid`` draws on."""
         buckets = []
         viewer_rate = self.config.get(f"VIEWER_{event.upper()}_RATE")
         if viewer_rate:
@@ -65,10 +74,7 @@ class SharedLimits:
         ip_rate = self.config.get(f"IP_{event.upper()}_RATE")
         if ip_rate and ip:
             buckets.append(("ip", ip, ip_rate))
-        if buckets:
-            wait = self.store.take_tokens(cid, event, buckets)
-            if wait:
-                raise _limited(wait)
+        return buckets
 
     def connect(self, sid: str, ip: str | None) -> None:
         """Admit a new connection from ``ip``, or raise ``rate_limited`` (too many connects

@@ -303,7 +303,6 @@ class Hub:
         data: ActIn = self.parse(ActIn, payload)
         self.limit(sid, "act")
         connection = self.joined(sid)
-        self.limits.take("act", connection.campaign, connection.viewer, sid)
         entry = self.campaigns.live(connection.campaign)
         try:
             effect = entry.activity.effect(entry.settings, data.kind, data.data)
@@ -312,7 +311,8 @@ class Hub:
         result = self.store.record_action(
             connection.campaign, connection.session, connection.viewer, data.id,
             effect.amount, effect.per_viewer_cap, effect.state, origin=connection.origin,
-            once=effect.once, choice=effect.choice, cooldown=effect.cooldown, match=entry.match)
+            once=effect.once, choice=effect.choice, cooldown=effect.cooldown, match=entry.match,
+            buckets=self.limits.buckets("act", connection.viewer, sid))
         if result.status == -1:
             raise Problem("invalid", "You have already taken part as many times as this "
                                      "campaign allows.", capped=True)
@@ -320,6 +320,9 @@ class Hub:
             raise Problem("invalid", effect.already, already=effect.once)
         if result.status == -4:
             raise closed_problem()
+        if result.status == -5:
+            raise Problem("rate_limited", "Too many requests; try again shortly.", 429,
+                          retry_after=round(max(result.wait, 0.01), 2))
         if result.status == -3:
             raise Problem("rate_limited", "Wait a moment before you act again.",
                           retry_after=round(max(result.wait, 0.01), 2))

@@ -180,8 +180,9 @@ class Store:
         )
         self.events_channel = f"{prefix}:events"
         lua = files("socialads").joinpath("lua")
+        buckets = lua.joinpath("buckets.lua").read_text()  # a library for the scripts below
         self._record_action = self.redis.register_script(
-            lua.joinpath("record_action.lua").read_text()
+            buckets + lua.joinpath("record_action.lua").read_text()
         )
         self._post_message = self.redis.register_script(
             lua.joinpath("post_message.lua").read_text()
@@ -194,7 +195,8 @@ class Store:
         self._invite_opened = self.redis.register_script(
             lua.joinpath("invite_opened.lua").read_text()
         )
-        self._rate_limit = self.redis.register_script(lua.joinpath("rate_limit.lua").read_text())
+        self._rate_limit = self.redis.register_script(
+            buckets + lua.joinpath("rate_limit.lua").read_text())
         self._connections = self.redis.register_script(
             lua.joinpath("connections.lua").read_text()
         )
@@ -615,11 +617,14 @@ class Store:
     def record_action(self, cid: str, token: str, viewer: str, action_id: str, amount: int,
                       per_viewer_cap: int = 0, state: dict[str, int] | None = None,
                       origin: str = DIRECT, once: str = "", choice: str = "",
-                      cooldown: float = 0, match: Match | None = None) -> ActionResult:
+                      cooldown: float = 0, match: Match | None = None,
+                      buckets: list[tuple[str, str, tuple]] = ()) -> ActionResult:
         """Count one action exactly once (see record_action.lua). ``once`` names a choice a
         viewer makes only once (a poll, a quiz question) and ``choice`` what they chose;
         ``cooldown`` is the seconds a viewer waits between two actions; ``match`` is the
-        campaign's group match, if any (the result says what this action unlocked)."""
+        campaign's group match, if any (the result says what this action unlocked);
+        ``buckets`` the shared rate limits it takes a token from, as in `take_tokens` (in
+        the same script: no round trip of its own)."""
         key = self._campaign(cid)
         pairs: list = []
         for field, increment in (state or {}).items():
@@ -629,10 +634,12 @@ class Store:
             keys=[f"{key}:done", f"{key}:n", session, f"{key}:pv",
                   f"{key}:state", f"{key}:engaged", f"{key}:t:{minute_of(time.time())}",
                   f"{key}:o:actions", f"{key}:friends", f"{key}:mine:{viewer}",
-                  f"{key}:last", f"{key}:board", f"{session}:a", f"{key}:ledger"],
+                  f"{key}:last", f"{key}:board", f"{session}:a", f"{key}:ledger",
+                  *self._bucket_keys(cid, "act", buckets)],
             args=[f"{viewer}\0{action_id}", amount, viewer, per_viewer_cap, self.events_channel,
                   cid, token, origin, SERIES_TTL, once, choice, int(cooldown * 1000),
-                  *((match.every, match.amount, match.pool) if match else (0, 0, 0)), *pairs],
+                  *((match.every, match.amount, match.pool) if match else (0, 0, 0)),
+                  len(buckets), *(n for *_, rate in buckets for n in rate), *pairs],
         )
         return ActionResult(int(status), int(total), int(session_total), int(wait_ms) / 1000,
                             int(unlocked[0]) if unlocked else 0)
@@ -686,9 +693,11 @@ class Store:
         """Take one token from each bucket of a campaign's ``event`` (``buckets``: (``"v"``
         or ``"ip"``, whose, (capacity, refill per second))), or from none: returns 0, or the
         seconds to wait until all of them can give one."""
+        return self._take(self._bucket_keys(cid, event, buckets), [rate for *_, rate in buckets])
+
+    def _bucket_keys(self, cid: str, event: str, buckets) -> list[str]:
         key = f"{self._campaign(cid)}:rl"
-        return self._take([f"{key}:{scope}:{whose}:{event}" for scope, whose, _ in buckets],
-                          [rate for *_, rate in buckets])
+        return [f"{key}:{scope}:{whose}:{event}" for scope, whose, _ in buckets]
 
     def take_connect_token(self, ip: str, rate: tuple) -> float:
         """The address's connect bucket: 0, or the seconds to wait."""

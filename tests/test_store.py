@@ -44,3 +44,19 @@ def test_the_leaderboard_names_groups_by_their_totals(store, make_campaign):
     assert store.leaderboard(cid, 5) == [{"name": "Ben's group", "total": 3},
                                          {"name": "Ana's group", "total": 1}]
     assert store.leaderboard(cid, 1) == [{"name": "Ben's group", "total": 3}]
+
+
+def test_shared_limits_are_taken_in_the_counting_script_and_spare_duplicates(make_campaign,
+                                                                            store):
+    cid = make_campaign()["id"]
+    token = store.create_session(cid, "ana", "Ana's group")
+    buckets = [("v", "ana", (1, 0.5)), ("ip", "192.0.2.1", (100, 10))]
+    assert store.record_action(cid, token, "ana", "a1", 1, buckets=buckets).status == 1
+    limited = store.record_action(cid, token, "ana", "a2", 1, buckets=buckets)
+    assert limited.status == -5 and 0 < limited.wait <= 2
+    # a re-sent action (after a reconnect) is answered as a duplicate, never limited
+    assert store.record_action(cid, token, "ana", "a1", 1, buckets=buckets).status == 0
+    # the refused one was not counted and can be sent again once a token is back
+    assert store.campaign_progress(cid)[0] == 1
+    assert store.record_action(cid, token, "ben", "b1", 1, buckets=[("v", "ben", (1, 0.5))]
+                               ).total == 2
