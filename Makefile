@@ -35,14 +35,17 @@ test: build ## run the whole test suite (real Redis, real servers, headless Chro
 lint: install ## ruff
 	$(VENV)/bin/ruff check .
 
-bench: build ## run the benchmarks in bench/ and print JSON
-	$(PY) bench/run.py
+# BENCH_ARGS=--quick for a 1-2 minute run; `.venv/bin/python bench/run.py --help` lists the sizes.
+bench: build ## benchmarks vs a bare baseline: JSON, a table with targets, bench/latency.png
+	@$(PY) -c 'import matplotlib' 2>/dev/null && test -x $(VENV)/bin/py-spy || \
+	  $(VENV)/bin/pip install -q -c $(LOCK) -e '.[bench]'
+	$(PY) bench/run.py $(BENCH_ARGS)
 
 # pip-compile keeps the existing pins that still fit; PIP_COMPILE_FLAGS=--upgrade moves them all.
 lock: ## re-pin the dependencies into requirements.lock after changing pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install -q pip-tools $(if $(wildcard $(LOCK)),-c $(LOCK))
-	CUSTOM_COMPILE_COMMAND="make lock" $(VENV)/bin/pip-compile --quiet --extra dev \
+	CUSTOM_COMPILE_COMMAND="make lock" $(VENV)/bin/pip-compile --quiet --extra dev --extra bench \
 	  --strip-extras --unsafe-package socialads --no-emit-index-url --no-emit-find-links \
 	  $(PIP_COMPILE_FLAGS) --output-file $(LOCK) pyproject.toml
 
