@@ -44,8 +44,8 @@ def effective_status(campaign: dict, now: float | None = None) -> str:
     Times are normalised UTC strings (``schemas.UtcTime``).
     """
     status = campaign["status"]
-    if status != "live":
-        return status
+    if status != "live" or not (campaign.get("starts_at") or campaign.get("ends_at")):
+        return status  # (on every action: no clock reading when there is no schedule)
     at = datetime.fromtimestamp(time.time() if now is None else now, UTC)
     at_text = at.strftime("%Y-%m-%dT%H:%M:%SZ")
     if campaign.get("starts_at") and at_text < campaign["starts_at"]:

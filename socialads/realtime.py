@@ -131,6 +131,7 @@ class Hub:
         self.buckets: dict[str, dict[str, Bucket]] = {}
         self.local: dict[str, dict[str, set[str]]] = {}  # campaign -> session -> sids
         self.last_presence: dict[str, list] = {}
+        self.last_progress: dict[str, bytes] = {}  # session -> the progress its viewers have
         self.pending: set[str] = set()
         self.last_sent: dict[str, float] = {}
         self.last_status: dict[str, str] = {}  # campaign -> status last sent to our viewers
@@ -405,6 +406,7 @@ class Hub:
         with self.lock:
             if connection.session not in self.local.get(connection.campaign, {}):
                 self.last_presence.pop(connection.session, None)
+                self.last_progress.pop(connection.session, None)
 
     def drop_blocked(self, cid: str, member: str, reason: str) -> None:
         """A viewer was blocked from a campaign: take their connections to this process out of
@@ -555,6 +557,12 @@ class Hub:
             group = entry.group(session) if entry else None
             if group is not None:
                 payload["group"] = group
+            # An action is heard twice here (our own mark, then its notice on the events
+            # channel): the second finds nothing new, and the viewers get nothing twice.
+            sent = orjson.dumps(payload)
+            if self.last_progress.get(token) == sent:
+                continue
+            self.last_progress[token] = sent
             socketio.emit("progress", payload, to=session_room(token), ignore_queue=True)
 
 
