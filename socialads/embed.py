@@ -23,7 +23,7 @@ from flask import Blueprint, abort, current_app, render_template, request, send_
 from redis.exceptions import RedisError
 
 from . import analytics
-from .assets import asset_url, send_asset
+from .assets import asset_text, asset_url, send_asset
 from .campaigns import Entry
 from .config import ROOT
 from .talk import public_log, when, widget_talk
@@ -36,7 +36,7 @@ SESSION_TOKEN = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
 
 @bp.app_context_processor
 def _globals():
-    return {"asset_url": asset_url}
+    return {"asset_url": asset_url, "asset_text": asset_text}
 
 
 def _store():
@@ -66,7 +66,7 @@ def og_image():
 
 def _security_headers(response, frame_ancestors: str, nonce: str):
     response.headers["Content-Security-Policy"] = (
-        "default-src 'none'; script-src 'self'; "
+        f"default-src 'none'; script-src 'self' 'nonce-{nonce}'; "
         f"style-src 'self' 'nonce-{nonce}'; img-src 'self' data:; connect-src 'self'; "
         f"font-src 'self'; base-uri 'none'; form-action 'none'; "
         f"frame-ancestors {frame_ancestors}"

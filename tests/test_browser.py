@@ -212,7 +212,7 @@ def test_the_first_paint_opens_no_socket_until_the_unit_is_in_view(browser, publ
         page.wait_for_timeout(1500)
         assert sockets == []
         first_paint = sorted(url.replace(server.url, "") for url in ours)
-        assert len(first_paint) == 4, first_paint  # embed.js, the document, its CSS, boot.js
+        assert len(first_paint) == 3, first_paint  # embed.js, the document, its CSS
         assert not any("/widgets/" in url and url.endswith(".js") for url in first_paint)
 
         expect(unit(page).locator("[data-socialad-action]")).to_be_enabled()  # scrolled to
