@@ -42,6 +42,7 @@ log = logging.getLogger(__name__)
 socketio = SocketIO()
 
 
+HEARTBEAT_CHUNK = 500  # connections (or sessions) a heartbeat handles per Redis round trip
 OVERFLOW_HOPS = 20  # full rooms of one group a join walks through before starting afresh
 
 
@@ -459,14 +460,20 @@ class Hub:
                            for sid, c in self.connections.items()]
                 places = {(c, s) for c, sessions in self.local.items() for s in sessions}
             try:
-                if entries:
-                    self.store.refresh_presence(entries, self.config["PRESENCE_TTL"])
+                for chunk in range(0, len(entries), HEARTBEAT_CHUNK):
+                    self.store.refresh_presence(entries[chunk:chunk + HEARTBEAT_CHUNK],
+                                                self.config["PRESENCE_TTL"])
+                    time.sleep(0)  # let the viewers' events in between chunks
                 self.limits.refresh()
-                for cid, token in places:
-                    members = self.store.members(cid, token)
-                    public = [{"id": m["id"], "name": m["name"]} for m in members]
-                    if public != self.last_presence.get(token):
-                        self.broadcast_presence(cid, token, members, local_only=True)
+                places = sorted(places)
+                for chunk in range(0, len(places), HEARTBEAT_CHUNK):
+                    part = places[chunk:chunk + HEARTBEAT_CHUNK]
+                    for (cid, token), members in zip(part, self.store.members_of(part),
+                                                     strict=True):
+                        public = [{"id": m["id"], "name": m["name"]} for m in members]
+                        if public != self.last_presence.get(token):
+                            self.broadcast_presence(cid, token, members, local_only=True)
+                    time.sleep(0)
                 # A schedule can end (or start) a campaign with nobody touching it.
                 for cid in {cid for cid, _ in places}:
                     entry = self.campaigns.get(cid)

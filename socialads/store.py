@@ -105,7 +105,8 @@ REPLIES_KEPT = 1000  # reply latencies kept per campaign for the median
 MODERATION_SHOWN = 500  # moderation log entries returned at once (all are kept)
 INVITE_LOOKUP_TTL = 365 * 24 * 3600
 COUNTER_FIELDS = ("total", "actions", "impressions", "sessions", "invite_joins", "messages")
-SESSION_PROGRESS = ("total", "people", "matched")  # what a session's viewers see of it
+SESSION_PROGRESS = ("total", "people", "matched")
+POOL_SIZE = 200  # Redis connections per process  # what a session's viewers see of it
 LEDGER_KEPT = 10_000  # public match ledger entries kept per campaign (record_action.lua)
 
 
@@ -174,10 +175,12 @@ class Store:
         self.url = url
         self.prefix = prefix
         self.chat_keep = chat_keep
-        self.redis = redis.Redis.from_url(
-            url, decode_responses=True, socket_timeout=5, socket_connect_timeout=2,
-            health_check_interval=30,
-        )
+        # A blocking pool: a burst of more concurrent commands than connections waits a moment
+        # for one (a plain pool would fail them at once, and the viewers would see
+        # `unavailable` for nothing).
+        self.redis = redis.Redis(connection_pool=redis.BlockingConnectionPool.from_url(
+            url, max_connections=POOL_SIZE, timeout=5, decode_responses=True, socket_timeout=5,
+            socket_connect_timeout=2, health_check_interval=30))
         self.events_channel = f"{prefix}:events"
         lua = files("socialads").joinpath("lua")
         buckets = lua.joinpath("buckets.lua").read_text()  # a library for the scripts below
@@ -563,6 +566,15 @@ class Store:
         """Live members of a session, dropping those whose heartbeat expired."""
         key = self._session(cid, token)
         return _members(self._presence(keys=[f"{key}:p", f"{key}:m"], args=[time.time()]))
+
+    def members_of(self, places: list[tuple[str, str]]) -> list[list[dict]]:
+        """`members` of many (campaign, session) places, in one round trip."""
+        pipe = self.redis.pipeline(transaction=False)
+        now = time.time()
+        for cid, token in places:
+            key = self._session(cid, token)
+            self._presence(keys=[f"{key}:p", f"{key}:m"], args=[now], client=pipe)
+        return [_members(raws) for raws in pipe.execute()]
 
     def session_snapshot(self, cid: str, token: str, since: int | None, latest: int,
                          ) -> SessionSnapshot:
