@@ -9,13 +9,11 @@ import resource
 import subprocess
 import sys
 import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 
 from socialads import campaigns, create_app
 from socialads.embedded_redis import EmbeddedRedis, free_port
-from socialads.testing import ServeProcess, stop_process
+from socialads.testing import ServeProcess, stop_process, wait_healthy
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCH = ROOT / "bench"
@@ -131,19 +129,9 @@ class BaselineProcess:
         return self
 
     def wait_ready(self, timeout: float = 30) -> BaselineProcess:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"baseline on :{self.port} exited: "
-                                   f"{self.log_path.read_text(errors='replace')[-2000:]}")
-            try:
-                with urllib.request.urlopen(self.url + "/healthz", timeout=1) as answer:  # noqa: S310
-                    if answer.status == 200:
-                        return self
-            except (urllib.error.URLError, OSError):
-                pass
-            time.sleep(0.1)
-        raise RuntimeError(f"baseline on :{self.port} not ready in {timeout}s")
+        wait_healthy(self.url, self.process, timeout,
+                     lambda: self.log_path.read_text(errors="replace"))
+        return self
 
     def stop(self) -> None:
         stop_process(self.process)

@@ -25,6 +25,23 @@ def stop_process(process: subprocess.Popen | None, timeout: float = 10) -> None:
         process.wait()
 
 
+def wait_healthy(url: str, process: subprocess.Popen, timeout: float, log) -> None:
+    """Wait until the server ``process`` at ``url`` answers /healthz 200; raises with the end
+    of its log (``log()``) when it exits or the time runs out."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"{url} exited: {log()[-2000:]}")
+        try:
+            with urllib.request.urlopen(url + "/healthz", timeout=1) as answer:  # noqa: S310
+                if answer.status == 200:
+                    return
+        except (urllib.error.URLError, OSError):
+            pass
+        time.sleep(0.1)
+    raise RuntimeError(f"{url} not healthy in {timeout}s: {log()[-2000:]}")
+
+
 class ServeProcess:
     """A ``socialads serve`` process on a free port, logging to ``log_dir``."""
 
@@ -44,19 +61,8 @@ class ServeProcess:
         return self
 
     def wait_ready(self, timeout: float = 30) -> ServeProcess:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"serve on :{self.port} exited: {self.log_text()[-2000:]}")
-            try:
-                with urllib.request.urlopen(self.url + "/healthz", timeout=1) as answer:  # noqa: S310
-                    if answer.status == 200:
-                        return self
-            except (urllib.error.URLError, OSError):
-                pass
-            time.sleep(0.1)
-        raise RuntimeError(f"serve on :{self.port} not healthy in {timeout}s: "
-                           f"{self.log_text()[-2000:]}")
+        wait_healthy(self.url, self.process, timeout, self.log_text)
+        return self
 
     def start(self) -> ServeProcess:
         return self.spawn().wait_ready()
