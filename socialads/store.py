@@ -463,11 +463,8 @@ class Store:
         if not self.redis.exists(key) or not self.redis.hsetnx(key, "closed",
                                                                  orjson.dumps(record)):
             return False
-        pipe = self.redis.pipeline(transaction=False)
-        pipe.lpush(f"{self._campaign(cid)}:modlog", orjson.dumps({**record, "action": "close"}))
-        pipe.publish(self.events_channel, orjson.dumps(
-            {"k": "x", "c": cid, "s": token, "reason": record["reason"]}))
-        pipe.execute()
+        self._log_decision(cid, {**record, "action": "close"},
+                           {"k": "x", "c": cid, "s": token, "reason": record["reason"]})
         return True
 
     def create_session(self, cid: str, leader: str, name: str = "") -> str:
@@ -874,11 +871,8 @@ class Store:
         if not self.redis.hsetnx(f"{key}:blocked", member, orjson.dumps(record)):
             return False
         entry = {k: v for k, v in record.items() if k != "name"}
-        pipe = self.redis.pipeline(transaction=False)
-        pipe.lpush(f"{key}:modlog", orjson.dumps({**entry, "action": "block"}))
-        pipe.publish(self.events_channel, orjson.dumps(
-            {"k": "b", "c": cid, "m": member, "reason": record["reason"]}))
-        pipe.execute()
+        self._log_decision(cid, {**entry, "action": "block"},
+                           {"k": "b", "c": cid, "m": member, "reason": record["reason"]})
         return True
 
     def unblock_viewer(self, cid: str, member: str, record: dict) -> bool:
@@ -887,8 +881,17 @@ class Store:
         key = self._campaign(cid)
         if not self.redis.hdel(f"{key}:blocked", member):
             return False
-        self.redis.lpush(f"{key}:modlog", orjson.dumps({**record, "action": "unblock"}))
+        self._log_decision(cid, {**record, "action": "unblock"})
         return True
+
+    def _log_decision(self, cid: str, entry: dict, event: dict | None = None) -> None:
+        """Write a moderation decision into the campaign's public log and, when every process
+        must act on it, tell them on the events channel."""
+        pipe = self.redis.pipeline(transaction=False)
+        pipe.lpush(f"{self._campaign(cid)}:modlog", orjson.dumps(entry))
+        if event is not None:
+            pipe.publish(self.events_channel, orjson.dumps(event))
+        pipe.execute()
 
     def moderation_log(self, cid: str, limit: int = MODERATION_SHOWN) -> list[dict]:
         """What the brand's people hid, blocked and unblocked, newest first."""

@@ -57,33 +57,31 @@ class ReplyForm(FlaskForm):
                          validators=[DataRequired("Write a reply."), Length(max=500)])
 
 
-class HideForm(FlaskForm):
-    session = HiddenField(validators=[DataRequired(), TOKEN])
-    message = HiddenField(validators=[DataRequired(), NUMBER])
+class ModerationForm(FlaskForm):
+    """What every moderation decision names: who of the brand's people decides, and why (the
+    reason goes into the public log)."""
+
     person = SelectField("As", validate_choice=False, validators=[SPEAKER])
     reason = StringField("Reason, shown in the public log", filters=[one_line],
                          validators=[DataRequired("Say why: the reason is public."),
                                      Length(max=200)])
+
+
+class HideForm(ModerationForm):
+    session = HiddenField(validators=[DataRequired(), TOKEN])
+    message = HiddenField(validators=[DataRequired(), NUMBER])
 
 
 class BlockForm(HideForm):
     pass
 
 
-class CloseForm(FlaskForm):
+class CloseForm(ModerationForm):
     session = HiddenField(validators=[DataRequired(), TOKEN])
-    person = SelectField("As", validate_choice=False, validators=[SPEAKER])
-    reason = StringField("Reason, shown in the public log", filters=[one_line],
-                         validators=[DataRequired("Say why: the reason is public."),
-                                     Length(max=200)])
 
 
-class UnblockForm(FlaskForm):
+class UnblockForm(ModerationForm):
     member = HiddenField(validators=[DataRequired(), Regexp(r"^[0-9a-f]{1,64}$")])
-    person = SelectField("As", validate_choice=False, validators=[SPEAKER])
-    reason = StringField("Reason, shown in the public log", filters=[one_line],
-                         validators=[DataRequired("Say why: the reason is public."),
-                                     Length(max=200)])
 
 
 CAMPAIGN_TABS.append({"name": "conversation", "title": "Conversation",
