@@ -132,7 +132,7 @@ class Hub:
         self.buckets: dict[str, dict[str, Bucket]] = {}
         self.local: dict[str, dict[str, set[str]]] = {}  # campaign -> session -> sids
         self.last_presence: dict[str, list] = {}
-        self.last_progress: dict[str, bytes] = {}  # session -> the progress its viewers have
+        self.last_progress: dict[str, dict] = {}  # session -> the progress its viewers have
         self.pending: set[str] = set()
         self.last_sent: dict[str, float] = {}
         self.last_status: dict[str, str] = {}  # campaign -> status last sent to our viewers
@@ -566,10 +566,9 @@ class Hub:
                 payload["group"] = group
             # An action is heard twice here (our own mark, then its notice on the events
             # channel): the second finds nothing new, and the viewers get nothing twice.
-            sent = orjson.dumps(payload)
-            if self.last_progress.get(token) == sent:
+            if self.last_progress.get(token) == payload:
                 continue
-            self.last_progress[token] = sent
+            self.last_progress[token] = payload
             socketio.emit("progress", payload, to=session_room(token), ignore_queue=True)
 
 
