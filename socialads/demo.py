@@ -35,13 +35,13 @@ DEMO_PERSON = {"id": "p_demoplanting", "name": "Jo Rivera", "role": "Planting le
                "bio": "Runs Acme Outdoor's planting days with the Ashdown Rivers Trust."}
 
 
-
 def _write_private(path: Path, text: str) -> None:
     """Write a file only its owner can read, from its first byte (no window at the umask)."""
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as out:
         out.write(text)
     path.chmod(0o600)  # an older file keeps its mode through O_CREAT
+
 
 def _seed(app, state_file: Path, publisher_origin: str) -> dict:
     """Create the demo brand, user, token and live campaign once; reuse them afterwards."""
@@ -51,7 +51,12 @@ def _seed(app, state_file: Path, publisher_origin: str) -> dict:
     store = app.extensions["socialads.store"]
     if state_file.exists():
         state = json.loads(state_file.read_text())
-        if store.get_campaign(state["campaign_id"]) and store.get_user(state["email"]):
+        campaign = store.get_campaign(state["campaign_id"])
+        if campaign and store.get_user(state["email"]):
+            # A demo started on another port has its publisher page on another origin.
+            if publisher_origin not in campaign["allowed_origins"]:
+                campaigns.update(store, campaign, {"allowed_origins": [
+                    *campaign["allowed_origins"], publisher_origin][-20:]})
             return state
     password = secrets.token_urlsafe(9)
     brand = make_brand(store, "Acme Outdoor", DEMO_EMAIL, password) \

@@ -113,3 +113,17 @@ def test_demo_runs_and_stops_cleanly(tmp_path, stop):
     assert leftovers.stdout == "", "processes left behind"
     assert (tmp_path / "redis" / "appendonlydir").is_dir() or list(
         (tmp_path / "redis").glob("appendonly*"))
+
+
+def test_a_demo_started_on_another_port_may_be_framed_by_its_new_publisher_page(app, store,
+                                                                                tmp_path):
+    from socialads.demo import _seed
+
+    state_file = tmp_path / "demo.json"
+    first = _seed(app, state_file, "http://localhost:5001")
+    again = _seed(app, state_file, "http://localhost:6001")
+    assert again["campaign_id"] == first["campaign_id"]  # the same campaign, kept
+    origins = store.get_campaign(first["campaign_id"])["allowed_origins"]
+    assert origins == ["http://localhost:5001", "http://localhost:6001"]
+    _seed(app, state_file, "http://localhost:6001")  # nothing new to allow
+    assert store.get_campaign(first["campaign_id"])["allowed_origins"] == origins
