@@ -152,6 +152,24 @@ def test_a_friend_joins_on_the_publisher_page_by_hash(person, publisher):
     expect_text(unit(ana).locator("[data-socialad-presence]"), r"\b2\b")
 
 
+def test_a_unit_on_screen_at_load_goes_live_without_waiting_to_see_itself(browser, publisher):
+    """embed.js tells a frame whose slot is on screen (#...&v=1), which loads its live code at
+    once instead of after its first IntersectionObserver report."""
+    from playwright.sync_api import expect
+
+    origin, _ = publisher
+    context = browser.new_context(viewport={"width": 1000, "height": 2000})  # unit on screen
+    context.set_default_timeout(TIMEOUT)
+    try:
+        page = context.new_page()
+        page.goto(origin + "/")
+        frame = page.locator("iframe").first
+        expect(frame).to_have_attribute("src", re.compile(r"#o=[^&]+&f=1&v=1$"))
+        expect(unit(page).locator("[data-socialad-action]")).to_be_enabled()
+    finally:
+        context.close()
+
+
 def test_the_frame_follows_the_unit_height_and_several_units_fit_a_page(person, publisher):
     from playwright.sync_api import expect
 
@@ -212,8 +230,10 @@ def test_the_first_paint_opens_no_socket_until_the_unit_is_in_view(browser, publ
         page.wait_for_timeout(1500)
         assert sockets == []
         first_paint = sorted(url.replace(server.url, "") for url in ours)
-        assert len(first_paint) == 3, first_paint  # embed.js, the document, its CSS
+        assert len(first_paint) == 2, first_paint  # embed.js, the document (CSS inline)
         assert not any("/widgets/" in url and url.endswith(".js") for url in first_paint)
+        # embed.js saw the slot off screen: the frame waits to see itself before going live
+        assert "v=1" not in page.locator("iframe").first.get_attribute("src")
 
         expect(unit(page).locator("[data-socialad-action]")).to_be_enabled()  # scrolled to
         assert len(sockets) == 1 and sockets[0].startswith(server.url.replace("http", "ws"))

@@ -316,7 +316,7 @@ def test_pages_assets_and_health_through_nginx(deployment, make_campaign):
     widget = web.get(f"{url}/w/{campaign['id']}", timeout=10)
     assert widget.status_code == 200 and "data-socialad-action" in widget.text
     assert "frame-ancestors" in widget.headers["Content-Security-Policy"]
-    assert widget.headers["Content-Encoding"] == "gzip"  # by nginx: the process sends it plain
+    assert widget.headers["Content-Encoding"] == "gzip"  # by the process, passed by nginx
     # Built assets arrive precompressed by the process, not compressed again by nginx.
     loader = web.get(url + "/embed.js", headers={"Accept-Encoding": "br, gzip"}, timeout=10)
     assert loader.status_code == 200 and loader.headers["Content-Encoding"] in ("br", "gzip")

@@ -63,6 +63,23 @@ def test_the_widget_document(client, make_campaign, store):
     assert store.stats(campaign["id"])["impressions"] == 1
 
 
+def test_the_widget_document_is_one_gzipped_request_with_its_css(client, make_campaign):
+    """The first paint is the document alone: its CSS inline under the page's nonce (no
+    stylesheet request before it can paint), gzipped for a client that takes it."""
+    campaign = make_campaign()
+    packed = client.get(f"/w/{campaign['id']}", headers={"Accept-Encoding": "br, gzip"})
+    assert packed.headers["Content-Encoding"] == "gzip"
+    assert "Accept-Encoding" in packed.headers["Vary"]
+    html = gzip.decompress(packed.data).decode()
+    plain = client.get(f"/w/{campaign['id']}")
+    assert "Content-Encoding" not in plain.headers
+    assert len(packed.data) * 2 < len(plain.data)
+    assert 'rel="stylesheet"' not in html
+    nonce = re.search(r"'nonce-([^']+)'", packed.headers["Content-Security-Policy"]).group(1)
+    style = re.search(r'<style nonce="([^"]+)">(.*?)</style>', html, re.S)
+    assert style.group(1) == nonce and ".sa-total-line" in style.group(2)
+
+
 def test_any_origin_may_frame_when_the_brand_lists_none(client, make_campaign):
     campaign = make_campaign()
     csp = client.get(f"/w/{campaign['id']}").headers["Content-Security-Policy"]

@@ -4,15 +4,17 @@
  *   named in our URL, never "*"), for every unit, live or not;
  * - it loads the live code (the activity's bundle with the Socket.IO client) only once the
  *   unit is in view, or as soon as the person touches it: an ad nobody scrolls to opens no
- *   socket at all.
+ *   socket at all. A unit that embed.js saw on screen loads it at once.
  */
 (function () {
   'use strict';
   var root = document.documentElement;
+  // What embed.js put in our fragment: the page's origin, our frame's number, and whether the
+  // slot was on screen when the frame was made.
+  var params = new URLSearchParams(location.hash.slice(1));
 
   (function followHeight() {
     if (window.parent === window || !window.ResizeObserver) return;
-    var params = new URLSearchParams(location.hash.slice(1));
     var origin = params.get('o');
     var frame = params.get('f');
     if (!origin) return;
@@ -47,7 +49,9 @@
   }
 
   for (var i = 0; i < events.length; i++) document.addEventListener(events[i], load, true);
-  if (!('IntersectionObserver' in window)) return load();
+  // On screen from the start (embed.js saw the slot in the viewport): no need to wait for the
+  // observer's first report, which comes only after the frame's first rendered frame.
+  if (params.get('v') === '1' || !('IntersectionObserver' in window)) return load();
   // Inside a cross-origin frame the implicit root is the top page's viewport, clipped by the
   // frame: "in view" means the reader can see the unit.
   observer = new IntersectionObserver(function (entries) {

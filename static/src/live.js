@@ -116,6 +116,19 @@ function pageOrigin(config) {
   return origin.length <= 200 && /^https?:\/\/[^/?#\s]+$/.test(origin) ? origin : null;
 }
 
+/** Our own origin, whatever name the page was loaded under: the server accepts same-origin
+ * sockets only. The configured base may add a path prefix. */
+function openSocket(config) {
+  const base = new URL(config.base || location.origin, location.href);
+  return io(location.origin, {
+    path: `${base.pathname.replace(/\/$/, '')}/socket.io`,
+    transports: ['websocket'],
+    reconnectionDelay: 500,
+    reconnectionDelayMax: 5000,
+    randomizationFactor: 0.5,
+  });
+}
+
 async function copyText(text) {
   try {
     await navigator.clipboard.writeText(text);
@@ -135,6 +148,11 @@ async function copyText(text) {
 }
 
 export function start(activity = {}) {
+  const config = CONFIG;
+  // The socket before anything else here (in a new frame even the first look at localStorage
+  // can take tens of milliseconds): its handshake runs while the unit is wired, and nothing it
+  // hears is handled before this function returns.
+  let socket = config?.status === 'live' ? openSocket(config) : null;
   const ui = {
     status: $('[data-socialad-status]'),
     note: $('[data-socialad-note]'),
@@ -147,7 +165,6 @@ export function start(activity = {}) {
     nameForm: $('[data-socialad-name-form]'),
     progress: $('[data-socialad-progress]'),
   };
-  const config = CONFIG;
   const view = {
     total: isCount(config?.total) ? config.total : 0,
     session_total: isCount(config?.session_total) ? config.session_total : 0,
@@ -160,7 +177,6 @@ export function start(activity = {}) {
   const seenMessages = new Set();
   const pending = new Map(); // action id -> payload, until the server acknowledges it
   let name = (store.get(NAME_KEY) || '').slice(0, 40);
-  let socket = null;
   let joinAttempt = 0;
   let joining = false; // a join is on its way
   let joinAgain = false; // another was asked for meanwhile
@@ -527,16 +543,6 @@ export function start(activity = {}) {
   }
 
   setMode('connecting');
-  // Our own origin, whatever name the page was loaded under: the server accepts same-origin
-  // sockets only. The configured base may add a path prefix.
-  const base = new URL(config.base || location.origin, location.href);
-  socket = io(location.origin, {
-    path: `${base.pathname.replace(/\/$/, '')}/socket.io`,
-    transports: ['websocket'],
-    reconnectionDelay: 500,
-    reconnectionDelayMax: 5000,
-    randomizationFactor: 0.5,
-  });
   // Python Socket.IO has no connection state recovery: every (re)connect simply joins again.
   socket.on('connect', join);
   socket.on('disconnect', (reason) => {
