@@ -3,10 +3,12 @@
 Room membership is per process, so everything that must be global (presence, totals, chat)
 lives in Redis; each process keeps only who is connected *to it*. Totals travel between
 processes on our own Redis channel (the action script publishes them) and every process
-pushes ``progress`` to its local clients through a coalescer: at most one update per
-``PROGRESS_INTERVAL`` per campaign, sent at once when idle plus one trailing update, so a
-burst of actions costs each viewer ten messages a second and still ends on the latest
-totals. Presence and chat go through Flask-SocketIO's Redis message queue.
+pushes ``progress`` to its local clients through a coalescer: one update per campaign at
+most every ``PROGRESS_INTERVAL`` (counted from when the last went out), sent at once when
+idle plus one trailing update, so a burst of actions costs each viewer under ten messages a
+second and still ends on the latest totals. An update reads only the sessions that changed,
+and sessions with the same update share one packet. Presence and chat go through
+Flask-SocketIO's Redis message queue.
 
 Every handler answers through its acknowledgement, errors included: a handler that raised
 would leave the client waiting for an ack that never comes.
@@ -133,6 +135,11 @@ class Hub:
         self.local: dict[str, dict[str, set[str]]] = {}  # campaign -> session -> sids
         self.last_presence: dict[str, list] = {}
         self.last_progress: dict[str, dict] = {}  # session -> the progress its viewers have
+        # session -> its counters as last read from Redis, and, per campaign, the sessions
+        # an action changed since: a progress update reads only those (one session, not all
+        # of this process's hundreds), and the campaign's total.
+        self.session_counts: dict[str, dict[str, int]] = {}
+        self.changed: dict[str, set[str]] = {}
         self.pending: set[str] = set()
         self.last_sent: dict[str, float] = {}
         self.last_status: dict[str, str] = {}  # campaign -> status last sent to our viewers
@@ -328,7 +335,7 @@ class Hub:
         if result.status == -3:
             raise Problem("rate_limited", "Wait a moment before you act again.",
                           retry_after=round(max(result.wait, 0.01), 2))
-        self.mark(connection.campaign)
+        self.mark(connection.campaign, connection.session)
         ack = {"ok": True, "total": result.total, "session_total": result.session_total}
         if result.status == 0:
             ack["duplicate"] = True
@@ -408,6 +415,7 @@ class Hub:
             if connection.session not in self.local.get(connection.campaign, {}):
                 self.last_presence.pop(connection.session, None)
                 self.last_progress.pop(connection.session, None)
+                self.session_counts.pop(connection.session, None)
 
     def drop_blocked(self, cid: str, member: str, reason: str) -> None:
         """A viewer was blocked from a campaign: take their connections to this process out of
@@ -474,6 +482,7 @@ class Hub:
                         if public != self.last_presence.get(token):
                             self.broadcast_presence(cid, token, members, local_only=True)
                     time.sleep(0)
+                self.forget_counts()
                 # A schedule can end (or start) a campaign with nobody touching it.
                 for cid in {cid for cid, _ in places}:
                     entry = self.campaigns.get(cid)
@@ -484,12 +493,22 @@ class Hub:
 
     # -- progress -------------------------------------------------------------------------
 
-    def mark(self, cid: str) -> None:
+    def mark(self, cid: str, token: str | None = None) -> None:
+        """Progress is due for campaign ``cid``; ``token``, when given, is the session whose
+        counters changed."""
         with self.lock:
             if cid not in self.local:
                 return
             self.pending.add(cid)
+            if token is not None:
+                self.changed.setdefault(cid, set()).add(token)
         self.wake.set()
+
+    def forget_counts(self) -> None:
+        """Read every session's counters afresh at its next update: after a gap in what we
+        heard (a new subscription), and once a heartbeat, so nothing can drift for long."""
+        with self.lock:
+            self.session_counts.clear()
 
     def _listen(self) -> None:
         """Hear totals and campaign changes from every process (including this one)."""
@@ -497,6 +516,7 @@ class Hub:
         try:
             pubsub.subscribe(self.store.events_channel)
             # We may have missed notices while not subscribed: push fresh state to everyone.
+            self.forget_counts()
             with self.lock:
                 self.pending.update(self.local)
             self.wake.set()
@@ -508,7 +528,8 @@ class Hub:
                 if event["k"] == "ping":
                     ear.heard(event["n"])
                 elif event["k"] == "p":
-                    self.mark(event["c"])
+                    token = event.get("s")
+                    self.mark(event["c"], token if isinstance(token, str) else None)
                 elif event["k"] == "c":
                     self.campaigns.forget(event["c"])
                     self.mark(event["c"])
@@ -531,7 +552,6 @@ class Hub:
                     due = [c for c in self.pending if now - self.last_sent.get(c, 0) >= interval]
                     self.pending.difference_update(due)
                 for cid in due:
-                    self.last_sent[cid] = now
                     try:
                         self._send_progress(cid)
                         quiet = False
@@ -541,6 +561,10 @@ class Hub:
                             quiet = True
                         with self.lock:
                             self.pending.add(cid)
+                    # The interval counts from when the update has gone out: a process busy
+                    # enough that sending takes a while sends a little less often, so its
+                    # viewers still get no more than ten a second however late they read.
+                    self.last_sent[cid] = time.monotonic()
                 if self.pending:
                     soonest = min(self.last_sent.get(c, 0) for c in self.pending) + interval
                     time.sleep(max(0.005, soonest - time.monotonic()))
@@ -548,17 +572,31 @@ class Hub:
     def _send_progress(self, cid: str) -> None:
         with self.lock:
             tokens = list(self.local.get(cid, ()))
+            changed = self.changed.pop(cid, set())
+            known = {t: self.session_counts[t] for t in tokens
+                     if t not in changed and t in self.session_counts}
+            stale = [t for t in tokens if t not in known]
         if not tokens:
             return
         entry = self.campaigns.get(cid)
-        # Fresh from Redis, not from notices: after a gap in pub/sub the next update must
-        # still carry every session's latest total.
-        total, state, sessions = self.store.campaign_progress(cid, tokens)
+        # Totals fresh from Redis, not from the notices: the campaign's, and those of the
+        # sessions that changed or that we have not read since a gap (forget_counts).
+        try:
+            total, state, fresh = self.store.campaign_progress(cid, stale)
+        except RedisError:
+            with self.lock:  # not read: still to be read next time
+                self.changed.setdefault(cid, set()).update(changed)
+            raise
+        read = dict(zip(stale, fresh, strict=True))
+        with self.lock:
+            self.session_counts.update(read)
+        sessions = [read.get(t) or known[t] for t in tokens]
         base = {"total": total,
                 "goal": entry.campaign["goal"] if entry else 0,
                 "state": entry.public_state(self.store, state) if entry else {},
                 "status": entry.status if entry else "ended"}
         self.last_status[cid] = base["status"]
+        alike: dict[bytes, tuple[dict, list[str]]] = {}
         for token, session in zip(tokens, sessions, strict=True):
             payload = {**base, "session_total": session["total"]}
             group = entry.group(session) if entry else None
@@ -569,7 +607,12 @@ class Hub:
             if self.last_progress.get(token) == payload:
                 continue
             self.last_progress[token] = payload
-            socketio.emit("progress", payload, to=session_room(token), ignore_queue=True)
+            key = orjson.dumps(payload, option=orjson.OPT_SORT_KEYS)
+            alike.setdefault(key, (payload, []))[1].append(session_room(token))
+        # One packet for all the sessions whose update is the same (most sessions of a
+        # campaign have the same few totals of their own): encoded once, not once a session.
+        for payload, rooms in alike.values():
+            socketio.emit("progress", payload, to=rooms, ignore_queue=True)
 
 
 class OrjsonWire:

@@ -83,6 +83,30 @@ def test_the_campaign_total_reaches_every_session(servers, viewers, make_campaig
     assert progress["session_total"] == 0
 
 
+def test_every_session_hears_its_own_total_whichever_process_counted(servers, viewers,
+                                                                      make_campaign):
+    """A process reads again only the sessions an action changed (named in the notice of
+    the process that counted it) and sends one packet to the sessions whose update is the
+    same: each stream still carries its own session's total."""
+    campaign = make_campaign()["id"]
+    ana, cleo, dan = (viewers(servers[0].url) for _ in range(3))
+    ben = viewers(servers[1].url)
+    session = ana.join(campaign)["session"]
+    cleo.join(campaign)
+    dan.join(campaign)
+    ben.join(campaign, session=session)  # Ana's friend, counted by the other process
+    ben.act()
+    ben.act()
+    ana.wait_for("progress", lambda p: p["total"] == 2 and p["session_total"] == 2)
+    for idle in (cleo, dan):
+        idle.wait_for("progress", lambda p: p["total"] == 2 and p["session_total"] == 0)
+    cleo.act()
+    cleo.wait_for("progress", lambda p: p["total"] == 3 and p["session_total"] == 1)
+    ana.wait_for("progress", lambda p: p["total"] == 3 and p["session_total"] == 2)
+    dan.wait_for("progress", lambda p: p["total"] == 3 and p["session_total"] == 0)
+    ben.wait_for("progress", lambda p: p["total"] == 3 and p["session_total"] == 2)
+
+
 def test_progress_is_coalesced_and_ends_on_the_latest_totals(server, viewers, make_campaign):
     campaign = make_campaign()
     ana = viewers(server.url)
