@@ -268,7 +268,10 @@ class Hub:
         with self.lock:
             self.refused.pop(sid, None)
             self.connections[sid] = connection
-            self.local.setdefault(cid, {}).setdefault(token, set()).add(sid)
+            sessions = self.local.setdefault(cid, {})
+            if token not in sessions:  # new here: what we knew of it may be old
+                self.session_counts.pop(token, None)
+            sessions.setdefault(token, set()).add(sid)
         join_room(session_room(token))
         snapshot = self.store.session_snapshot(cid, token, data.since,
                                                self.config["CHAT_SNAPSHOT"])
@@ -570,6 +573,7 @@ class Hub:
                     time.sleep(max(0.005, soonest - time.monotonic()))
 
     def _send_progress(self, cid: str) -> None:
+        entry = self.campaigns.get(cid)
         with self.lock:
             tokens = list(self.local.get(cid, ()))
             changed = self.changed.pop(cid, set())
@@ -578,22 +582,24 @@ class Hub:
             stale = [t for t in tokens if t not in known]
         if not tokens:
             return
-        entry = self.campaigns.get(cid)
         # Totals fresh from Redis, not from the notices: the campaign's, and those of the
         # sessions that changed or that we have not read since a gap (forget_counts).
         try:
             total, state, fresh = self.store.campaign_progress(cid, stale)
-        except RedisError:
+            public_state = entry.public_state(self.store, state) if entry else {}
+        except BaseException:
             with self.lock:  # not read: still to be read next time
                 self.changed.setdefault(cid, set()).update(changed)
             raise
         read = dict(zip(stale, fresh, strict=True))
         with self.lock:
-            self.session_counts.update(read)
+            # Only sessions still here: one that left meanwhile is read afresh if it returns.
+            here = self.local.get(cid, {})
+            self.session_counts.update((t, c) for t, c in read.items() if t in here)
         sessions = [read.get(t) or known[t] for t in tokens]
         base = {"total": total,
                 "goal": entry.campaign["goal"] if entry else 0,
-                "state": entry.public_state(self.store, state) if entry else {},
+                "state": public_state,
                 "status": entry.status if entry else "ended"}
         self.last_status[cid] = base["status"]
         alike: dict[bytes, tuple[dict, list[str]]] = {}
@@ -611,7 +617,7 @@ class Hub:
             alike.setdefault(key, (payload, []))[1].append(session_room(token))
         # One packet for all the sessions whose update is the same (most sessions of a
         # campaign have the same few totals of their own): encoded once, not once a session.
-        for payload, rooms in alike.values():
+        for payload, rooms in alike.values():  # never an empty list (that would be everyone)
             socketio.emit("progress", payload, to=rooms, ignore_queue=True)
 
 

@@ -258,6 +258,7 @@ class Visitor(Viewer):
             self.sio.connect(deployment.url, headers=headers, transports=["websocket"],
                              wait_timeout=20)
         except socketio.exceptions.ConnectionError as exc:
+            self.sio.disconnect()  # a half-open attempt must not hold the address's one slot
             sock.close()
             return refusals[0] if refusals and isinstance(refusals[0], dict) \
                 else repr(refusals or exc)

@@ -105,6 +105,14 @@ def test_every_session_hears_its_own_total_whichever_process_counted(servers, vi
     ana.wait_for("progress", lambda p: p["total"] == 3 and p["session_total"] == 2)
     dan.wait_for("progress", lambda p: p["total"] == 3 and p["session_total"] == 0)
     ben.wait_for("progress", lambda p: p["total"] == 3 and p["session_total"] == 2)
+    # Not only in the end: never a wrong session total on the way (Ana's group counted the
+    # first two actions, Cleo's the third, Dan's none).
+    expected = {"ana": lambda total: min(total, 2), "ben": lambda total: min(total, 2),
+                "cleo": lambda total: max(total - 2, 0), "dan": lambda total: 0}
+    for who, viewer in (("ana", ana), ("ben", ben), ("cleo", cleo), ("dan", dan)):
+        updates = [d for e, d in viewer.events if e == "progress"]
+        assert updates and all(u["session_total"] == expected[who](u["total"])
+                               for u in updates), (who, updates)
 
 
 def test_progress_is_coalesced_and_ends_on_the_latest_totals(server, viewers, make_campaign):

@@ -45,15 +45,18 @@
   // Whether the slot is in the viewport now: a unit on screen goes live without waiting for its
   // frame's first IntersectionObserver report (one frame of rendering later, in a renderer
   // that is just starting). Only a head start: the unit does the same once it sees itself.
+  // Not inside another frame, whose viewport may itself be off screen.
   function onScreen(slot) {
+    if (window.top !== window || document.visibilityState === 'hidden') return false;
     var box = slot.getBoundingClientRect();
-    return box.bottom > 0 && box.right > 0 && box.top < innerHeight && box.left < innerWidth &&
-      document.visibilityState !== 'hidden';
+    return box.bottom > 0 && box.right > 0 && box.top < innerHeight && box.left < innerWidth;
   }
 
   function init() {
     var token = sessionToken();
     var slots = document.querySelectorAll('div.socialad[data-campaign]:not([data-socialad-ready])');
+    var seen = []; // measured before any frame goes in: one layout, not one per frame
+    for (var j = 0; j < slots.length; j++) seen.push(onScreen(slots[j]));
     for (var i = 0; i < slots.length; i++) {
       var slot = slots[i];
       var id = slot.getAttribute('data-campaign');
@@ -64,7 +67,7 @@
       frame.src = BASE + '/w/' + encodeURIComponent(id) +
         (token ? '?session=' + encodeURIComponent(token) : '') +
         '#o=' + encodeURIComponent(location.origin) + '&f=' + frameId +
-        (onScreen(slot) ? '&v=1' : '');
+        (seen[i] ? '&v=1' : '');
       frame.title = 'Sponsored: live cause activity';
       frame.width = '100%';
       frame.height = '460';

@@ -508,40 +508,14 @@ export function start(activity = {}) {
     setMode('inactive', t('status.broken'));
     return { note };
   }
-  applyTotals({});
   if (config.status !== 'live') {
+    applyTotals({});
     goInactive(config.status);
     return { note };
   }
 
-  document.addEventListener('click', (event) => {
-    const button = event.target.closest?.('[data-socialad-action]');
-    if (button && !button.disabled) act(button);
-  });
-  ui.invite?.addEventListener('click', () => invite(ui.invite));
-  if (ui.chatInput) {
-    ui.chatInput.addEventListener('keydown', (event) => {
-      if (event.key !== 'Enter' || event.shiftKey || event.isComposing) return;
-      event.preventDefault();
-      say();
-    });
-    ui.chatInput.form?.addEventListener('submit', (event) => {
-      event.preventDefault();
-      say();
-    });
-  }
-  if (ui.nameForm) {
-    const input = ui.nameForm.querySelector('input');
-    if (input) input.value = name;
-    ui.nameForm.addEventListener('submit', (event) => {
-      event.preventDefault();
-      name = (input?.value || '').trim().slice(0, 40);
-      store.set(NAME_KEY, name || null);
-      note(name ? t('note.name_saved', { name }) : t('note.name_cleared'), 3000);
-      if (mode === 'live') join(); // same session: updates presence
-    });
-  }
-
+  // What the socket hears, before any widget code runs: a widget that throws leaves a unit
+  // that still joins, never a socket that connects and does nothing.
   setMode('connecting');
   // Python Socket.IO has no connection state recovery: every (re)connect simply joins again.
   socket.on('connect', join);
@@ -577,5 +551,35 @@ export function start(activity = {}) {
     goInactive(null, blockedText(data?.reason));
     socket.disconnect();
   });
+
+  applyTotals({});
+  document.addEventListener('click', (event) => {
+    const button = event.target.closest?.('[data-socialad-action]');
+    if (button && !button.disabled) act(button);
+  });
+  ui.invite?.addEventListener('click', () => invite(ui.invite));
+  if (ui.chatInput) {
+    ui.chatInput.addEventListener('keydown', (event) => {
+      if (event.key !== 'Enter' || event.shiftKey || event.isComposing) return;
+      event.preventDefault();
+      say();
+    });
+    ui.chatInput.form?.addEventListener('submit', (event) => {
+      event.preventDefault();
+      say();
+    });
+  }
+  if (ui.nameForm) {
+    const input = ui.nameForm.querySelector('input');
+    if (input) input.value = name;
+    ui.nameForm.addEventListener('submit', (event) => {
+      event.preventDefault();
+      name = (input?.value || '').trim().slice(0, 40);
+      store.set(NAME_KEY, name || null);
+      note(name ? t('note.name_saved', { name }) : t('note.name_cleared'), 3000);
+      if (mode === 'live') join(); // same session: updates presence
+    });
+  }
+
   return { note };
 }
