@@ -311,18 +311,10 @@ async def topology(ctx, kind: str, processes: int, args) -> dict:
         actors.append(actor)
         log(f"fanout {tag}: up on {', '.join(s.url for s in servers)}")
         if kind == "baseline" and args.burst_seconds > 0:
-            size = min(args.baseline_burst_viewers, max(args.viewers))
-            await crowd.grow(size)
-            burst_actors = await asyncio.gather(*(crowd.actor(1 + i, i % processes)
-                                                  for i in range(BURST_ACTORS)))
-            actors.extend(burst_actors)
-            log(f"fanout {tag}: burst of {args.burst_rate}/s for {args.burst_seconds}s "
-                f"to {size} viewers")
-            out["burst"] = await burst(crowd, burst_actors, args.burst_rate,
-                                       args.burst_seconds, redis_pid, f"{tag}-b",
-                                       args.settle_timeout)
+            await crowd.grow(min(args.baseline_burst_viewers, max(args.viewers)))
+            out["burst"], burst_actors = await _burst_phase(crowd, actors, tag, processes,
+                                                            redis_pid, args)
             close_all(burst_actors)
-            _log_burst(tag, out["burst"])
             await asyncio.sleep(2)
         for size in sorted(args.viewers):
             joined = await crowd.grow(size)
@@ -335,15 +327,7 @@ async def topology(ctx, kind: str, processes: int, args) -> dict:
             log(f"fanout {tag} @{size}: p50 {lat['p50']} p95 {lat['p95']} p99 {lat['p99']} ms,"
                 f" missed {result['missed']}")
         if kind == "ours" and args.burst_seconds > 0:
-            burst_actors = await asyncio.gather(*(crowd.actor(1 + i, i % processes)
-                                                  for i in range(BURST_ACTORS)))
-            actors.extend(burst_actors)
-            log(f"fanout {tag}: burst of {args.burst_rate}/s for {args.burst_seconds}s to "
-                f"{len(crowd.viewers)} viewers")
-            out["burst"] = await burst(crowd, burst_actors, args.burst_rate,
-                                       args.burst_seconds, redis_pid, f"{tag}-b",
-                                       args.settle_timeout)
-            _log_burst(tag, out["burst"])
+            out["burst"], _ = await _burst_phase(crowd, actors, tag, processes, redis_pid, args)
         return out
     finally:
         close_all(actors)
@@ -351,11 +335,22 @@ async def topology(ctx, kind: str, processes: int, args) -> dict:
         await loop.run_in_executor(None, stop_all, servers)
 
 
-def _log_burst(tag: str, result: dict) -> None:
+async def _burst_phase(crowd: Crowd, actors: list[Client], tag: str, processes: int,
+                       redis_pid: int, args) -> tuple[dict, list[Client]]:
+    """(b) on the crowd as it is: its own actors (kept in ``actors`` to be closed with the
+    rest), the burst, its log line; the result and those actors."""
+    burst_actors = await asyncio.gather(*(crowd.actor(1 + i, i % processes)
+                                          for i in range(BURST_ACTORS)))
+    actors.extend(burst_actors)
+    log(f"fanout {tag}: burst of {args.burst_rate}/s for {args.burst_seconds}s to "
+        f"{len(crowd.viewers)} viewers")
+    result = await burst(crowd, burst_actors, args.burst_rate, args.burst_seconds, redis_pid,
+                         f"{tag}-b", args.settle_timeout)
     log(f"fanout {tag} burst: acked {result['acked_per_s']}/s, "
         f"updates/viewer/s {result['updates_per_viewer_per_s']}, final total after last ack "
         f"{result['final_total_after_last_ack_ms']} ms, "
         f"{result['viewers_without_final_total']} viewers without it")
+    return result, burst_actors
 
 
 def fanout(ctx, args) -> dict:

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 import socketio
+import websocket
 
 from socialads import campaigns, create_app
 from socialads.cli import make_brand
@@ -18,6 +19,21 @@ from socialads.embedded_redis import EmbeddedRedis
 from socialads.testing import ServeProcess
 
 SECRET = "test-secret-key"
+
+
+def websocket_open_packet(base_url: str, origin: str, **options) -> str | None:
+    """The Engine.IO open packet ("0{sid...}") a WebSocket handshake from ``origin`` to the
+    server at ``base_url`` (http or https) gets, or None: the server refuses a foreign origin
+    by closing the socket without one (gevent-websocket completes the upgrade before
+    Engine.IO sees the request). ``options`` go to websocket-client (e.g. ``sslopt``)."""
+    url = base_url.replace("http", "ws", 1) + "/socket.io/?EIO=4&transport=websocket"
+    raw = websocket.create_connection(url, origin=origin, timeout=10, **options)
+    try:
+        return raw.recv() or None
+    except (websocket.WebSocketConnectionClosedException, ConnectionError):
+        return None
+    finally:
+        raw.close()
 
 
 @pytest.fixture(scope="session")

@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from socialads.activities import load_activities
 from socialads.testing import ServeProcess
 
-from .conftest import SECRET
+from .conftest import SECRET, websocket_open_packet
 
 CODES = {"invalid", "not_found", "inactive", "not_joined", "too_large", "rate_limited",
          "unavailable"}
@@ -109,16 +109,7 @@ def engineio_open(server, origin: str, transport: str) -> str | None:
             return None
         assert answer.headers["Access-Control-Allow-Origin"] == origin
         return answer.text
-    url = server.url.replace("http", "ws", 1) + "/socket.io/?EIO=4&transport=websocket"
-    raw = websocket.create_connection(url, origin=origin, timeout=10)
-    try:
-        # gevent-websocket completes the upgrade before Engine.IO sees the request; Engine.IO
-        # then refuses it by closing the socket without an open packet.
-        return raw.recv() or None
-    except (websocket.WebSocketConnectionClosedException, ConnectionError):
-        return None
-    finally:
-        raw.close()
+    return websocket_open_packet(server.url, origin)
 
 
 @pytest.mark.parametrize("transport", ["polling", "websocket"])

@@ -91,6 +91,18 @@ def expect_text(locator, pattern):
     expect(locator).to_have_text(re.compile(pattern), timeout=TIMEOUT)
 
 
+def live_second_tab(page, url: str, live: str):
+    """The same person (same browser storage) in a second tab of ``url``, once both tabs show
+    the status ``live``. The first is live before the second opens: it has stored this
+    browser's viewer id by then (two tabs that both start before either stored one would be
+    two viewers)."""
+    expect_text(page.locator("[data-socialad-status]"), live)
+    tab = page.context.new_page()
+    tab.goto(url)
+    expect_text(tab.locator("[data-socialad-status]"), live)
+    return tab
+
+
 def test_pledge_invite_and_see_each_other_live(person, publisher, server):
     from playwright.sync_api import expect
 

@@ -25,13 +25,12 @@ from pathlib import Path
 import pytest
 import requests
 import socketio
-import websocket
 
 from socialads.config import ROOT
 from socialads.embedded_redis import free_port
 from socialads.testing import stop_process
 
-from .conftest import Viewer, serve_process
+from .conftest import Viewer, serve_process, websocket_open_packet
 
 DEPLOY = ROOT / "examples" / "deploy"
 MIME_TYPES = Path("/etc/nginx/mime.types")
@@ -401,16 +400,7 @@ def test_a_shared_session_spans_two_processes_through_nginx(deployment, make_cam
 
 def engineio_open(deployment: Deployment, origin: str) -> str | None:
     """The Engine.IO open packet a WebSocket through nginx from ``origin`` gets, or None."""
-    url = deployment.url.replace("https", "wss", 1) + "/socket.io/?EIO=4&transport=websocket"
-    raw = websocket.create_connection(url, origin=origin, timeout=10,
-                                      sslopt={"ca_certs": deployment.cert})
-    try:
-        # The process refuses a foreign origin by closing the socket without an open packet.
-        return raw.recv() or None
-    except (websocket.WebSocketConnectionClosedException, ConnectionError):
-        return None
-    finally:
-        raw.close()
+    return websocket_open_packet(deployment.url, origin, sslopt={"ca_certs": deployment.cert})
 
 
 def test_sockets_through_nginx_come_from_our_origin_only(deployment):

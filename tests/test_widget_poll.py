@@ -14,6 +14,7 @@ from .test_browser import (  # noqa: F401
     _ThreadingServer,
     browser,
     expect_text,
+    live_second_tab,
     person,
     publish,
     unit,
@@ -318,12 +319,7 @@ def test_a_spanish_poll_lives_in_spanish(person, server, make_campaign):  # noqa
     url = f"{server.url}/w/{campaign['id']}"
     page = person()
     page.goto(url)
-    # Live: the first tab has made this browser's viewer id (two tabs that both start before
-    # either stored one would be two viewers)
-    expect_text(page.locator("[data-socialad-status]"), r"^En vivo$")
-    other_tab = page.context.new_page()  # the same person in a second tab, before voting
-    other_tab.goto(url)
-    expect_text(other_tab.locator("[data-socialad-status]"), r"^En vivo$")
+    other_tab = live_second_tab(page, url, r"^En vivo$")  # the same person, before voting
     expect_text(page.locator("[data-socialad-presence]"), r"persona")
     page.get_by_role("button", name=re.compile("Clean rivers")).click()
     expect_text(page.locator("[data-socialad-note]"), r"^¡Gracias! Tu voto cuenta\.$")

@@ -17,6 +17,7 @@ from .test_browser import (  # noqa: F401
     axe_violations,
     browser,
     expect_text,
+    live_second_tab,
     person,
     publish,
     unit,
@@ -426,12 +427,7 @@ def test_a_spanish_quiz_lives_in_spanish(person, server, make_campaign):  # noqa
     url = f"{server.url}/w/{campaign['id']}"
     page = person()
     page.goto(url)
-    # Live: the first tab has made this browser's viewer id (two tabs that both start before
-    # either stored one would be two viewers)
-    expect_text(page.locator("[data-socialad-status]"), r"^En vivo$")
-    other_tab = page.context.new_page()  # the same person in a second tab, before answering
-    other_tab.goto(url)
-    expect_text(other_tab.locator("[data-socialad-status]"), r"^En vivo$")
+    other_tab = live_second_tab(page, url, r"^En vivo$")  # the same person, before answering
     wrong = page.locator('[data-question="0"][data-option="1"]')
     expect(wrong).to_be_enabled(timeout=TIMEOUT)
     wrong.click()
