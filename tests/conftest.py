@@ -34,6 +34,7 @@ def websocket_open_packet(base_url: str, origin: str, **options) -> str | None:
         return None
     finally:
         raw.close()
+        raw.shutdown()  # close() leaves the socket open once the server has closed it
 
 
 @pytest.fixture(scope="session")
