@@ -52,12 +52,13 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from . import api, embed, health
     from .admin import bp as admin_bp
     from .admin.auth import login_manager
-    from .extensions import csrf
+    from .extensions import SessionInterface, csrf
 
     app.register_blueprint(embed.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(health.bp)
     app.register_blueprint(admin_bp)
+    app.session_interface = SessionInterface()
     login_manager.init_app(app)
     csrf.init_app(app)
     csrf.exempt(api.bp)  # bearer tokens, not cookies: no cross-site request to forge

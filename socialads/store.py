@@ -96,6 +96,7 @@ import redis
 
 from .activities import Match
 from .analytics import DIRECT, ORIGIN_FIELDS, SERIES_FIELDS, SERIES_TTL, derived, minute_of
+from .batching import BatchedScript
 
 # Most page views start a session nobody else ever joins: those expire after a week. Once a
 # friend joins, a session is kept for a month and its invite link remembers the campaign for
@@ -185,9 +186,10 @@ class Store:
         self.events_channel = f"{prefix}:events"
         lua = files("socialads").joinpath("lua")
         buckets = lua.joinpath("buckets.lua").read_text()  # a library for the scripts below
-        self._record_action = self.redis.register_script(
+        # Many actions per round trip under load (see batching.py), one alone when idle.
+        self._record_action = BatchedScript(self.redis, self.redis.register_script(
             buckets + lua.joinpath("record_action.lua").read_text()
-        )
+        ))
         self._post_message = self.redis.register_script(
             lua.joinpath("post_message.lua").read_text()
         )

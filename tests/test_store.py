@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import time
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+import redis
 
 
 def test_a_once_only_choice_is_kept_and_refused_the_second_time(store, make_campaign):
@@ -60,3 +64,42 @@ def test_shared_limits_are_taken_in_the_counting_script_and_spare_duplicates(mak
     assert store.campaign_progress(cid)[0] == 1
     assert store.record_action(cid, token, "ben", "b1", 1, buckets=[("v", "ben", (1, 0.5))]
                                ).total == 2
+
+
+def paused_writes(store, ms: int):
+    """Hold Redis's writers for ``ms``: the actions sent meanwhile queue behind the one in
+    flight and go together in the next round trip (the group commit of socialads.batching)."""
+    store.redis.execute_command("CLIENT", "PAUSE", ms, "WRITE")
+
+
+def test_actions_that_share_a_round_trip_each_get_their_own_answer(store, make_campaign):
+    cid = make_campaign()["id"]
+    # Forty people, each in a room of their own, each pledging a different amount, twice
+    # under the same id (a re-send): every answer must carry its own room's total.
+    tokens = [store.create_session(cid, f"v{i}") for i in range(40)]
+    sends = [(i, token) for i, token in enumerate(tokens)] * 2
+    other = make_campaign()["id"]  # a campaign whose counters someone broke
+    broken = store.create_session(other, "ben")
+    store.redis.set(f"{store._campaign(other)}:pv", "not a hash")
+    paused_writes(store, 300)
+    with ThreadPoolExecutor(40) as pool:
+        futures = [pool.submit(store.record_action, cid, token, f"v{i}", "a1", i + 1)
+                   for i, token in sends]
+        failing = pool.submit(store.record_action, other, broken, "ben", "b1", 1)
+        results = [future.result() for future in futures]
+        with pytest.raises(redis.ResponseError, match="WRONGTYPE"):
+            failing.result()
+    assert [r.session_total for r in results] == [i + 1 for i, _ in sends]
+    for i in range(40):  # counted once, the other send answered "duplicate"
+        assert sorted((results[i].status, results[i + 40].status)) == [0, 1]
+    assert store.campaign_progress(cid)[0] == sum(range(1, 41))
+    assert store.campaign_progress(other)[0] == 0
+
+
+def test_counting_goes_on_after_redis_forgot_its_scripts(store, make_campaign):
+    cid = make_campaign()["id"]
+    token = store.create_session(cid, "ana")
+    assert store.record_action(cid, token, "ana", "a1", 1).status == 1
+    store.redis.script_flush()  # as after a restart without the scripts
+    again = [store.record_action(cid, token, "ana", aid, 1) for aid in ("a1", "a2")]
+    assert [(r.status, r.total) for r in again] == [(0, 1), (1, 2)]
