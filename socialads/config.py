@@ -30,8 +30,10 @@ class Defaults:
     # Presence: a member whose process stops refreshing disappears after this many seconds.
     PRESENCE_TTL = 30
     HEARTBEAT_INTERVAL = 10
-    # Progress updates per client are coalesced to one per this many seconds (at most).
-    PROGRESS_INTERVAL = 0.1
+    # Progress updates per client are coalesced to one per this many seconds (at most): eight
+    # a second, so that updates a busy process delivers late still never make a viewer's
+    # second hold more than ten (CONTRACT §4: "at most about 10 per second").
+    PROGRESS_INTERVAL = 0.125
     # Messages in a join snapshot; how many a session keeps for `since`.
     CHAT_SNAPSHOT = 50
     CHAT_KEEP = 200

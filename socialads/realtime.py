@@ -566,7 +566,7 @@ class Hub:
                             self.pending.add(cid)
                     # The interval counts from when the update has gone out: a process busy
                     # enough that sending takes a while sends a little less often, so its
-                    # viewers still get no more than ten a second however late they read.
+                    # viewers still get no more than ten in a second however late they read.
                     self.last_sent[cid] = time.monotonic()
                 if self.pending:
                     soonest = min(self.last_sent.get(c, 0) for c in self.pending) + interval

@@ -6,6 +6,8 @@ import os
 import signal
 import time
 
+from socialads.config import Defaults
+
 from .conftest import serve_process
 
 
@@ -131,8 +133,9 @@ def test_progress_is_coalesced_and_ends_on_the_latest_totals(server, viewers, ma
     time.sleep(0.3)  # any trailing update has been sent by now
     updates = [d for e, d in ben.events if e == "progress"]
     assert updates[-1]["total"] == 25
-    # about ten a second at most, however fast the actions came
-    assert len(updates) <= (elapsed + 0.3) / 0.1 + 2, (len(updates), elapsed)
+    # one per interval at most (about ten a second), however fast the actions came
+    assert len(updates) <= (elapsed + 0.3) / Defaults.PROGRESS_INTERVAL + 2, (len(updates),
+                                                                              elapsed)
 
 
 def test_chat_history_comes_with_join_and_since(server, viewers, make_campaign):
