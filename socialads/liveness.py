@@ -28,6 +28,8 @@ import redis
 import socketio
 from redis.exceptions import RedisError
 
+from .store import READER
+
 log = logging.getLogger(__name__)
 
 QUEUE = "message queue"
@@ -94,14 +96,16 @@ class QueueManager(socketio.RedisManager):
 
     def __init__(self, url: str, channel: str, ear: Ear):
         super().__init__(url, channel=channel, redis_options={
-            "socket_timeout": 2, "socket_connect_timeout": 2, "health_check_interval": 30})
+            "socket_timeout": 2, "socket_connect_timeout": 2, "health_check_interval": 30,
+            **READER})
         self.ear = ear
 
     def _redis_listen_with_retries(self):
         wait = RECONNECT_WAIT[0]
         while True:
             client = redis.Redis.from_url(self.redis_url, socket_timeout=5,
-                                          socket_connect_timeout=2, socket_keepalive=True)
+                                          socket_connect_timeout=2, socket_keepalive=True,
+                                          **READER)
             pubsub = client.pubsub(ignore_subscribe_messages=True)
             try:
                 pubsub.subscribe(self.channel)

@@ -93,6 +93,7 @@ from importlib.resources import files
 
 import orjson
 import redis
+from redis._parsers import _RESP3Parser
 
 from .activities import Match
 from .analytics import DIRECT, ORIGIN_FIELDS, SERIES_FIELDS, SERIES_TTL, derived, minute_of
@@ -108,6 +109,12 @@ MODERATION_SHOWN = 500  # moderation log entries returned at once (all are kept)
 INVITE_LOOKUP_TTL = 365 * 24 * 3600
 COUNTER_FIELDS = ("total", "actions", "impressions", "sessions", "invite_joins", "messages")
 SESSION_PROGRESS = ("total", "people", "matched")
+# How every Redis client of ours reads replies. With hiredis installed (a dependency), redis-py
+# packs commands in C: an act's count script has ~30 keys and arguments, and packing them in
+# Python was ~14% of a busy process. hiredis's reader, though, polls the socket before each
+# command taken from a pool, which under gevent costs more than it saves: our clients keep
+# redis-py's own reader.
+READER = {"protocol": 3, "parser_class": _RESP3Parser}
 POOL_SIZE = 200  # Redis connections per process  # what a session's viewers see of it
 LEDGER_KEPT = 10_000  # public match ledger entries kept per campaign (record_action.lua)
 
@@ -182,7 +189,7 @@ class Store:
         # `unavailable` for nothing).
         self.redis = redis.Redis(connection_pool=redis.BlockingConnectionPool.from_url(
             url, max_connections=POOL_SIZE, timeout=5, decode_responses=True, socket_timeout=5,
-            socket_connect_timeout=2, health_check_interval=30))
+            socket_connect_timeout=2, health_check_interval=30, **READER))
         self.events_channel = f"{prefix}:events"
         lua = files("socialads").joinpath("lua")
         buckets = lua.joinpath("buckets.lua").read_text()  # a library for the scripts below
@@ -212,7 +219,7 @@ class Store:
         bytes (JSON parses them as they are): a message that is not UTF-8 must not stop it."""
         return redis.Redis.from_url(
             self.url, decode_responses=False, socket_timeout=None, socket_connect_timeout=2,
-            socket_keepalive=True, health_check_interval=0,
+            socket_keepalive=True, health_check_interval=0, **READER,
         )
 
     # -- keys -----------------------------------------------------------------------------
