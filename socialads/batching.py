@@ -18,6 +18,7 @@ from redis.commands.core import Script
 from redis.exceptions import NoScriptError
 
 MAX_BATCH = 256  # scripts per round trip: Redis runs them one after another, ~20 µs each
+IDLE_EXIT = 60  # seconds without work before the sender ends (the next call starts another)
 
 
 class _Pending:
@@ -43,6 +44,7 @@ class BatchedScript:
         self.lock = threading.Lock()
         self.ready = threading.Event()
         self.worker: threading.Thread | None = None
+        self.round_trips = 0  # pipelines sent, for tests and profiling
 
     def __call__(self, keys: list, args: list):
         item = _Pending(keys, args)
@@ -54,6 +56,9 @@ class BatchedScript:
                 self.worker.start()
         self.ready.set()
         if not item.done.wait(self.wait):
+            with self.lock:
+                if item in self.queue:  # not sent: it never will be, the caller has gone
+                    self.queue.remove(item)
             raise redis.TimeoutError("the count script did not answer in time")
         if item.error is not None:
             raise item.error
@@ -61,8 +66,11 @@ class BatchedScript:
 
     def _forever(self) -> None:
         while True:
-            self.ready.wait()
+            woken = self.ready.wait(IDLE_EXIT)
             with self.lock:
+                if not woken and not self.queue:
+                    self.worker = None  # a Store dropped (tests make many) leaves no thread
+                    return
                 batch = [self.queue.popleft() for _ in range(min(MAX_BATCH, len(self.queue)))]
                 if not self.queue:
                     self.ready.clear()
@@ -71,27 +79,33 @@ class BatchedScript:
 
     def _send(self, batch: list[_Pending]) -> None:
         try:
-            results = self._pipeline(batch)
-            missing = [i for i, r in enumerate(results) if isinstance(r, NoScriptError)]
+            self._answer(batch, self._pipeline(batch))
+            missing = [item for item in batch if isinstance(item.error, NoScriptError)]
             if missing:  # Redis restarted or was flushed: load the script, run those again
+                for item in missing:
+                    item.error = None
                 self.client.script_load(self.script)
-                again = self._pipeline([batch[i] for i in missing])
-                for i, result in zip(missing, again, strict=True):
-                    results[i] = result
-        except Exception as exc:  # noqa: BLE001 - every caller gets it, the worker goes on
-            for item in batch:
-                item.error = exc
-        else:
-            for item, result in zip(batch, results, strict=True):
-                if isinstance(result, Exception):
-                    item.error = result
-                else:
-                    item.result = result
+                self._answer(missing, self._pipeline(missing))
+        except Exception as exc:  # noqa: BLE001 - its callers get it, the sender goes on
+            for item in batch:  # those already answered keep their answer
+                if item.result is None and item.error is None:
+                    item.error = exc
         finally:
             for item in batch:
+                if item.result is None and item.error is None:  # the sender itself was stopped
+                    item.error = redis.ConnectionError("the count script's sender stopped")
                 item.done.set()
 
+    @staticmethod
+    def _answer(batch: list[_Pending], results: list) -> None:
+        for item, result in zip(batch, results, strict=True):
+            if isinstance(result, Exception):
+                item.error = result
+            else:
+                item.result = result
+
     def _pipeline(self, batch: list[_Pending]) -> list:
+        self.round_trips += 1
         pipe = self.client.pipeline(transaction=False)
         for item in batch:
             pipe.evalsha(self.inner.sha, len(item.keys), *item.keys, *item.args)

@@ -250,9 +250,10 @@ class Visitor(Viewer):
         try:  # the Origin a browser on our pages sends
             self._run(self.sio.connect(deployment.url, transports=["websocket"], wait_timeout=20,
                                        headers={"Origin": deployment.url, **(headers or {})}))
-        except socketio.exceptions.ConnectionError:
+        except BaseException as exc:
             self.close()  # a half-open attempt must not hold the address's one slot
-            if refusals and isinstance(refusals[0], dict):
+            if isinstance(exc, socketio.exceptions.ConnectionError) and refusals \
+                    and isinstance(refusals[0], dict):
                 raise Refused(refusals[0]) from None
             raise
 
@@ -275,7 +276,8 @@ class Visitor(Viewer):
         finally:
             self.loop.call_soon_threadsafe(self.loop.stop)
             self.thread.join(5)
-            self.loop.close()
+            if not self.thread.is_alive():  # a loop still running cannot be closed
+                self.loop.close()
 
 
 class Refused(Exception):

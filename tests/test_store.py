@@ -1,4 +1,4 @@
-"""The counting script's rules for activities, straight against Redis."""
+"""The counting script's rules for activities, and its group commit, straight against Redis."""
 
 from __future__ import annotations
 
@@ -7,6 +7,11 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import redis
+from redis.backoff import NoBackoff
+from redis.retry import Retry
+
+from socialads.batching import BatchedScript
+from socialads.embedded_redis import free_port
 
 
 def test_a_once_only_choice_is_kept_and_refused_the_second_time(store, make_campaign):
@@ -81,6 +86,7 @@ def test_actions_that_share_a_round_trip_each_get_their_own_answer(store, make_c
     other = make_campaign()["id"]  # a campaign whose counters someone broke
     broken = store.create_session(other, "ben")
     store.redis.set(f"{store._campaign(other)}:pv", "not a hash")
+    sent = store._record_action.round_trips
     paused_writes(store, 300)
     with ThreadPoolExecutor(40) as pool:
         futures = [pool.submit(store.record_action, cid, token, f"v{i}", "a1", i + 1)
@@ -89,6 +95,7 @@ def test_actions_that_share_a_round_trip_each_get_their_own_answer(store, make_c
         results = [future.result() for future in futures]
         with pytest.raises(redis.ResponseError, match="WRONGTYPE"):
             failing.result()
+    assert store._record_action.round_trips - sent < 20  # they did share round trips
     assert [r.session_total for r in results] == [i + 1 for i, _ in sends]
     for i in range(40):  # counted once, the other send answered "duplicate"
         assert sorted((results[i].status, results[i + 40].status)) == [0, 1]
@@ -103,3 +110,15 @@ def test_counting_goes_on_after_redis_forgot_its_scripts(store, make_campaign):
     store.redis.script_flush()  # as after a restart without the scripts
     again = [store.record_action(cid, token, "ana", aid, 1) for aid in ("a1", "a2")]
     assert [(r.status, r.total) for r in again] == [(0, 1), (1, 2)]
+
+
+def test_a_round_trip_that_fails_answers_its_callers_and_the_next_one_goes(redis_server):
+    # Nothing listens there, and no retries: the test is about what the callers hear.
+    down = redis.Redis(port=free_port(), retry=Retry(NoBackoff(), 0))
+    script = BatchedScript(down, down.register_script("return {1}"))
+    for _ in range(2):  # the sender survives a failure: every caller hears of its own
+        with pytest.raises(redis.ConnectionError):
+            script(keys=["k"], args=[])
+    up = redis.Redis.from_url(redis_server.url)
+    script.client = up
+    assert script(keys=["k"], args=[]) == [1]
