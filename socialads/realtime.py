@@ -596,7 +596,8 @@ class Hub:
             # Only sessions still here: one that left meanwhile is read afresh if it returns.
             here = self.local.get(cid, {})
             self.session_counts.update((t, c) for t, c in read.items() if t in here)
-        sessions = [read.get(t) or known[t] for t in tokens]
+        counts = {**known, **read}
+        sessions = [counts[t] for t in tokens]
         base = {"total": total,
                 "goal": entry.campaign["goal"] if entry else 0,
                 "state": public_state,
