@@ -2,7 +2,7 @@
 
 A bare Flask-SocketIO app in the same async mode and on the same server stack as
 ``socialads serve`` (gevent, gevent's pywsgi with gevent-websocket's handler and
-TCP_NODELAY: ``socialads.server.NoDelayHandler``), with Flask-SocketIO's defaults otherwise
+TCP_NODELAY: ``socialads.runtime.server.NoDelayHandler``), with Flask-SocketIO's defaults otherwise
 (stdlib JSON, async handlers). Its events:
 
 - ``join``: put the connection in the one room ``crowd`` (every viewer sees every action);
@@ -32,7 +32,7 @@ from flask import Flask, Response, jsonify, send_file  # noqa: E402
 from flask_socketio import SocketIO, join_room  # noqa: E402
 from gevent import pywsgi  # noqa: E402
 
-from socialads.server import NoDelayHandler  # noqa: E402
+from socialads.runtime.server import NoDelayHandler  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 CLIENT_JS = ROOT / "node_modules" / "socket.io-client" / "dist" / "socket.io.min.js"

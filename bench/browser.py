@@ -2,7 +2,7 @@
 a reader can act. Headless Debian Chromium driven by Playwright, cold cache every run.
 
 The page is the example publisher site (``examples/publisher``, served on
-``http://localhost:P`` by ``socialads.publisher``) embedding a live pledge unit served by a
+``http://localhost:P`` by ``socialads.web.publisher``) embedding a live pledge unit served by a
 real ``socialads serve`` on ``http://127.0.0.1:Q``: another origin, as on a real site.
 Only what comes from the ad server counts (the publisher's own page does not).
 
@@ -30,8 +30,8 @@ from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 from common import ROOT, baselines, log, ours, stop_all, timed_gets
 
-from socialads.embedded_redis import free_port
-from socialads.publisher import publisher_app
+from socialads.runtime.embedded_redis import free_port
+from socialads.web.publisher import publisher_app
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",

@@ -11,9 +11,10 @@ import sys
 import time
 from pathlib import Path
 
-from socialads import campaigns, create_app
-from socialads.embedded_redis import EmbeddedRedis, free_port
-from socialads.testing import ServeProcess, stop_process, wait_healthy
+from socialads import create_app
+from socialads.domain import campaigns
+from socialads.runtime.embedded_redis import EmbeddedRedis, free_port
+from socialads.runtime.processes import ServeProcess, stop_process, wait_healthy
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCH = ROOT / "bench"

@@ -46,7 +46,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from common import BENCH, LIMITS_ENV, T0, Context, log, raise_fd_limit  # noqa: E402
 
-from socialads.embedded_redis import EmbeddedRedis  # noqa: E402
+from socialads.runtime.embedded_redis import EmbeddedRedis  # noqa: E402
 
 FULL = {"viewers": "100,1000", "processes": "1,2", "actions": 10, "burst_rate": 1000,
         "burst_seconds": 5.0, "baseline_burst_viewers": 20, "settle_timeout": 10.0,

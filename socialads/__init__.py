@@ -7,7 +7,7 @@ from typing import Any
 
 from flask import Flask
 
-from .config import Defaults
+from socialads.config import Defaults
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
@@ -23,10 +23,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     if app.config["PUBLIC_URL"].startswith("https:"):
         app.config["SESSION_COOKIE_SECURE"] = True
 
-    from .campaigns import Campaigns
-    from .liveness import QUEUE, Liveness, QueueManager
-    from .realtime import Hub, OrjsonWire, refuse_malformed_packets, socketio
-    from .store import Store
+    from socialads.domain.campaigns import Campaigns
+    from socialads.realtime.hub import Hub, OrjsonWire, refuse_malformed_packets, socketio
+    from socialads.realtime.liveness import QUEUE, Liveness, QueueManager
+    from socialads.store import Store
 
     store = Store(app.config["REDIS_URL"], app.config["KEY_PREFIX"], app.config["CHAT_KEEP"])
     campaigns = Campaigns(store, app.config["CAMPAIGN_CACHE_SECONDS"])
@@ -42,17 +42,17 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     from jinja2 import ChoiceLoader, FileSystemLoader, PrefixLoader
 
-    from .activities import load_activities
+    from socialads.activities import load_activities
 
     # Each activity's template.html is reachable as "<activity>/template.html".
     app.jinja_loader = ChoiceLoader([app.jinja_loader, PrefixLoader({
         name: FileSystemLoader(activity.folder) for name, activity in load_activities().items()
     })])
 
-    from . import api, embed, health
-    from .admin import bp as admin_bp
-    from .admin.auth import login_manager
-    from .extensions import SessionInterface, csrf
+    from socialads.admin import bp as admin_bp
+    from socialads.admin.auth import login_manager
+    from socialads.extensions import SessionInterface, csrf
+    from socialads.web import api, embed, health
 
     app.register_blueprint(embed.bp)
     app.register_blueprint(api.bp)
@@ -64,7 +64,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     csrf.exempt(api.bp)  # bearer tokens, not cookies: no cross-site request to forge
 
     # Flask-SocketIO's Redis message queue, with a listener that proves it still hears it
-    # (socialads.liveness).
+    # (socialads.realtime.liveness).
     queue = {"client_manager": QueueManager(app.config["REDIS_URL"], queue_channel,
                                             liveness.ears[QUEUE])} if queue_channel else {}
     socketio.init_app(

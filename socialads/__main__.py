@@ -11,7 +11,7 @@ def main() -> None:
         from gevent import monkey
 
         monkey.patch_all()
-    from .cli import cli
+    from socialads.runtime.cli import cli
 
     cli(prog_name="socialads")
 

@@ -6,7 +6,7 @@ Built-in activities are registered exactly like third-party ones, so the core ne
 a widget. A widget package holds:
 
 - ``template.html``: the activity's part of the unit, rendered server-side (Jinja2) as
-  ``<name>/template.html`` with the context documented in ``socialads.embed``;
+  ``<name>/template.html`` with the context documented in ``socialads.web.embed``;
 - ``widget.js`` / ``widget.css``: its browser code and style, bundled by ``make build``
   into hashed files (``widget.js`` calls ``start()`` from the ``socialads-live`` core);
 - the `Activity` object below: settings schema and the server-side rules.
@@ -24,7 +24,7 @@ from a pool of ``pool``, in the same script, and written to a public ledger. Vie
 ``group`` ({people, matched}) with their session's totals and ``state.match`` (the pool, what
 is used, the latest ledger entries).
 
-Words a widget shows go through its ``texts/<lang>.json`` (see ``socialads.texts``).
+Words a widget shows go through its ``texts/<lang>.json`` (see ``socialads.domain.texts``).
 """
 
 from __future__ import annotations

@@ -13,10 +13,11 @@ import pytest
 import socketio
 import websocket
 
-from socialads import campaigns, create_app
-from socialads.cli import make_brand
-from socialads.embedded_redis import EmbeddedRedis
-from socialads.testing import ServeProcess
+from socialads import create_app
+from socialads.domain import campaigns
+from socialads.runtime.cli import make_brand
+from socialads.runtime.embedded_redis import EmbeddedRedis
+from socialads.runtime.processes import ServeProcess
 
 SECRET = "test-secret-key"
 

@@ -40,10 +40,11 @@ from pathlib import Path
 import redis as redis_lib
 import socketio
 
-from socialads import campaigns, create_app
-from socialads.cli import make_brand
-from socialads.embedded_redis import EmbeddedRedis
-from socialads.testing import ServeProcess
+from socialads import create_app
+from socialads.domain import campaigns
+from socialads.runtime.cli import make_brand
+from socialads.runtime.embedded_redis import EmbeddedRedis
+from socialads.runtime.processes import ServeProcess
 
 HUGE = "[1000000, 1000000]"
 LIMITS = {name: HUGE for name in (

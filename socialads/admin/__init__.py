@@ -17,10 +17,10 @@ CAMPAIGN_TABS: list[dict] = []
 
 @bp.app_context_processor
 def _admin_globals():
-    from .team import brand_for_nav
+    from socialads.admin.team import brand_for_nav
 
     return {"admin_nav": NAV, "campaign_tabs": CAMPAIGN_TABS, "brand_for_nav": brand_for_nav,
             "url_endpoints": current_app.view_functions}
 
 
-from . import auth, campaigns, conversation, dashboard, editor, people, team  # noqa: E402,F401
+from socialads.admin import auth, campaigns, conversation, dashboard, editor, people, team  # noqa: E402,F401

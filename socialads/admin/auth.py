@@ -22,7 +22,7 @@ from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField
 from wtforms.validators import DataRequired, Length, Regexp
 
-from . import bp
+from socialads.admin import bp
 
 login_manager = LoginManager()
 login_manager.login_view = "admin.login"

@@ -5,8 +5,8 @@ from __future__ import annotations
 from flask import abort, current_app, redirect, render_template, session, url_for
 from flask_login import current_user, login_required
 
-from . import CAMPAIGN_TABS, bp
-from .auth import brand_id, current_brand, store
+from socialads.admin import CAMPAIGN_TABS, bp
+from socialads.admin.auth import brand_id, current_brand, store
 
 
 def own_campaign(cid: str) -> dict:

@@ -35,13 +35,13 @@ from werkzeug.exceptions import HTTPException
 from wtforms import HiddenField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Regexp
 
-from ..errors import Problem
-from ..realtime import admin_room, session_room, socketio
-from ..store import SessionClosed
-from . import CAMPAIGN_TABS, bp
-from .auth import current_brand, store
-from .campaigns import own_campaign
-from .people import one_line, tidy
+from socialads.admin import CAMPAIGN_TABS, bp
+from socialads.admin.auth import current_brand, store
+from socialads.admin.campaigns import own_campaign
+from socialads.admin.people import one_line, tidy
+from socialads.domain.errors import Problem
+from socialads.realtime.hub import admin_room, session_room, socketio
+from socialads.store import SessionClosed
 
 PAGE = 10  # conversations per page
 TOKEN = Regexp(r"^[A-Za-z0-9_-]{16,64}$", message="Unknown conversation.")

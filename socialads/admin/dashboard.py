@@ -18,10 +18,10 @@ from datetime import UTC, datetime
 from flask import current_app, jsonify, render_template
 from flask_login import login_required
 
-from ..analytics import DIRECT, minute_iso, minute_of, origin_of, ratio
-from . import bp
-from .auth import store
-from .campaigns import own_campaign
+from socialads.admin import bp
+from socialads.admin.auth import store
+from socialads.admin.campaigns import own_campaign
+from socialads.domain.analytics import DIRECT, minute_iso, minute_of, origin_of, ratio
 
 CHART_MINUTES = 60
 CSV_MINUTES = 24 * 60

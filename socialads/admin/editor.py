@@ -20,16 +20,16 @@ from flask_login import login_required
 from pydantic import ValidationError
 from werkzeug.datastructures import MultiDict
 
-from .. import campaigns as campaign_rules
-from .. import embed
-from ..activities import Activity, load_activities
-from ..campaigns import DEFAULT_ROOM_SIZE
-from ..errors import Problem
-from ..schemas import CampaignIn, Look
-from ..texts import languages
-from . import CAMPAIGN_TABS, bp
-from .auth import current_brand, store
-from .campaigns import own_campaign
+from socialads.activities import Activity, load_activities
+from socialads.admin import CAMPAIGN_TABS, bp
+from socialads.admin.auth import current_brand, store
+from socialads.admin.campaigns import own_campaign
+from socialads.domain import campaigns as campaign_rules
+from socialads.domain.campaigns import DEFAULT_ROOM_SIZE
+from socialads.domain.errors import Problem
+from socialads.domain.schemas import CampaignIn, Look
+from socialads.domain.texts import languages
+from socialads.web import embed
 
 # What a new campaign starts with, and what the preview shows for a value it cannot use.
 DEFAULTS = {"name": "New campaign", "cause": {"title": "Your cause", "description": ""},

@@ -15,10 +15,10 @@ from flask_wtf import FlaskForm
 from wtforms import StringField, TextAreaField, URLField
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
-from ..store import new_id
-from ..talk import initials
-from . import NAV, bp
-from .auth import current_brand, store
+from socialads.admin import NAV, bp
+from socialads.admin.auth import current_brand, store
+from socialads.domain.conversation import initials
+from socialads.store import new_id
 
 
 def tidy(value):

@@ -9,8 +9,8 @@ from wtforms import EmailField, PasswordField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length
 
-from . import bp
-from .auth import EMAIL, brand_id, current_brand, hasher, owner_required, store
+from socialads.admin import bp
+from socialads.admin.auth import EMAIL, brand_id, current_brand, hasher, owner_required, store
 
 
 class MemberForm(FlaskForm):

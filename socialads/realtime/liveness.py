@@ -1,0 +1,201 @@
+"""Does this process still hear the others? The round trip behind ``/healthz``.
+
+Two pub/sub listeners carry everything between processes: Flask-SocketIO's Redis message
+queue (presence, chat) and our events channel (totals, campaign changes, blocks). A process
+whose listener died, sits in a long reconnect backoff or waits on a connection that silently
+went dead keeps answering pings while hearing nothing: a "deaf worker". So a check is a round
+trip: publish a nonce on both channels and wait for *this process's own* listeners to hear it.
+``/healthz`` runs one (503 with a reason when a channel is not heard), and so does a watchdog
+every ``QUEUE_CHECK_INTERVAL`` seconds; a listener that two checks in a row found subscribed
+yet hearing nothing at all reconnects, so a deaf worker heals within two intervals plus
+``HEALTH_TIMEOUT`` and a second, sooner when a load balancer polls ``/healthz``.
+
+Both listeners poll (``get_message`` with a one-second timeout) rather than block forever, so
+a reconnect request is honoured within a second, and reconnect at most a second after Redis
+returns: python-socketio's own listener backs off up to 60 s, deaf all that time.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import secrets
+import threading
+import time
+
+import orjson
+import redis
+import socketio
+from redis.exceptions import RedisError
+
+from socialads.store import READER
+
+log = logging.getLogger(__name__)
+
+QUEUE = "message queue"
+EVENTS = "events channel"
+POLL = 1.0  # seconds a listener waits for a message before looking at reconnect requests
+RECONNECT_WAIT = (0.2, 1.0)  # a listener's first and longest wait between reconnect attempts
+RECENT = 1.0  # a round trip that succeeded this recently answers /healthz without a new one
+
+
+def ping_message(nonce: str) -> bytes:
+    """What a check publishes on both channels. On the Socket.IO channel it has no "method",
+    so python-socketio in a process of another version ignores it."""
+    return orjson.dumps({"k": "ping", "n": nonce})
+
+
+PING_PREFIX = b'{"k":"ping","n":'
+
+
+class Ear:
+    """One listener's side of the check: nonces it waits to hear, and a reconnect request."""
+
+    def __init__(self, name: str):
+        self.name = name
+        self.generation = 0  # bumped to make the listener reconnect
+        self.since: float | None = None  # when its current subscription began, if it has one
+        self.last_message = 0.0  # when it last heard anything at all
+        self.misses = 0  # checks in a row it stood through, subscribed, hearing nothing at all
+        self.waiting: dict[str, threading.Event] = {}
+
+    def expect(self, nonce: str) -> threading.Event:
+        event = self.waiting[nonce] = threading.Event()
+        return event
+
+    def forget(self, nonce: str) -> None:
+        self.waiting.pop(nonce, None)
+
+    def heard(self, nonce) -> None:
+        event = self.waiting.get(nonce) if isinstance(nonce, str) else None
+        if event is not None:
+            event.set()
+
+    def reconnect(self) -> None:
+        self.generation += 1
+
+    def messages(self, pubsub):
+        """The messages of a subscribed ``pubsub`` until a reconnect is requested; connection
+        errors propagate (the caller reconnects)."""
+        generation = self.generation
+        self.since = time.monotonic()
+        try:
+            while generation == self.generation:
+                message = pubsub.get_message(ignore_subscribe_messages=True, timeout=POLL)
+                if message is not None:
+                    self.last_message = time.monotonic()
+                    yield message
+        finally:
+            self.since = None
+
+
+class QueueManager(socketio.RedisManager):
+    """Flask-SocketIO's Redis message queue, with a listener that tells its ``ear`` about
+    pings, reconnects on request and within a second of Redis coming back, and a publishing
+    connection that gives up after a few seconds instead of hanging a handler."""
+
+    def __init__(self, url: str, channel: str, ear: Ear):
+        super().__init__(url, channel=channel, redis_options={
+            "socket_timeout": 2, "socket_connect_timeout": 2, "health_check_interval": 30,
+            **READER})
+        self.ear = ear
+
+    def _redis_listen_with_retries(self):
+        wait = RECONNECT_WAIT[0]
+        while True:
+            client = redis.Redis.from_url(self.redis_url, socket_timeout=5,
+                                          socket_connect_timeout=2, socket_keepalive=True,
+                                          **READER)
+            pubsub = client.pubsub(ignore_subscribe_messages=True)
+            try:
+                pubsub.subscribe(self.channel)
+                wait = RECONNECT_WAIT[0]
+                yield from self.ear.messages(pubsub)
+                log.info("message queue listener reconnecting")
+            except Exception as exc:  # whatever broke, listen again
+                log.warning("message queue listener: %s; reconnecting in %.1fs", exc, wait)
+                time.sleep(wait)
+                wait = min(wait * 2, RECONNECT_WAIT[1])
+            finally:
+                with contextlib.suppress(Exception):  # the connection is gone either way
+                    pubsub.close()
+                    client.close()
+
+    def _listen(self):
+        for data in super()._listen():
+            if isinstance(data, bytes) and data.startswith(PING_PREFIX):
+                with contextlib.suppress(orjson.JSONDecodeError):
+                    self.ear.heard(orjson.loads(data).get("n"))
+                continue
+            yield data
+
+
+class Liveness:
+    """Round trips through this process's listeners, for ``/healthz`` and the watchdog."""
+
+    def __init__(self, store, queue_channel: str | None, timeout: float, interval: float):
+        self.store = store
+        self.timeout = timeout
+        self.interval = interval
+        self.ears = {EVENTS: Ear(EVENTS)}
+        self.channels = {EVENTS: store.events_channel}
+        if queue_channel:
+            self.ears[QUEUE] = Ear(QUEUE)
+            self.channels[QUEUE] = queue_channel
+        self.listening = False  # set once the listeners run (Hub.start)
+        self.last_heard = 0.0
+
+    def check(self, fresh: bool = False) -> list[str]:
+        """The channels this process did not hear its own nonce on within ``timeout``.
+
+        A listener that was subscribed all along and heard nothing at all during two checks
+        in a row is told to reconnect: one between connections is reconnecting already, and
+        one that hears other messages is slow (an overloaded process), not deaf, and would
+        only lose what it has not read yet. Raises RedisError when Redis does not answer."""
+        if not self.listening or (not fresh and time.monotonic() - self.last_heard < RECENT):
+            return []
+        nonce = secrets.token_hex(8)
+        sent = time.monotonic()
+        waits = {name: ear.expect(nonce) for name, ear in self.ears.items()}
+        try:
+            self.store.publish_ping(list(self.channels.values()), ping_message(nonce))
+            deadline = time.monotonic() + self.timeout
+            for event in waits.values():
+                event.wait(max(0.0, deadline - time.monotonic()))
+        finally:
+            for ear in self.ears.values():
+                ear.forget(nonce)
+        deaf = [name for name, event in waits.items() if not event.is_set()]
+        for name, ear in self.ears.items():
+            silent = ear.since is not None and ear.since < sent and ear.last_message < sent
+            ear.misses = ear.misses + 1 if name in deaf and silent else 0
+            if ear.misses:
+                log.warning("%s not heard within %ss%s", name, self.timeout,
+                            ": its listener reconnects" if ear.misses >= 2 else "")
+            if ear.misses >= 2:
+                ear.misses = 0
+                ear.reconnect()
+        if not deaf:
+            self.last_heard = time.monotonic()
+        return deaf
+
+    def wait_until_heard(self, timeout: float) -> bool:
+        """At start: wait until a round trip succeeds (a process is ready once it hears)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                if not self.check(fresh=True):
+                    return True
+            except RedisError:
+                pass
+            time.sleep(0.05)
+        return False
+
+    def watch(self) -> None:
+        """The watchdog: a round trip every ``interval`` seconds, healing a deaf listener."""
+        while True:
+            time.sleep(self.interval)
+            try:
+                self.check(fresh=True)
+            except RedisError:
+                pass  # Redis is down: the listeners reconnect by themselves when it is back

@@ -1,0 +1,318 @@
+"""End to end in Debian's Chromium: a publisher page on one origin (localhost) embeds the unit
+served from another (127.0.0.1); people pledge, invite a friend and see each other live."""
+
+from __future__ import annotations
+
+import re
+import threading
+from socketserver import ThreadingMixIn
+from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
+
+import pytest
+
+from socialads.activities import load_activities
+from socialads.config import ROOT
+from socialads.runtime.embedded_redis import free_port
+from socialads.web.publisher import publisher_app
+
+TIMEOUT = 10_000
+
+
+class _QuietHandler(WSGIRequestHandler):
+    def log_message(self, *args):
+        pass
+
+
+class _ThreadingServer(ThreadingMixIn, WSGIServer):
+    daemon_threads = True
+
+
+@pytest.fixture(scope="session")
+def browser(chromium):
+    """The run's one Chromium (conftest), under the name other modules import from here."""
+    return chromium
+
+
+@pytest.fixture
+def publish(server, make_campaign):
+    """``publish(**campaign_fields)``: the example news site on http://localhost:PORT with a
+    new live campaign embedded (allowed on that origin); returns (origin, campaign)."""
+    running = []
+
+    def start(**fields):
+        port = free_port()
+        origin = f"http://localhost:{port}"
+        campaign = make_campaign(allowed_origins=[origin], **fields)
+        app = publisher_app(ROOT / "examples" / "publisher", server.url, campaign["id"])
+        httpd = make_server("127.0.0.1", port, app, server_class=_ThreadingServer,
+                            handler_class=_QuietHandler)
+        threading.Thread(target=httpd.serve_forever, daemon=True).start()
+        running.append(httpd)
+        return origin, campaign
+
+    yield start
+    for httpd in running:
+        httpd.shutdown()
+        httpd.server_close()
+
+
+@pytest.fixture
+def publisher(publish):
+    """The example news site with a live pledge campaign embedded."""
+    return publish()
+
+
+@pytest.fixture
+def person(browser):
+    """A person with their own browser profile (cookies, storage)."""
+    contexts = []
+
+    def open_person():
+        context = browser.new_context()
+        context.set_default_timeout(TIMEOUT)
+        contexts.append(context)
+        return context.new_page()
+
+    yield open_person
+    for context in contexts:
+        context.close()
+
+
+def unit(page, index: int = 0):
+    """The ad unit in a page, scrolled into view: a unit goes live only once a reader can
+    see it (or touches it)."""
+    page.locator("iframe").nth(index).scroll_into_view_if_needed()
+    return page.frame_locator("iframe").nth(index)
+
+
+def expect_text(locator, pattern):
+    from playwright.sync_api import expect
+
+    expect(locator).to_have_text(re.compile(pattern), timeout=TIMEOUT)
+
+
+def live_second_tab(page, url: str, live: str):
+    """The same person (same browser storage) in a second tab of ``url``, once both tabs show
+    the status ``live``. The first is live before the second opens: it has stored this
+    browser's viewer id by then (two tabs that both start before either stored one would be
+    two viewers)."""
+    expect_text(page.locator("[data-socialad-status]"), live)
+    tab = page.context.new_page()
+    tab.goto(url)
+    expect_text(tab.locator("[data-socialad-status]"), live)
+    return tab
+
+
+def test_pledge_invite_and_see_each_other_live(person, publisher, server):
+    from playwright.sync_api import expect
+
+    origin, campaign = publisher
+    ana = person()
+    requests_seen: list[str] = []
+    ana.on("request", lambda request: requests_seen.append(request.url))
+    ana.goto(origin + "/")
+    ana_unit = unit(ana)
+    pledge = ana_unit.locator("[data-socialad-action]")
+    expect(pledge).to_be_enabled(timeout=TIMEOUT)
+    expect_text(ana_unit.locator("[data-socialad-status]"), r"Live")
+    pledge.click()
+    expect_text(ana_unit.locator("[data-socialad-total]"), r"^1$")
+    expect_text(ana_unit.locator("[data-socialad-session-total]"), r"^1$")
+
+    invite = ana_unit.locator("[data-socialad-invite]")
+    invite.click()
+    invite_url = invite.get_attribute("data-invite-url")
+    assert invite_url.startswith(f"{server.url}/s/")
+
+    ben = person()
+    ben.goto(invite_url)  # the friend follows the link: our landing page, same session
+    ben_pledge = ben.locator("[data-socialad-action]")
+    expect(ben_pledge).to_be_enabled(timeout=TIMEOUT)
+    expect_text(ben.locator("[data-socialad-presence]"), r"\b2\b")
+    expect_text(ana_unit.locator("[data-socialad-presence]"), r"\b2\b")
+    expect_text(ben.locator("[data-socialad-total]"), r"^1$")
+    ben_pledge.click()
+    for where in (ana_unit, ben):
+        expect_text(where.locator("[data-socialad-total]"), r"^2$")
+        expect_text(where.locator("[data-socialad-session-total]"), r"^2$")
+
+    chat = ben.locator("[data-socialad-chat-input]")
+    chat.fill("<b>Planting</b> with you!")
+    chat.press("Enter")
+    expect_text(ana_unit.locator("[data-socialad-chat-log]"), r"<b>Planting</b> with you!")
+    assert ana_unit.locator("[data-socialad-chat-log] b").count() == 0  # shown as text
+
+    # trust: no cookies, and nothing loaded from anyone but the publisher and us
+    assert ana.context.cookies() == [] and ben.context.cookies() == []
+    assert all(url.startswith((origin, server.url, server.url.replace("http", "ws")))
+               for url in requests_seen), requests_seen
+
+
+def test_a_friend_joins_on_the_publisher_page_by_hash(person, publisher):
+    from playwright.sync_api import expect
+
+    origin, _ = publisher
+    ana = person()
+    ana.goto(origin + "/")
+    invite = unit(ana).locator("[data-socialad-invite]")
+    expect(invite).to_be_enabled(timeout=TIMEOUT)
+    token = invite.get_attribute("data-invite-url").rsplit("/", 1)[1]
+
+    ben = person()
+    ben.goto(f"{origin}/#socialad={token}")
+    expect_text(unit(ben).locator("[data-socialad-presence]"), r"\b2\b")
+    expect_text(unit(ana).locator("[data-socialad-presence]"), r"\b2\b")
+
+
+def test_a_unit_on_screen_at_load_goes_live_without_waiting_to_see_itself(browser, publisher):
+    """embed.js tells a frame whose slot is on screen (#...&v=1), which loads its live code at
+    once instead of after its first IntersectionObserver report."""
+    from playwright.sync_api import expect
+
+    origin, _ = publisher
+    context = browser.new_context(viewport={"width": 1000, "height": 2000})  # unit on screen
+    context.set_default_timeout(TIMEOUT)
+    try:
+        page = context.new_page()
+        page.goto(origin + "/")
+        frame = page.locator("iframe").first
+        expect(frame).to_have_attribute("src", re.compile(r"#o=[^&]+&f=1&v=1$"))
+        expect(unit(page).locator("[data-socialad-action]")).to_be_enabled()
+    finally:
+        context.close()
+
+
+def test_the_frame_follows_the_unit_height_and_several_units_fit_a_page(person, publisher):
+    from playwright.sync_api import expect
+
+    origin, _ = publisher
+    page = person()
+    page.goto(origin + "/two-units.html")
+    frames = page.locator("iframe")
+    expect(frames).to_have_count(2, timeout=TIMEOUT)
+    for index in range(2):
+        expect(unit(page, index).locator("[data-socialad-action]")
+               ).to_be_enabled(timeout=TIMEOUT)
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('iframe')].every(f => f.style.height && "
+        "f.style.height !== '460px')", timeout=TIMEOUT)
+    page.evaluate("window.socialads.init()")  # idempotent for single-page sites
+    expect(frames).to_have_count(2)
+
+
+def test_a_publisher_not_on_the_list_cannot_frame_the_unit(person, publisher, server,
+                                                           make_campaign):
+    origin, _ = publisher
+    elsewhere = make_campaign(allowed_origins=["https://news.example"])
+    page = person()
+    page.goto(origin + "/")
+    page.evaluate(
+        """id => { const d = document.createElement('div'); d.className = 'socialad';
+                  d.dataset.campaign = id; d.id = 'other'; document.body.append(d);
+                  window.socialads.init(); }""", elsewhere["id"])
+    frame_element = page.locator("#other iframe")
+    assert elsewhere["id"] in frame_element.get_attribute("src")
+    page.wait_for_timeout(1500)
+    # Chromium replaces a frame refused by frame-ancestors with an error document
+    blocked = frame_element.element_handle().content_frame()
+    assert blocked.url.startswith("chrome-error://"), blocked.url
+    assert blocked.locator("[data-socialad-action]").count() == 0
+    # while the allowed unit on the same page works
+    assert unit(page).locator("[data-socialad-action]").count() == 1
+
+
+def test_the_first_paint_opens_no_socket_until_the_unit_is_in_view(browser, publisher, server):
+    from playwright.sync_api import expect
+
+    origin, _ = publisher
+    context = browser.new_context(viewport={"width": 1000, "height": 500})
+    context.set_default_timeout(TIMEOUT)
+    try:
+        page = context.new_page()
+        sockets, ours = [], []
+        page.on("websocket", lambda socket: sockets.append(socket.url))
+        page.on("request", lambda request: ours.append(request.url)
+                if request.url.startswith(server.url) else None)
+        page.goto(origin + "/")
+        frame = page.frame_locator("iframe").first  # not scrolled to: below the fold
+        # the server-rendered first paint is there, with the current total, below the fold
+        expect_text(frame.locator("[data-socialad-total]"), r"^0$")
+        page.wait_for_function("() => document.querySelector('iframe').style.height "
+                               "&& document.querySelector('iframe').style.height !== '460px'")
+        page.wait_for_timeout(1500)
+        assert sockets == []
+        first_paint = sorted(url.replace(server.url, "") for url in ours)
+        assert len(first_paint) == 2, first_paint  # embed.js, the document (CSS inline)
+        assert not any("/widgets/" in url and url.endswith(".js") for url in first_paint)
+        # embed.js saw the slot off screen: the frame waits to see itself before going live
+        assert "v=1" not in page.locator("iframe").first.get_attribute("src")
+
+        expect(unit(page).locator("[data-socialad-action]")).to_be_enabled()  # scrolled to
+        assert len(sockets) == 1 and sockets[0].startswith(server.url.replace("http", "ws"))
+    finally:
+        context.close()
+
+
+def axe_violations(page, frame=None) -> list[str]:
+    """Serious or critical WCAG 2 A/AA problems axe-core finds in a page (or one of its frames)."""
+    target = frame or page
+    target.add_script_tag(path=str(ROOT / "node_modules" / "axe-core" / "axe.min.js"))
+    result = target.evaluate("""() => axe.run(document, {runOnly: {type: 'tag',
+        values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']}})""")
+    assert len(result["passes"]) > 10, "axe-core did not really audit the page"
+    return [f"{v['id']} ({v['impact']}): {v['help']} — {[n['target'] for n in v['nodes']][:3]}"
+            for v in result["violations"] if v["impact"] in ("serious", "critical")]
+
+
+@pytest.mark.parametrize("theme", ["light", "dark"])
+@pytest.mark.parametrize("activity", sorted(load_activities()))
+def test_the_unit_passes_an_accessibility_audit(browser, server, make_campaign, store, theme,
+                                                activity):
+    """axe-core in Chromium, for every activity with its default settings, live and with
+    chat, in the light and the dark look."""
+    from playwright.sync_api import expect
+
+    campaign = make_campaign(activity=activity, settings={},
+                             look={"accent": "#0b6e4f", "theme": theme})
+    token = store.create_session(campaign["id"], "ana")
+    context = browser.new_context(bypass_csp=True)  # lets the test inject axe-core
+    context.set_default_timeout(TIMEOUT)
+    try:
+        page = context.new_page()
+        page.goto(f"{server.url}/s/{token}")
+        expect(page.locator("[data-socialad-action]").first).to_be_enabled()
+        page.locator("[data-socialad-action]").first.click()
+        page.fill("[data-socialad-chat-input]", "Hello, friends")
+        page.press("[data-socialad-chat-input]", "Enter")
+        expect_text(page.locator("[data-socialad-chat-log]"), "Hello, friends")
+        assert axe_violations(page) == []
+    finally:
+        context.close()
+
+
+def test_the_unit_works_with_the_keyboard_alone(browser, server, make_campaign, store):
+    from playwright.sync_api import expect
+
+    campaign = make_campaign()
+    token = store.create_session(campaign["id"], "ana")
+    context = browser.new_context()
+    context.set_default_timeout(TIMEOUT)
+    try:
+        page = context.new_page()
+        page.goto(f"{server.url}/s/{token}")
+        expect(page.locator("[data-socialad-action]")).to_be_enabled()
+        for _ in range(30):  # Tab to the main control and press it
+            page.keyboard.press("Tab")
+            if page.evaluate("document.activeElement.hasAttribute('data-socialad-action')"):
+                break
+        page.keyboard.press("Enter")
+        expect_text(page.locator("[data-socialad-total]"), r"^1$")
+        for _ in range(30):  # on to the chat
+            page.keyboard.press("Tab")
+            if page.evaluate("document.activeElement.hasAttribute('data-socialad-chat-input')"):
+                break
+        page.keyboard.type("Typed, not clicked")
+        page.keyboard.press("Enter")
+        expect_text(page.locator("[data-socialad-chat-log]"), "Typed, not clicked")
+    finally:
+        context.close()

@@ -1,0 +1,449 @@
+"""Issue #6, past one machine: ``examples/deploy/nginx.conf`` as shipped, only its lines
+marked EDIT set for this machine (ports, paths, a certificate), runs in real nginx, needing
+no privileges (its own prefix, temp paths and free ports), in front of two real ``socialads
+serve`` processes on the test Redis. A shared session through it spans both processes, with
+TLS ending at nginx, the client address coming from nginx's X-Forwarded-For and sockets
+accepted from our origin only. The other files of the example (Procfile, systemd unit) must
+agree with it."""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import http.client
+import os
+import re
+import shutil
+import ssl
+import subprocess
+import tempfile
+import threading
+import time
+import uuid
+from pathlib import Path
+
+import aiohttp
+import pytest
+import requests
+import socketio
+
+from socialads.config import ROOT
+from socialads.runtime.embedded_redis import free_port
+from socialads.runtime.processes import stop_process
+
+from ..conftest import Viewer, serve_process, websocket_open_packet
+
+DEPLOY = ROOT / "examples" / "deploy"
+MIME_TYPES = Path("/etc/nginx/mime.types")
+
+
+def tool(name: str, *places: str) -> str:
+    """A program's path; outside CI a missing one skips (CI installs them: .ci/run)."""
+    found = shutil.which(name) or next((p for p in places if os.access(p, os.X_OK)), None)
+    if found:
+        return found
+    if os.environ.get("CI"):
+        pytest.fail(f"{name} is not installed; .ci/run installs it (Debian package {name})")
+    pytest.skip(f"{name} is not installed (Debian package {name}; .ci/run installs it)")
+
+
+def render(example: str, backends: list[int], https: int, http_port: int, tmp: Path) -> str:
+    """The example with its EDIT lines set for this test. Fails when the example changed shape,
+    so the test never silently runs something else than what it ships."""
+    upstream = re.compile(r"^( *)server 127\.0\.0\.1:\d+( [^;\n]*)?;\n", re.M)
+    found = upstream.findall(example)
+    assert len(found) >= 2, "nginx.conf: no `server 127.0.0.1:PORT ...;` lines in the upstream"
+    indent, parameters = found[0]
+    servers = "".join(f"{indent}server 127.0.0.1:{port}{parameters};\n" for port in backends)
+    first = upstream.search(example)
+    text = upstream.sub("", example[first.start():])
+    text = example[:first.start()] + servers + text
+    edits = [  # (what, replaced by, how many times it must appear)
+        (r"^ *listen \[::\]:\d+[^;\n]*;\n", "", 2),  # no IPv6 needed here
+        (r"listen 443 ssl", f"listen 127.0.0.1:{https} ssl", 1),
+        (r"listen 80;", f"listen 127.0.0.1:{http_port};", 1),
+        (re.escape("/etc/letsencrypt/live/ads.example/fullchain.pem"), f"{tmp}/cert.pem", 1),
+        (re.escape("/etc/letsencrypt/live/ads.example/privkey.pem"), f"{tmp}/key.pem", 1),
+        (re.escape("/var/cache/nginx/socialads"), f"{tmp}/cache", 1),
+        (re.escape("/var/log/nginx/"), f"{tmp}/", 1),
+        (re.escape("/var/www/letsencrypt"), f"{tmp}/acme", 1),
+    ]
+    for pattern, replacement, count in edits:
+        text, made = re.subn(pattern, replacement, text, flags=re.M)
+        assert made == count, f"nginx.conf changed shape: {pattern!r} found {made}x, not {count}x"
+    return text
+
+
+MAIN_CONF = """\
+worker_processes 1;
+events {{ worker_connections 512; }}
+http {{
+    {mime_types}
+    default_type application/octet-stream;
+    client_body_temp_path {tmp}/client_body;
+    proxy_temp_path {tmp}/proxy;
+    fastcgi_temp_path {tmp}/fastcgi;
+    uwsgi_temp_path {tmp}/uwsgi;
+    scgi_temp_path {tmp}/scgi;
+    access_log {tmp}/other.access.log;
+    include {tmp}/socialads.conf;
+}}
+"""
+
+LOG_LINE = re.compile(r'^(?P<client>\S+) \[[^\]]+\] "(?P<method>\S+) (?P<path>\S+) [^"]*" '
+                      r"(?P<status>\d+) \S+ \S+ upstream=(?P<upstream>\S+) \S+ "
+                      r"cache=(?P<cache>\S+)$")
+
+
+class Deployment:
+    """nginx from the example in front of two `serve` processes, with a certificate of its own."""
+
+    def __init__(self, tmp: Path, https: int, http_port: int, backends: list):
+        self.tmp = tmp
+        self.url = f"https://127.0.0.1:{https}"
+        self.http_url = f"http://127.0.0.1:{http_port}"
+        self.port = https
+        self.backends = backends
+        self.cert = str(tmp / "cert.pem")
+        self.http = requests.Session()
+        self.http.verify = self.cert
+        self.http.trust_env = False  # REQUESTS_CA_BUNDLE and proxies from the environment
+        self.process: subprocess.Popen | None = None
+
+    @functools.cached_property
+    def tls(self) -> ssl.SSLContext:
+        """Trusts the test's self-signed certificate, and nothing else."""
+        return ssl.create_default_context(cafile=self.cert)
+
+    def log(self) -> list[dict]:
+        """The access log of the socialads server block, parsed."""
+        path = self.tmp / "socialads.access.log"
+        lines = path.read_text().splitlines() if path.exists() else []
+        return [match.groupdict() for match in map(LOG_LINE.match, lines) if match]
+
+    def get_from(self, source: str, path: str) -> int:
+        """GET ``path`` from the loopback address ``source``; its status."""
+        connection = http.client.HTTPSConnection("127.0.0.1", self.port, timeout=10,
+                                                 source_address=(source, 0), context=self.tls)
+        try:
+            connection.request("GET", path)
+            answer = connection.getresponse()
+            answer.read()
+            return answer.status
+        finally:
+            connection.close()
+
+    def backend_of(self, source: str) -> str:
+        """Which process nginx sends ``source`` to, from the access log of a request."""
+        path = f"/og.png?probe={uuid.uuid4().hex}"
+        assert self.get_from(source, path) == 200
+        return self.logged(lambda line: line["path"] == path)[0]["upstream"]
+
+    def logged(self, predicate, count: int = 1, timeout: float = 5) -> list[dict]:
+        """The access log's lines that satisfy ``predicate``, once there are ``count`` of them
+        (nginx writes a line just after the answer, a WebSocket's when it closes)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            lines = [line for line in self.log() if predicate(line)]
+            if len(lines) >= count or time.monotonic() > deadline:
+                return lines
+            time.sleep(0.05)
+
+
+@pytest.fixture(scope="module")
+def deployment(redis_server, tmp_path_factory):
+    nginx = tool("nginx", "/usr/sbin/nginx")
+    openssl = tool("openssl", "/usr/bin/openssl")
+    # nginx's workers run as `nobody` when the test runs as root: a folder they can enter.
+    tmp = Path(tempfile.mkdtemp(prefix="socialads-nginx-"))
+    tmp.chmod(0o755)
+    https, http_port = free_port(), free_port()
+    log_dir = tmp_path_factory.mktemp("deploy-logs")
+    # As the example's README says: PUBLIC_URL is nginx's origin, one trusted proxy. One live
+    # connection per address, so the test can see which address a process believes; the
+    # default presence TTL, so that a slow heartbeat on a busy machine never frees one early.
+    backends = [serve_process(redis_server.url, log_dir,
+                              SOCIALADS_PUBLIC_URL=f"https://127.0.0.1:{https}",
+                              SOCIALADS_TRUSTED_PROXIES="1", SOCIALADS_CONNECTIONS_PER_IP="1",
+                              SOCIALADS_PRESENCE_TTL="30", SOCIALADS_HEARTBEAT_INTERVAL="10")
+                for _ in range(2)]
+    deployment = Deployment(tmp, https, http_port, backends)
+    try:
+        for backend in backends:
+            backend.spawn()
+        subprocess.run([openssl, "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                        "ec_paramgen_curve:prime256v1", "-nodes", "-days", "2",
+                        "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+                        "-keyout", tmp / "key.pem", "-out", tmp / "cert.pem"],
+                       check=True, capture_output=True)
+        example = (DEPLOY / "nginx.conf").read_text()
+        site = render(example, [b.port for b in backends], https, http_port, tmp)
+        (tmp / "socialads.conf").write_text(site)
+        mime_types = f"include {MIME_TYPES};" if MIME_TYPES.exists() else ""
+        (tmp / "nginx.conf").write_text(MAIN_CONF.format(tmp=tmp, mime_types=mime_types))
+        for backend in backends:
+            backend.wait_ready()
+        deployment.process = subprocess.Popen(  # noqa: S603
+            [nginx, "-e", tmp / "error.log", "-p", tmp, "-c", tmp / "nginx.conf",
+             "-g", f"daemon off; pid {tmp}/nginx.pid; error_log {tmp}/error.log;"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+        wait_until_up(deployment)
+        yield deployment
+    finally:
+        stop_process(deployment.process)
+        alive = [backend.alive() for backend in backends]
+        for backend in backends:
+            backend.stop()
+        error_log = tmp / "error.log"
+        errors = error_log.read_text(errors="replace") if error_log.exists() else ""
+        shutil.rmtree(tmp, ignore_errors=True)
+    assert all(alive), "a serve process died during the tests"
+    for backend in backends:
+        assert "Traceback" not in backend.log_text(), backend.log_text()[-3000:]
+    assert "[emerg]" not in errors and "[crit]" not in errors, errors[-3000:]
+
+
+def wait_until_up(deployment: Deployment, timeout: float = 10) -> None:
+    deadline, last = time.monotonic() + timeout, None
+    while time.monotonic() < deadline and deployment.process.poll() is None:
+        try:
+            last = deployment.http.get(deployment.url + "/healthz", timeout=2)
+            if last.status_code == 200:
+                return
+        except requests.ConnectionError as exc:
+            last = exc
+        time.sleep(0.1)
+    errors = (deployment.tmp / "error.log").read_text(errors="replace")
+    raise RuntimeError(f"nginx did not come up ({last!r}): {errors[-3000:]}")
+
+
+class Visitor(Viewer):
+    """A Viewer whose socket reaches nginx from a loopback address of its own, over TLS: nginx
+    hashes the client address to pick the process.
+
+    It speaks through python-socketio's asyncio client, on an event loop of its own: the
+    threaded client reads and writes one TLS socket from two threads at once, which OpenSSL
+    does not allow (python-engineio#461, python-socketio#1568). On CI that lost a connect
+    once and an ack once, though nothing was wrong with the server."""
+
+    def __init__(self, deployment: Deployment, source: str, headers: dict | None = None):
+        # Viewer's own __init__, with a client of our making.
+        self.url = deployment.url
+        self.viewer = "v-" + uuid.uuid4().hex
+        self.name = None
+        self.events = []
+        self.changed = threading.Condition()
+        self.session = None
+        self.joined = None
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
+        self.thread.start()
+
+        def http_session() -> aiohttp.ClientSession:  # made inside the loop, as aiohttp wants
+            return aiohttp.ClientSession(connector=aiohttp.TCPConnector(
+                local_addr=(source, 0), ssl=deployment.tls))
+
+        self.sio = socketio.AsyncClient(reconnection=False, http_session=http_session)
+        self.sio.on("*", self._record)
+        refusals = []
+        self.sio.on("connect_error", lambda data=None: refusals.append(data))
+        try:  # the Origin a browser on our pages sends
+            self._run(self.sio.connect(deployment.url, transports=["websocket"], wait_timeout=20,
+                                       headers={"Origin": deployment.url, **(headers or {})}))
+        except BaseException as exc:
+            self.close()  # a half-open attempt must not hold the address's one slot
+            if isinstance(exc, socketio.exceptions.ConnectionError) and refusals \
+                    and isinstance(refusals[0], dict):
+                raise Refused(refusals[0]) from None
+            raise
+
+    def _run(self, coroutine, timeout: float = 30):
+        return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result(timeout)
+
+    def call(self, event: str, payload=None, timeout: float = 5):
+        return self._run(self.sio.call(event, payload, timeout=timeout), timeout + 5)
+
+    def close(self) -> None:
+        if self.loop.is_closed():
+            return
+        try:
+            self._run(self.sio.disconnect(), 10)
+            http = self.sio.eio.http
+            if http is not None and not http.closed:  # left open by a refused connect
+                self._run(http.close(), 10)
+            # TLS transports finish closing on the loop's next turns (aiohttp's advice: sleep)
+            self._run(asyncio.sleep(0.25))
+        finally:
+            self.loop.call_soon_threadsafe(self.loop.stop)
+            self.thread.join(5)
+            if not self.thread.is_alive():  # a loop still running cannot be closed
+                self.loop.close()
+
+
+class Refused(Exception):
+    """A socket the server refused, with the refusal's data."""
+
+    def __init__(self, data):
+        super().__init__(data)
+        self.data = data
+
+
+def test_the_examples_files_agree():
+    """The Procfile starts the processes nginx's upstream lists, and every process, there and
+    in the systemd unit, listens on loopback only behind one trusted proxy."""
+    upstream = re.findall(r"^ *server (127\.0\.0\.1:\d+)", (DEPLOY / "nginx.conf").read_text(),
+                          re.M)
+    procfile = re.findall(r"^\w+: socialads serve --host (\S+) --port (\d+)$",
+                          (DEPLOY / "Procfile").read_text(), re.M)
+    assert upstream == [f"{host}:{port}" for host, port in procfile]
+    unit = (DEPLOY / "socialads@.service").read_text()
+    assert "ExecStart=/opt/socialads/.venv/bin/socialads serve --host 127.0.0.1 --port %i" in unit
+    assert "Environment=SOCIALADS_TRUSTED_PROXIES=1" in unit
+    assert "SOCIALADS_TRUSTED_PROXIES=1" in (DEPLOY / "socialads.env.example").read_text()
+
+
+def test_the_systemd_unit_parses_cleanly(tmp_path):
+    analyze = shutil.which("systemd-analyze")
+    if not analyze:
+        pytest.skip("systemd-analyze is not installed: the unit's syntax is not checked")
+    # An instance of the template, run from this checkout's venv, as systemd would see it.
+    unit = (DEPLOY / "socialads@.service").read_text()
+    unit = unit.replace("/opt/socialads/.venv/bin/socialads", str(ROOT / ".venv/bin/socialads"))
+    unit = unit.replace("/etc/socialads/socialads.env", str(DEPLOY / "socialads.env.example"))
+    (tmp_path / "socialads@5001.service").write_text(unit)
+    checked = subprocess.run([analyze, "verify", tmp_path / "socialads@5001.service"],
+                             capture_output=True, text=True)
+    # verify exits 0 even for unknown keys and bad values: it says so on stderr.
+    assert checked.returncode == 0 and not checked.stderr.strip(), checked.stderr
+
+
+def test_pages_assets_and_health_through_nginx(deployment, make_campaign):
+    web, url = deployment.http, deployment.url
+    health = web.get(url + "/healthz", timeout=10)
+    assert (health.status_code, health.json()) == (200, {"status": "ok"})
+    assert "max-age" in health.headers["Strict-Transport-Security"]
+
+    # Plain HTTP only redirects to https.
+    moved = requests.get(deployment.http_url + "/w/anything", allow_redirects=False, timeout=10)
+    assert moved.status_code == 301
+    assert moved.headers["Location"] == "https://127.0.0.1/w/anything"
+
+    campaign = make_campaign()
+    widget = web.get(f"{url}/w/{campaign['id']}", timeout=10)
+    assert widget.status_code == 200 and "data-socialad-action" in widget.text
+    assert "frame-ancestors" in widget.headers["Content-Security-Policy"]
+    assert widget.headers["Content-Encoding"] == "gzip"  # by the process, passed by nginx
+    # Built assets arrive precompressed by the process, not compressed again by nginx.
+    loader = web.get(url + "/embed.js", headers={"Accept-Encoding": "br, gzip"}, timeout=10)
+    assert loader.status_code == 200 and loader.headers["Content-Encoding"] in ("br", "gzip")
+    assert "socialad" in web.get(url + "/embed.js", timeout=10).text
+    bundle = re.search(r'data-live="(/static/[^"]+\.js)"', widget.text).group(1)
+    for _ in range(2):
+        asset = web.get(url + bundle, headers={"Accept-Encoding": "gzip"}, timeout=10)
+        assert asset.status_code == 200 and asset.headers["Content-Encoding"] == "gzip"
+        assert "immutable" in asset.headers["Cache-Control"]
+    # The second one came from nginx's cache: the processes serve each asset once.
+    fetched = deployment.logged(lambda line: line["path"] == bundle, 2)
+    caching = [line["cache"] for line in fetched]
+    assert caching[-2:] == ["MISS", "HIT"], caching
+
+    # A body over 1 MiB is refused by nginx, before it reads it, in the API's own JSON.
+    huge = web.post(url + "/api/v1/campaigns", data=b"x" * (1024 * 1024 + 1), timeout=10,
+                    headers={"Content-Type": "application/json", "Authorization": "Bearer x"})
+    assert huge.status_code == 413 and huge.json()["error"]["code"] == "too_large"
+    refused = deployment.logged(lambda line: line["method"] == "POST" and line["status"] == "413")
+    assert refused and refused[-1]["upstream"] == "-", refused  # no process was asked
+
+
+def test_a_shared_session_spans_two_processes_through_nginx(deployment, make_campaign):
+    # Loopback addresses that nginx hashes onto different processes, found by asking it.
+    sources: dict[str, str] = {}
+    for third in range(1, 40):
+        source = f"127.0.{third}.1"
+        sources.setdefault(deployment.backend_of(source), source)
+        if len(sources) == 2:
+            break
+    assert sorted(sources) == sorted(f"127.0.0.1:{b.port}" for b in deployment.backends)
+    ana_from, bea_from = sources.values()
+    process_of = {source: backend for backend, source in sources.items()}
+
+    campaign = make_campaign()["id"]
+    opened = []
+    try:
+        # Each process allows one live connection per address. Bea claims Ana's address in
+        # X-Forwarded-For and still gets in: what a client writes there is not believed...
+        ana = Visitor(deployment, ana_from)
+        opened.append(ana)
+        bea = Visitor(deployment, bea_from, headers={"X-Forwarded-For": ana_from})
+        opened.append(bea)
+        # ...while the address nginx saw is: a second socket from Ana's address is refused,
+        # whatever it claims. (Were nginx's header ignored, both would be nginx's 127.0.0.1.)
+        with pytest.raises(Refused) as refused:
+            opened.append(Visitor(deployment, ana_from,
+                                  headers={"X-Forwarded-For": "198.51.100.23"}))
+        assert refused.value.data["data"]["error"]["code"] == "rate_limited", refused.value.data
+        assert "open connections" in refused.value.data["data"]["error"]["message"]
+
+        joined = ana.join(campaign)
+        assert joined["ok"], joined
+        assert joined["invite_url"] == f"{deployment.url}/s/{joined['session']}"
+        assert bea.join(campaign, session=ana.session)["ok"]
+        for viewer in (ana, bea):
+            viewer.wait_for("presence", lambda data: data["count"] == 2)
+
+        assert ana.act()["ok"] and bea.act()["ok"]
+        for viewer in (ana, bea):
+            viewer.wait_for("progress", lambda data: data["total"] == 2
+                            and data["session_total"] == 2)
+
+        assert ana.say("Hello from the first process")["ok"]
+        assert bea.say("And hello from the second")["ok"]
+        for viewer, text in ((bea, "Hello from the first process"),
+                             (ana, "And hello from the second")):
+            viewer.wait_for("message", lambda data, text=text: data["text"] == text)
+    finally:
+        for viewer in opened:
+            viewer.close()
+
+    # nginx logs a WebSocket when it closes: each one went to the process of its address.
+    for source in (ana_from, bea_from):
+        sockets = deployment.logged(lambda line, source=source: line["client"] == source
+                                    and line["path"].startswith("/socket.io/")
+                                    and line["status"] == "101")
+        assert sockets and {line["upstream"] for line in sockets} == {process_of[source]}
+    assert process_of[ana_from] != process_of[bea_from]
+
+
+def engineio_open(deployment: Deployment, origin: str) -> str | None:
+    """The Engine.IO open packet a WebSocket through nginx from ``origin`` gets, or None."""
+    return websocket_open_packet(deployment.url, origin, sslopt={"ca_certs": deployment.cert})
+
+
+def test_sockets_through_nginx_come_from_our_origin_only(deployment):
+    """nginx passes the Host as the browser sent it and the scheme in X-Forwarded-Proto, so
+    the process's same-origin check sees https://HOST:PORT: our widget's socket is accepted,
+    another site's (cross-site WebSocket hijacking) refused."""
+    own = engineio_open(deployment, deployment.url)
+    assert own and own.startswith('0{"sid":'), own
+    for foreign in ("https://news.example", deployment.url.replace("https:", "http:"),
+                    deployment.url.rsplit(":", 1)[0]):
+        assert engineio_open(deployment, foreign) is None, foreign
+
+
+def test_a_polling_client_stays_on_one_process(deployment, make_campaign):
+    """A client that speaks HTTP long-polling (no WebSocket) sends many requests per
+    connection; hashing its address keeps them on the process that holds its session."""
+    web = requests.Session()
+    web.verify, web.trust_env = deployment.cert, False
+    client = socketio.Client(reconnection=False, http_session=web)
+    client.connect(deployment.url, transports=["polling"], wait_timeout=10)
+    try:
+        campaign = make_campaign()["id"]
+        assert client.call("join", {"campaign": campaign, "viewer": "v-polling"},
+                           timeout=5)["ok"]
+        for _ in range(3):
+            assert client.call("act", {"id": uuid.uuid4().hex}, timeout=5)["ok"]
+    finally:
+        client.disconnect()
+    polls = deployment.logged(lambda line: "transport=polling" in line["path"], 3)
+    assert len({line["upstream"] for line in polls}) == 1, polls
