@@ -40,6 +40,7 @@ from socialads.admin.auth import current_brand, store
 from socialads.admin.campaigns import own_campaign
 from socialads.admin.people import one_line, tidy
 from socialads.domain.errors import Problem
+from socialads.protocol import ErrorCode
 from socialads.realtime.hub import admin_room, session_room, socketio
 from socialads.store import SessionClosed
 
@@ -305,9 +306,10 @@ class AdminNamespace(Namespace):
                 abort(404)
             own_campaign(cid)
         except HTTPException:
-            return Problem("not_found", "There is no such campaign.").ack()
+            return Problem(ErrorCode.NOT_FOUND, "There is no such campaign.").ack()
         except RedisError:
-            return Problem("unavailable", "The service is briefly unavailable; retry.").ack()
+            return Problem(ErrorCode.UNAVAILABLE,
+                           "The service is briefly unavailable; retry.").ack()
         join_room(admin_room(cid))
         return {"ok": True}
 

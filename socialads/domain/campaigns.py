@@ -19,6 +19,7 @@ from pydantic import ValidationError
 from socialads.activities import Activity, Match, Settings, load_activities
 from socialads.domain.errors import Problem
 from socialads.domain.schemas import CampaignIn, CampaignPatch, error_list, schedule_error
+from socialads.protocol import ErrorCode
 from socialads.store import Store, new_id
 
 DEFAULT_ROOM_SIZE = CampaignIn.model_fields["room_size"].default
@@ -62,7 +63,7 @@ INACTIVE_MESSAGES = {"draft": "This campaign hasn't started yet.",
 def _invalid(errors: list[dict[str, str]]) -> Problem:
     """422 with every problem found in ``details`` (the admin shows each by its field)."""
     first = errors[0]
-    return Problem("invalid", f"{first['field']}: {first['message']}", 422, details=errors)
+    return Problem(ErrorCode.INVALID, f"{first['field']}: {first['message']}", 422, details=errors)
 
 
 def _settings_errors(activity_name: Any, settings: Any) -> tuple[dict | None, list[dict]]:
@@ -122,7 +123,7 @@ def update(store: Store, campaign: dict, body: Any) -> dict:
         if store.stats(campaign["id"])["actions"]:
             message = ("people already took part; the activity of a campaign with actions "
                        "cannot change.")
-            raise Problem("conflict", f"activity: {message}", 409,
+            raise Problem(ErrorCode.CONFLICT, f"activity: {message}", 409,
                           details=[{"field": "activity", "message": message}])
         changes.setdefault("settings", {})
     updated = {**campaign, **changes, "updated_at": time.time()}
@@ -224,11 +225,11 @@ class Campaigns:
         """The campaign if people can take part in it now; otherwise the error to answer."""
         entry = self.get(cid)
         if entry is None:
-            raise Problem("not_found", "There is no such campaign.", 404)
+            raise Problem(ErrorCode.NOT_FOUND, "There is no such campaign.", 404)
         status = entry.status
         if status != "live":
-            raise Problem("inactive", INACTIVE_MESSAGES.get(status, f"This campaign is {status}."),
-                          409, status=status)
+            message = INACTIVE_MESSAGES.get(status, f"This campaign is {status}.")
+            raise Problem(ErrorCode.INACTIVE, message, 409, status=status)
         return entry
 
     def forget(self, cid: str) -> None:

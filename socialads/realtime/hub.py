@@ -36,6 +36,7 @@ from socialads.domain.errors import Problem
 from socialads.domain.identity import friendly_name, member_id
 from socialads.domain.schemas import ActIn, JoinIn, LeaveIn, SayIn, first_error, is_too_long
 from socialads.domain.texts import Texts
+from socialads.protocol import ActionStatus, ErrorCode
 from socialads.realtime.limits import SharedLimits
 from socialads.realtime.liveness import EVENTS
 from socialads.store import RoomFull, SessionClosed, Store
@@ -58,12 +59,12 @@ def admin_room(cid: str) -> str:
 
 
 def closed_problem(reason: str = "") -> Problem:
-    return Problem("not_found", "The people of this campaign closed this group.", 404,
+    return Problem(ErrorCode.NOT_FOUND, "The people of this campaign closed this group.", 404,
                    closed=True, reason=reason)
 
 
 def blocked_problem(reason: str) -> Problem:
-    return Problem("inactive", f"The people of this campaign blocked you from taking part. "
+    return Problem(ErrorCode.INACTIVE, f"The people of this campaign blocked you from taking part. "
                                f"Their reason: {reason}", 403, blocked=True, reason=reason)
 
 
@@ -184,20 +185,20 @@ class Hub:
         if payload is None and model is LeaveIn:
             payload = {}
         if not isinstance(payload, dict):
-            raise Problem("invalid", "The payload must be a JSON object.")
+            raise Problem(ErrorCode.INVALID, "The payload must be a JSON object.")
         try:
             size = len(orjson.dumps(payload))
         except (TypeError, orjson.JSONEncodeError):
             message = "The payload must be plain JSON (numbers within 64 bits)."
-            raise Problem("invalid", message) from None
+            raise Problem(ErrorCode.INVALID, message) from None
         limit = self.config["MAX_EVENT_BYTES"]
         if size > limit:
-            raise Problem("too_large", f"The payload is over {limit} bytes.")
+            raise Problem(ErrorCode.TOO_LARGE, f"The payload is over {limit} bytes.")
         try:
             return model.model_validate(payload)
         except ValidationError as exc:
             where, message = first_error(exc)
-            code = "too_large" if is_too_long(exc) else "invalid"
+            code = ErrorCode.TOO_LARGE if is_too_long(exc) else ErrorCode.INVALID
             raise Problem(code, f"{where}: {message}") from None
 
     def limit(self, sid: str, event: str) -> None:
@@ -206,7 +207,7 @@ class Hub:
         bucket = buckets.setdefault(event, Bucket(capacity, rate))
         wait = bucket.take()
         if wait:
-            raise Problem("rate_limited", "Too many requests; try again shortly.",
+            raise Problem(ErrorCode.RATE_LIMITED, "Too many requests; try again shortly.",
                           retry_after=wait)
 
     def joined(self, sid: str) -> Connection:
@@ -214,7 +215,7 @@ class Hub:
         if connection is None:
             if sid in self.refused:
                 raise blocked_problem(self.refused[sid])
-            raise Problem("not_joined", "Join a session first.")
+            raise Problem(ErrorCode.NOT_JOINED, "Join a session first.")
         return connection
 
     # -- events ---------------------------------------------------------------------------
@@ -233,13 +234,13 @@ class Hub:
         if previous and previous.viewer != data.viewer:
             # One connection is one person: otherwise one socket could pose as a crowd
             # (seats in a room, people unlocking a group match, per-viewer limits).
-            raise Problem("invalid", "viewer: one connection is one viewer.")
+            raise Problem(ErrorCode.INVALID, "viewer: one connection is one viewer.")
         room_full = None
         if data.session:
             state = (self.store.session_state(cid, data.session)
                      if self.store.session_campaign(data.session) == cid else None)
             if state is None:
-                raise Problem("not_found", "This invite link has expired or is unknown.")
+                raise Problem(ErrorCode.NOT_FOUND, "This invite link has expired or is unknown.")
             if state == "closed":
                 raise closed_problem()
             token = data.session
@@ -319,28 +320,28 @@ class Hub:
         try:
             effect = entry.activity.effect(entry.settings, data.kind, data.data)
         except ActionRejected as exc:
-            raise Problem(exc.code, exc.message) from None
+            raise Problem(exc.code, exc.message) from None  # a widget names a CONTRACT code
         result = self.store.record_action(
             connection.campaign, connection.session, connection.viewer, data.id,
             effect.amount, effect.per_viewer_cap, effect.state, origin=connection.origin,
             once=effect.once, choice=effect.choice, cooldown=effect.cooldown, match=entry.match,
             buckets=self.limits.buckets("act", connection.viewer, sid))
-        if result.status == -1:
-            raise Problem("invalid", "You have already taken part as many times as this "
+        if result.status == ActionStatus.CAPPED:
+            raise Problem(ErrorCode.INVALID, "You have already taken part as many times as this "
                                      "campaign allows.", capped=True)
-        if result.status == -2:
-            raise Problem("invalid", effect.already, already=effect.once)
-        if result.status == -4:
+        if result.status == ActionStatus.ALREADY_CHOSEN:
+            raise Problem(ErrorCode.INVALID, effect.already, already=effect.once)
+        if result.status == ActionStatus.SESSION_CLOSED:
             raise closed_problem()
-        if result.status == -5:
-            raise Problem("rate_limited", "Too many requests; try again shortly.", 429,
+        if result.status == ActionStatus.RATE_LIMITED:
+            raise Problem(ErrorCode.RATE_LIMITED, "Too many requests; try again shortly.", 429,
                           retry_after=round(max(result.wait, 0.01), 2))
-        if result.status == -3:
-            raise Problem("rate_limited", "Wait a moment before you act again.",
+        if result.status == ActionStatus.COOLING_DOWN:
+            raise Problem(ErrorCode.RATE_LIMITED, "Wait a moment before you act again.",
                           retry_after=round(max(result.wait, 0.01), 2))
         self.mark(connection.campaign, connection.session)
         ack = {"ok": True, "total": result.total, "session_total": result.session_total}
-        if result.status == 0:
+        if result.status == ActionStatus.DUPLICATE:
             ack["duplicate"] = True
         if result.matched:
             ack["matched"] = result.matched
@@ -349,7 +350,7 @@ class Hub:
     def say(self, sid: str, payload) -> dict:
         data: SayIn = self.parse(SayIn, payload)
         if not data.text:
-            raise Problem("invalid", "text: the message is empty.")
+            raise Problem(ErrorCode.INVALID, "text: the message is empty.")
         self.limit(sid, "say")
         connection = self.joined(sid)
         self.limits.take("say", connection.campaign, connection.viewer, sid)
@@ -672,10 +673,10 @@ def _answer(handler, payload) -> dict:
         return problem.ack()
     except RedisError:
         log.warning("Redis unavailable during %s", handler.__name__)
-        return Problem("unavailable", "The service is briefly unavailable; retry.").ack()
+        return Problem(ErrorCode.UNAVAILABLE, "The service is briefly unavailable; retry.").ack()
     except Exception:
         log.exception("%s failed", handler.__name__)
-        return Problem("unavailable", "Something went wrong on our side; retry.").ack()
+        return Problem(ErrorCode.UNAVAILABLE, "Something went wrong on our side; retry.").ack()
 
 
 @socketio.on("connect")
@@ -714,10 +715,10 @@ def on_leave(payload=None, *_extra):
 
 @socketio.on("*")
 def on_unknown(event, *_args):
-    return Problem("invalid", f"Unknown event {str(event)[:40]!r}.").ack()
+    return Problem(ErrorCode.INVALID, f"Unknown event {str(event)[:40]!r}.").ack()
 
 
 @socketio.on_error_default
 def on_error(exc):
     log.exception("unhandled Socket.IO error")
-    return Problem("unavailable", "Something went wrong on our side; retry.").ack()
+    return Problem(ErrorCode.UNAVAILABLE, "Something went wrong on our side; retry.").ack()

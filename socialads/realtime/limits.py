@@ -24,6 +24,7 @@ from collections import defaultdict
 from redis.exceptions import RedisError
 
 from socialads.domain.errors import Problem
+from socialads.protocol import ErrorCode
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +45,7 @@ def address_key(ip: str | None) -> str:
 
 
 def _limited(wait: float, message: str = "Too many requests; try again shortly.") -> Problem:
-    return Problem("rate_limited", message, 429, retry_after=round(max(wait, 0.01), 2))
+    return Problem(ErrorCode.RATE_LIMITED, message, 429, retry_after=round(max(wait, 0.01), 2))
 
 
 class SharedLimits:

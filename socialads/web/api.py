@@ -13,12 +13,13 @@ from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 from socialads.activities import load_activities
 from socialads.domain import campaigns as campaign_rules
 from socialads.domain.errors import Problem
+from socialads.protocol import ErrorCode
 from socialads.web import openapi
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
 
-def error_response(code: str, message: str, status: int):
+def error_response(code: ErrorCode | str, message: str, status: int):
     return Problem(code, message, status).response()
 
 
@@ -34,13 +35,13 @@ def authenticate():
     scheme, _, token = header.partition(" ")
     brand_id = _store().brand_for_token(token.strip()) if scheme.lower() == "bearer" else None
     if not brand_id:
-        raise Problem("unauthorized", "Send `Authorization: Bearer API_TOKEN`.", 401)
+        raise Problem(ErrorCode.UNAUTHORIZED, "Send `Authorization: Bearer API_TOKEN`.", 401)
     g.brand_id = brand_id
 
 
 def _body():
     if request.mimetype != "application/json":
-        raise Problem("unsupported_media_type", "Send a JSON body (Content-Type: "
+        raise Problem(ErrorCode.UNSUPPORTED_MEDIA_TYPE, "Send a JSON body (Content-Type: "
                                                 "application/json).", 415)
     limit = current_app.config["MAX_CONTENT_LENGTH"]
     if (request.content_length is None and limit is not None
@@ -53,16 +54,16 @@ def _body():
     except RecursionError:
         data = None
     if data is None:
-        raise Problem("bad_request", "The body is not valid JSON.", 400)
+        raise Problem(ErrorCode.BAD_REQUEST, "The body is not valid JSON.", 400)
     if not isinstance(data, dict):
-        raise Problem("invalid", "The body must be a JSON object.", 422)
+        raise Problem(ErrorCode.INVALID, "The body must be a JSON object.", 422)
     return data
 
 
 def _own_campaign(cid: str) -> dict:
     campaign = _store().get_campaign(cid) if len(cid) <= 64 else None
     if campaign is None or campaign["brand_id"] != g.brand_id:
-        raise Problem("not_found", "There is no such campaign.", 404)
+        raise Problem(ErrorCode.NOT_FOUND, "There is no such campaign.", 404)
     return campaign
 
 
@@ -121,12 +122,12 @@ def problem(exc: Problem):
 
 @bp.errorhandler(RedisError)
 def redis_down(_exc):
-    return error_response("unavailable", "The service is briefly unavailable; retry.", 503)
+    return error_response(ErrorCode.UNAVAILABLE, "The service is briefly unavailable; retry.", 503)
 
 
 @bp.errorhandler(RequestEntityTooLarge)
 def too_large(_exc):
-    return error_response("too_large", "The body is over 1 MiB.", 413)
+    return error_response(ErrorCode.TOO_LARGE, "The body is over 1 MiB.", 413)
 
 
 @bp.errorhandler(HTTPException)
@@ -138,5 +139,5 @@ def http_error(exc: HTTPException):
 @bp.app_errorhandler(405)
 def method_not_allowed(exc: HTTPException):
     if request.path.startswith(bp.url_prefix):
-        return error_response("method_not_allowed", "This method is not allowed here.", 405)
+        return error_response(ErrorCode.METHOD_NOT_ALLOWED, "This method is not allowed here.", 405)
     return exc

@@ -28,6 +28,8 @@ from socialads.domain import analytics
 from socialads.domain.campaigns import Entry
 from socialads.domain.conversation import public_log, when, widget_talk
 from socialads.domain.texts import Texts
+from socialads.protocol import ErrorCode
+from socialads.web.api import error_response
 from socialads.web.assets import asset_text, asset_url, send_asset
 
 bp = Blueprint("embed", __name__)
@@ -233,7 +235,5 @@ def ledger(cid: str):
 @bp.app_errorhandler(404)
 def not_found(_error):
     if request.path.startswith("/api/"):
-        from socialads.web.api import error_response
-
-        return error_response("not_found", "No such resource.", 404)
+        return error_response(ErrorCode.NOT_FOUND, "No such resource.", 404)
     return _render("embed/not_found.html", None, None, "not_found", 404)

@@ -1,0 +1,82 @@
+"""One home for what a value means on every side: Python, the Lua scripts, the wire.
+
+- `ActionStatus`: what the counting script answers for an act (``record_action.lua``).
+- `PostStatus`: what the chat script answers for a message (``post_message.lua``).
+- `EventKind`: the ``k`` of each message on our events channel between processes.
+- `ErrorCode`: the ``error.code`` of CONTRACT.md, over HTTP and in socket acks.
+
+The Lua scripts never spell a status as a bare number: ``socialads.store.scripts`` prepends
+``lua_constants()`` to each script (``local COUNTED = 1`` ...), so the script and the enum
+cannot disagree, and a test checks that no script returns a number of its own.
+
+May import nothing of the package: every layer imports it.
+"""
+
+from __future__ import annotations
+
+from enum import IntEnum, StrEnum
+
+
+class ActionStatus(IntEnum):
+    """The first value the counting script returns for one act."""
+
+    COUNTED = 1
+    DUPLICATE = 0  # this (viewer, action id) was counted before: nothing added
+    CAPPED = -1  # the viewer reached the campaign's per-viewer cap
+    ALREADY_CHOSEN = -2  # a once-only choice (a vote, an answer) was made before
+    COOLING_DOWN = -3  # the activity's cooldown has not passed for this viewer
+    SESSION_CLOSED = -4  # the brand closed the session
+    RATE_LIMITED = -5  # a shared token bucket (per viewer or address) is empty
+
+
+class PostStatus(IntEnum):
+    """The first value the chat script returns for one message."""
+
+    POSTED = 1
+    REPEATED = 0  # the client's message id was posted before: the original comes back
+    SESSION_CLOSED = -1
+
+
+class EventKind(StrEnum):
+    """The ``k`` field of a message on the events channel (``socialads.store.events``)."""
+
+    PING = "ping"  # {n}: a liveness nonce (socialads.realtime.liveness)
+    PROGRESS = "p"  # {c, s?, t, st}: new totals after an action
+    CAMPAIGN = "c"  # {c}: a campaign definition changed
+    BLOCKED = "b"  # {c, m, reason}: a viewer (member id m) was blocked from a campaign
+    CLOSED = "x"  # {c, s, reason}: the brand closed session s
+
+
+# The string fields each kind must carry to be one of ours.
+EVENT_FIELDS: dict[EventKind, tuple[str, ...]] = {
+    EventKind.PING: ("n",),
+    EventKind.PROGRESS: ("c",),
+    EventKind.CAMPAIGN: ("c",),
+    EventKind.BLOCKED: ("c", "m", "reason"),
+    EventKind.CLOSED: ("c", "s", "reason"),
+}
+
+
+class ErrorCode(StrEnum):
+    """Every ``error.code`` an answer may carry (CONTRACT.md §3 and §4)."""
+
+    INVALID = "invalid"
+    TOO_LARGE = "too_large"
+    RATE_LIMITED = "rate_limited"
+    NOT_JOINED = "not_joined"
+    NOT_FOUND = "not_found"
+    INACTIVE = "inactive"
+    UNAVAILABLE = "unavailable"
+    UNAUTHORIZED = "unauthorized"
+    BAD_REQUEST = "bad_request"
+    CONFLICT = "conflict"
+    UNSUPPORTED_MEDIA_TYPE = "unsupported_media_type"
+    METHOD_NOT_ALLOWED = "method_not_allowed"
+
+
+def lua_constants() -> str:
+    """The statuses as Lua locals, prepended to every script: one meaning in both languages.
+    Names are prefixed by their enum (``ACTION_COUNTED``, ``POST_REPEATED``)."""
+    lines = [f"local ACTION_{status.name} = {status.value}" for status in ActionStatus]
+    lines += [f"local POST_{status.name} = {status.value}" for status in PostStatus]
+    return "\n".join(lines) + "\n"
