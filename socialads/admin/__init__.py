@@ -3,24 +3,28 @@ and watches what happens. Server-rendered pages with small, progressive JavaScri
 
 Every page needs a login, every form a CSRF token, and nothing here may be framed. A user sees
 only their own brand; a superuser (created by the CLI) can manage brands and look into any.
+
+One module per page family (auth, campaigns, conversation, dashboard, editor with its settings
+forms, people, team); each registers its routes on `blueprint.bp` when imported, in this order,
+which is the order of the header and the campaign tabs.
+
+May import: ``socialads.web`` (the unit's rendering, for the preview), ``socialads.realtime``
+(the ``/admin`` namespace and rooms), ``socialads.domain``, ``socialads.store`` and the modules
+at the package's top. Never ``runtime``.
 """
 
-from flask import Blueprint, current_app
+from __future__ import annotations
 
-bp = Blueprint("admin", __name__, url_prefix="/admin")
+from flask import current_app
 
-# Brand-wide pages in the header, in order: (name, title, endpoint).
-NAV: list[dict] = []
-# One campaign's tabs, in order: (name, title, endpoint taking `cid`).
-CAMPAIGN_TABS: list[dict] = []
+from socialads.admin import auth, campaigns, conversation, dashboard, editor, people, team
+from socialads.admin.blueprint import CAMPAIGN_TABS, NAV, bp
+from socialads.admin.team import brand_for_nav
+
+__all__ = ["auth", "bp", "campaigns", "conversation", "dashboard", "editor", "people", "team"]
 
 
 @bp.app_context_processor
 def _admin_globals():
-    from socialads.admin.team import brand_for_nav
-
     return {"admin_nav": NAV, "campaign_tabs": CAMPAIGN_TABS, "brand_for_nav": brand_for_nav,
             "url_endpoints": current_app.view_functions}
-
-
-from socialads.admin import auth, campaigns, conversation, dashboard, editor, people, team  # noqa: E402,F401

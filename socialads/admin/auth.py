@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import (
     abort,
@@ -22,13 +21,13 @@ from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField
 from wtforms.validators import DataRequired, Length, Regexp
 
-from socialads.admin import bp
+from socialads.admin.blueprint import bp
+from socialads.domain.accounts import hasher
 
 login_manager = LoginManager()
 login_manager.login_view = "admin.login"
 login_manager.login_message = "Log in to see that page."
 login_manager.session_protection = "strong"
-hasher = PasswordHasher()
 
 # Only the shape: a brand's own address may use a private or reserved domain.
 EMAIL = Regexp(r"^[^@\s]+@[^@\s]+$", message="Enter an email address.")

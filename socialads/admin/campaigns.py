@@ -5,8 +5,8 @@ from __future__ import annotations
 from flask import abort, current_app, redirect, render_template, session, url_for
 from flask_login import current_user, login_required
 
-from socialads.admin import CAMPAIGN_TABS, bp
 from socialads.admin.auth import brand_id, current_brand, store
+from socialads.admin.blueprint import CAMPAIGN_TABS, bp
 
 
 def own_campaign(cid: str) -> dict:

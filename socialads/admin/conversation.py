@@ -35,8 +35,8 @@ from werkzeug.exceptions import HTTPException
 from wtforms import HiddenField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Regexp
 
-from socialads.admin import CAMPAIGN_TABS, bp
 from socialads.admin.auth import current_brand, store
+from socialads.admin.blueprint import CAMPAIGN_TABS, bp
 from socialads.admin.campaigns import own_campaign
 from socialads.admin.people import one_line, tidy
 from socialads.domain.errors import Problem

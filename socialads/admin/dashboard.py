@@ -18,8 +18,8 @@ from datetime import UTC, datetime
 from flask import current_app, jsonify, render_template
 from flask_login import login_required
 
-from socialads.admin import bp
 from socialads.admin.auth import store
+from socialads.admin.blueprint import bp
 from socialads.admin.campaigns import own_campaign
 from socialads.domain.analytics import DIRECT, minute_iso, minute_of, origin_of, ratio
 

@@ -15,8 +15,8 @@ from flask_wtf import FlaskForm
 from wtforms import StringField, TextAreaField, URLField
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
-from socialads.admin import NAV, bp
 from socialads.admin.auth import current_brand, store
+from socialads.admin.blueprint import NAV, bp
 from socialads.domain.conversation import initials
 from socialads.store import new_id
 

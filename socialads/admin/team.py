@@ -9,8 +9,9 @@ from wtforms import EmailField, PasswordField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length
 
-from socialads.admin import bp
-from socialads.admin.auth import EMAIL, brand_id, current_brand, hasher, owner_required, store
+from socialads.admin.auth import EMAIL, brand_id, current_brand, owner_required, store
+from socialads.admin.blueprint import bp
+from socialads.domain.accounts import hasher
 
 
 class MemberForm(FlaskForm):

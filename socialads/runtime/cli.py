@@ -6,9 +6,12 @@ import json
 import os
 
 import click
-from argon2 import PasswordHasher
 
 from socialads import create_app
+from socialads.activities import load_activities
+from socialads.domain.accounts import EmailTaken, create_user, make_brand
+from socialads.runtime.demo import run_demo
+from socialads.runtime.server import run
 
 
 def _app(**config):
@@ -32,8 +35,6 @@ def cli():
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=click.IntRange(1, 65535))
 def serve(host: str, port: int):
-    from socialads.runtime.server import run
-
     if not os.environ.get("SOCIALADS_SECRET_KEY"):
         raise click.ClickException("SOCIALADS_SECRET_KEY is not set")
     run(_app(ASYNC_MODE="gevent"), host, port)
@@ -44,17 +45,7 @@ def serve(host: str, port: int):
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=click.IntRange(1, 65534))
 def demo(host: str, port: int):
-    from socialads.runtime.demo import run_demo
-
     run_demo(host, port)
-
-
-def make_brand(store, name: str, email: str, password: str) -> dict:
-    brand_id = store.create_brand(name)
-    if not store.create_user(email, brand_id, PasswordHasher().hash(password), "owner"):
-        raise click.ClickException(f"a user with the email {email} already exists")
-    return {"brand_id": brand_id, "name": name, "email": email.lower(),
-            "api_token": store.create_api_token(brand_id)}
 
 
 @cli.group(help="Brands: the companies that run campaigns.")
@@ -73,7 +64,10 @@ def brand_create(name: str, email: str, password: str):
         raise click.BadParameter("an email address", param_hint="--email")
     if len(password) < 8:
         raise click.BadParameter("at least 8 characters", param_hint="--password")
-    _echo_json(make_brand(_store(), name.strip(), email, password))
+    try:
+        _echo_json(make_brand(_store(), name.strip(), email, password))
+    except EmailTaken as taken:
+        raise click.ClickException(str(taken)) from None
 
 
 @cli.group(help="API tokens of brands.")
@@ -112,8 +106,10 @@ def user_create(email: str, password: str, brand_id: str, role: str):
         brand_id = ""
     elif not brand_id or store.get_brand(brand_id) is None:
         raise click.BadParameter("an existing brand id", param_hint="--brand")
-    if not store.create_user(email, brand_id, PasswordHasher().hash(password), role):
-        raise click.ClickException(f"a user with the email {email} already exists")
+    try:
+        create_user(store, email, brand_id, password, role)
+    except EmailTaken as taken:
+        raise click.ClickException(str(taken)) from None
     _echo_json({"email": email.lower(), "role": role, "brand_id": brand_id or None})
 
 
@@ -121,8 +117,6 @@ def user_create(email: str, password: str, brand_id: str, role: str):
                   "the front-end build bundles each folder's widget.js and widget.css.")
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON list of {name, folder}.")
 def widgets(as_json: bool):
-    from socialads.activities import load_activities
-
     found = [{"name": name, "folder": str(activity.folder)}
              for name, activity in load_activities().items()]
     if as_json:

@@ -9,7 +9,15 @@ import signal
 import sys
 from pathlib import Path
 
+from gevent import pywsgi
+
+from socialads import create_app
+from socialads.config import ROOT
+from socialads.domain import campaigns
+from socialads.domain.accounts import make_brand
 from socialads.runtime.embedded_redis import EmbeddedRedis
+from socialads.runtime.server import run
+from socialads.web.publisher import publisher_app
 
 DEMO_EMAIL = "demo@socialads.test"
 DEMO_CAMPAIGN = {
@@ -45,9 +53,6 @@ def _write_private(path: Path, text: str) -> None:
 
 def _seed(app, state_file: Path, publisher_origin: str) -> dict:
     """Create the demo brand, user, token and live campaign once; reuse them afterwards."""
-    from socialads.domain import campaigns
-    from socialads.runtime.cli import make_brand
-
     store = app.extensions["socialads.store"]
     if state_file.exists():
         state = json.loads(state_file.read_text())
@@ -80,13 +85,6 @@ def _seed(app, state_file: Path, publisher_origin: str) -> dict:
 
 
 def run_demo(host: str, port: int) -> None:
-    from gevent import pywsgi
-
-    from socialads import create_app
-    from socialads.config import ROOT
-    from socialads.runtime.server import run
-    from socialads.web.publisher import publisher_app
-
     instance = Path(os.environ.get("SOCIALADS_INSTANCE_DIR", "instance")).resolve()
     instance.mkdir(parents=True, exist_ok=True)
     secret_file = instance / "secret_key"

@@ -8,18 +8,13 @@ process group and is stopped on exit, including on SIGTERM.
 from __future__ import annotations
 
 import shutil
-import socket
 import subprocess
 import time
 from pathlib import Path
 
 import redis
 
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+from socialads.runtime.processes import free_port, stop_process
 
 
 def redis_binary() -> str:
@@ -69,8 +64,6 @@ class EmbeddedRedis:
         return self
 
     def stop(self) -> None:
-        from socialads.runtime.processes import stop_process
-
         stop_process(self.process)
 
     def kill(self) -> None:

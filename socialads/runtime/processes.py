@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
 import time
@@ -10,7 +11,12 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-from socialads.runtime.embedded_redis import free_port
+
+def free_port() -> int:
+    """A TCP port free on the loopback right now (the OS picks it)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
 
 
 def stop_process(process: subprocess.Popen | None, timeout: float = 10) -> None:
