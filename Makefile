@@ -29,11 +29,15 @@ build: install ## bundle, hash and precompress the front-end into static/dist
 demo: build ## run the whole product locally (embedded Redis unless SOCIALADS_REDIS_URL is set)
 	$(VENV)/bin/socialads demo
 
-test: build ## run the whole test suite (real Redis, real servers, headless Chromium)
+test: build ## run the whole test suite (the front-end's unit tests, then real Redis, real servers, headless Chromium)
+	npm run --silent test
 	$(VENV)/bin/pytest
 
-lint: install ## ruff
+lint: install ## ruff (check + format), mypy, the layers' import contracts
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports --no-cache
 
 # BENCH_ARGS=--quick for a 1-2 minute run; `.venv/bin/python bench/run.py --help` lists the sizes.
 bench: build ## benchmarks vs a bare baseline: JSON, a table with targets, bench/latency.png
@@ -66,4 +70,4 @@ audit: $(VENV)/.installed ## check the pinned dependencies for known vulnerabili
 	  fi; exit $$status; }
 
 clean: ## remove what the build and the demo made
-	rm -rf static/dist instance .pytest_cache .ruff_cache
+	rm -rf static/dist instance .pytest_cache .ruff_cache .mypy_cache

@@ -30,7 +30,7 @@ from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 from common import ROOT, baselines, log, ours, stop_all, timed_gets
 
-from socialads.runtime.embedded_redis import free_port
+from socialads.runtime.processes import free_port
 from socialads.web.publisher import publisher_app
 
 CHROMIUM = "/usr/bin/chromium"

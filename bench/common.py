@@ -13,8 +13,8 @@ from pathlib import Path
 
 from socialads import create_app
 from socialads.domain import campaigns
-from socialads.runtime.embedded_redis import EmbeddedRedis, free_port
-from socialads.runtime.processes import ServeProcess, stop_process, wait_healthy
+from socialads.runtime.embedded_redis import EmbeddedRedis
+from socialads.runtime.processes import ServeProcess, free_port, stop_process, wait_healthy
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCH = ROOT / "bench"

@@ -57,20 +57,21 @@ return count
 def captured_call(store, entry, cid: str) -> tuple[list, list]:
     """The keys and arguments ``Store.record_action`` passes to its script for one pledge."""
     seen: dict = {}
-    real = store._record_action
+    script = store.scripts.record_action
+    real = script.run
 
     def capture(keys, args):
         seen.update(keys=[str(k) for k in keys], args=[str(a) for a in args])
         return [1, 0, 0, 0, 0]
 
     effect = entry.activity.effect(entry.settings, None, None)
-    store._record_action = capture
+    script.run = capture
     try:
         store.record_action(cid, SESSION, VIEWER, ACTION, effect.amount, effect.per_viewer_cap,
                             effect.state, origin=ORIGIN, once=effect.once,
                             choice=effect.choice, cooldown=effect.cooldown, match=entry.match)
     finally:
-        store._record_action = real
+        script.run = real
     return seen["keys"], seen["args"]
 
 
@@ -83,7 +84,7 @@ def record_many(ctx, cid: str, count: int) -> dict:
     subs += [["a", i + 1, a, _marks(a)] for i, a in enumerate(args) if _marks(a)]
     spec = json.dumps({"keys": keys, "args": args, "origins": ORIGINS, "subs": subs})
     # The text the Store registered (record_action.lua and any library it is built with).
-    loop = store.redis.register_script(LOOP % store._record_action.script)
+    loop = store.redis.register_script(LOOP % store.scripts.record_action.text)
     viewers = max(GROUP, count * VIEWERS_PER_MILLION // 1_000_000)
     began = time.perf_counter()
     for first in range(0, count, BATCH):

@@ -24,8 +24,11 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         app.config["SESSION_COOKIE_SECURE"] = True
 
     from socialads.domain.campaigns import Campaigns
-    from socialads.realtime.hub import Hub, OrjsonWire, refuse_malformed_packets, socketio
-    from socialads.realtime.liveness import QUEUE, Liveness, QueueManager
+    from socialads.realtime.liveness import QUEUE, Liveness
+    from socialads.realtime.namespace import bind
+    from socialads.realtime.rooms import socketio
+    from socialads.realtime.service import Realtime
+    from socialads.realtime.wire import OrjsonWire, QueueManager, refuse_malformed_packets
     from socialads.store import Store
 
     store = Store(app.config["REDIS_URL"], app.config["KEY_PREFIX"], app.config["CHAT_KEEP"])
@@ -38,14 +41,17 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.extensions["socialads.store"] = store
     app.extensions["socialads.campaigns"] = campaigns
     app.extensions["socialads.liveness"] = liveness
-    app.extensions["socialads.hub"] = Hub(app, store, campaigns)
+    bind(app, Realtime(app, store, campaigns, liveness))
 
     from jinja2 import ChoiceLoader, FileSystemLoader, PrefixLoader
 
     from socialads.activities import load_activities
 
     # Each activity's template.html is reachable as "<activity>/template.html".
-    app.jinja_loader = ChoiceLoader([app.jinja_loader, PrefixLoader({
+    own = app.jinja_loader
+    if own is None:  # never: the app has a template folder; said for the type checker
+        raise RuntimeError("socialads/templates is missing")
+    app.jinja_loader = ChoiceLoader([own, PrefixLoader({
         name: FileSystemLoader(activity.folder) for name, activity in load_activities().items()
     })])
 
@@ -66,7 +72,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     # Flask-SocketIO's Redis message queue, with a listener that proves it still hears it
     # (socialads.realtime.liveness).
     queue = {"client_manager": QueueManager(app.config["REDIS_URL"], queue_channel,
-                                            liveness.ears[QUEUE])} if queue_channel else {}
+                                            liveness.hearings[QUEUE])} if queue_channel else {}
     socketio.init_app(
         app,
         async_mode=app.config["ASYNC_MODE"],
@@ -90,5 +96,6 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         from werkzeug.middleware.proxy_fix import ProxyFix
 
         hops = int(app.config["TRUSTED_PROXIES"])
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]  # Flask's documented way
+            app.wsgi_app, x_for=hops, x_proto=hops)
     return app

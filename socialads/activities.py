@@ -82,6 +82,11 @@ class Settings(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
 
 
+# Inside `Activity` the name ``Settings`` is its class attribute (a widget's own model); its
+# methods' annotations name the base model through this alias.
+SettingsModel = Settings
+
+
 class Activity:
     """Subclass this (or instantiate it) in a widget package and expose the instance."""
 
@@ -94,19 +99,19 @@ class Activity:
     # under "board"; 0 for none.
     leaderboard: ClassVar[int] = 0
 
-    def settings(self, raw: dict[str, Any] | None) -> Settings:
+    def settings(self, raw: dict[str, Any] | None) -> SettingsModel:
         """Validate campaign settings; raises pydantic.ValidationError."""
         return self.Settings.model_validate(raw or {})
 
-    def effect(self, settings: Settings, kind: str | None, data: dict | None) -> Effect:
+    def effect(self, settings: SettingsModel, kind: str | None, data: dict | None) -> Effect:
         """Validate one action and say what it counts; raise ActionRejected to refuse."""
         return Effect()
 
-    def summarise(self, settings: Settings, state: dict[str, int]) -> dict[str, Any]:
+    def summarise(self, settings: SettingsModel, state: dict[str, int]) -> dict[str, Any]:
         """The activity's public state, from its stored counters."""
         return {}
 
-    def group_match(self, settings: Settings) -> Match | None:
+    def group_match(self, settings: SettingsModel) -> Match | None:
         """The brand match friends unlock together in this campaign, if any."""
         return None
 

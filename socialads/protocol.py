@@ -5,15 +5,17 @@
 - `EventKind`: the ``k`` of each message on our events channel between processes.
 - `ErrorCode`: the ``error.code`` of CONTRACT.md, over HTTP and in socket acks.
 
-The Lua scripts never spell a status as a bare number: ``socialads.store.scripts`` prepends
-``lua_constants()`` to each script (``local COUNTED = 1`` ...), so the script and the enum
-cannot disagree, and a test checks that no script returns a number of its own.
+The Lua scripts never spell a status or an event kind themselves: ``socialads.store.scripts``
+prepends ``lua_constants()`` to each script (``local ACTION_COUNTED = 1``, ``local
+EVENT_PROGRESS = "p"`` ...), so the script and the enum cannot disagree, and a test
+(tests/unit/test_protocol.py) checks that no script returns a number of its own.
 
 May import nothing of the package: every layer imports it.
 """
 
 from __future__ import annotations
 
+import json
 from enum import IntEnum, StrEnum
 
 
@@ -75,8 +77,10 @@ class ErrorCode(StrEnum):
 
 
 def lua_constants() -> str:
-    """The statuses as Lua locals, prepended to every script: one meaning in both languages.
-    Names are prefixed by their enum (``ACTION_COUNTED``, ``POST_REPEATED``)."""
+    """The statuses and event kinds as Lua locals, prepended to every script: one meaning in
+    both languages. Names are prefixed by their enum (``ACTION_COUNTED``, ``POST_REPEATED``,
+    ``EVENT_PROGRESS``)."""
     lines = [f"local ACTION_{status.name} = {status.value}" for status in ActionStatus]
     lines += [f"local POST_{status.name} = {status.value}" for status in PostStatus]
+    lines += [f"local EVENT_{kind.name} = {json.dumps(kind.value)}" for kind in EventKind]
     return "\n".join(lines) + "\n"

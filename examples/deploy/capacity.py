@@ -42,7 +42,7 @@ import socketio
 
 from socialads import create_app
 from socialads.domain import campaigns
-from socialads.runtime.cli import make_brand
+from socialads.domain.accounts import make_brand
 from socialads.runtime.embedded_redis import EmbeddedRedis
 from socialads.runtime.processes import ServeProcess
 

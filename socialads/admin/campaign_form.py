@@ -21,8 +21,9 @@ from socialads.domain.errors import Problem
 from socialads.domain.schemas import CampaignIn, Look
 
 # What a new campaign starts with, and what the preview shows for a value it cannot use.
-DEFAULTS = {"name": "New campaign", "cause": {"title": "Your cause", "description": ""},
-            "goal": 1000, "promise": "", "status": "draft"}
+DEFAULTS: dict[str, Any] = {"name": "New campaign",
+                           "cause": {"title": "Your cause", "description": ""},
+                           "goal": 1000, "promise": "", "status": "draft"}
 
 
 def _utc_time(local: str) -> str | None:
@@ -48,7 +49,7 @@ def _text(form: MultiDict, name: str) -> str:
     return form.get(name, "").replace("\r\n", "\n")
 
 
-def body_from_form(form: MultiDict, saved: dict | None = None) -> dict:
+def body_from_form(form: MultiDict, saved: dict | None = None) -> dict[str, Any]:
     """The API body the form stands for: every field, so an edit replaces them all."""
     goal = _integer(form.get("goal", ""))
     activity = load_activities().get(form.get("activity", ""))

@@ -41,7 +41,7 @@ from socialads.admin.campaigns import own_campaign
 from socialads.admin.people import one_line, tidy
 from socialads.domain.errors import Problem
 from socialads.protocol import ErrorCode
-from socialads.realtime.hub import admin_room, session_room, socketio
+from socialads.realtime.rooms import admin_room, session_room, socketio
 from socialads.store import SessionClosed
 
 PAGE = 10  # conversations per page
@@ -124,6 +124,14 @@ def _owned(cid: str, form: FlaskForm) -> tuple[str | None, dict | None]:
     return token, _speaker(form.person.data)
 
 
+def _decided(token: str | None, person: dict | None) -> tuple[str, dict]:
+    """The conversation and speaker of a form that validated (both required by its fields);
+    a 404 if either is missing all the same."""
+    if not token or person is None:
+        abort(404)
+    return token, person
+
+
 def _record(person: dict, reason: str) -> dict:
     return {"at": time.time(), "reason": reason, "user": current_user.email,
             "by": {"id": person["id"], "name": person["name"], "role": person.get("role", "")}}
@@ -182,6 +190,7 @@ def conversation_reply(cid: str):
     token, person = _owned(cid, form)
     if not valid:
         return _failed(campaign, "reply", form)
+    token, person = _decided(token, person)
     message = {"text": form.text.data, "ts": int(time.time() * 1000), "author": {
         "id": person["id"], "name": person["name"], "role": person.get("role", ""),
         "brand_person": True}}
@@ -213,6 +222,7 @@ def conversation_hide(cid: str):
         abort(404)
     if not valid:
         return _failed(campaign, "hide", form)
+    token, person = _decided(token, person)
     message_id = int(form.message.data)
     kept = store().hide_message(cid, token, message_id, _record(person, form.reason.data))
     if kept is None:  # someone hid it first: answer with their record
@@ -239,6 +249,9 @@ def conversation_block(cid: str):
             abort(404)
     if not valid:
         return _failed(campaign, "block", form)
+    token, person = _decided(token, person)
+    if message is None:  # never: the form requires the message it blocks the author of
+        abort(404)
     author = message["author"]
     if author.get("brand_person"):
         abort(404)  # the brand's own people are not viewers
@@ -262,6 +275,7 @@ def conversation_unblock(cid: str):
         abort(404)
     if not valid:
         return _failed(campaign, "unblock", form)
+    _, person = _decided("-", person)
     store().unblock_viewer(cid, form.member.data, _record(person, form.reason.data))
     return _done(campaign, person, "Unblocked; the reason is in the public log.", "#blocked",
                  member=form.member.data)
@@ -278,6 +292,7 @@ def conversation_close(cid: str):
     token, person = _owned(cid, form)
     if not valid:
         return _failed(campaign, "close", form)
+    token, person = _decided(token, person)
     record = _record(person, form.reason.data)
     if store().close_session(cid, token, record):
         socketio.emit("closed", {"session": token, "closed": record}, to=admin_room(cid),

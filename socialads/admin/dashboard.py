@@ -107,7 +107,8 @@ def origin_label(origin: str) -> str:
 
 def _funnel(stats: dict) -> list[dict]:
     top = max(stats[key] for key, _, _ in FUNNEL)
-    steps, previous = [], None
+    steps: list[dict] = []
+    previous: int | None = None
     for key, label, unit in FUNNEL:
         value = stats[key]
         share = ratio(value, previous) if previous is not None else None

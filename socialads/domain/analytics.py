@@ -1,8 +1,10 @@
 """What a campaign's numbers mean, and which hits count: the pure side of the analytics.
 
 The counters themselves are incremented in Redis as things happen (``socialads.store``: the
-Lua scripts and pipelines that count actions, joins, impressions and invite opens); nothing
-here touches Redis, and nothing ever scans raw events to answer a question.
+Lua scripts and pipelines that count actions, joins, impressions and invite opens, and
+``socialads.store.analytics``, the names of what is counted and the ratios ``Store.stats``
+computes); nothing here touches Redis, and nothing ever scans raw events to answer a
+question.
 
 Vocabulary (every field of ``Store.stats``):
 
@@ -28,13 +30,26 @@ load from a page the campaign does not allow (the browser will not show it there
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
-DIRECT = "direct"
-SERIES_FIELDS = ("impressions", "joins", "actions")
-ORIGIN_FIELDS = ("impressions", "joins", "actions")
-SERIES_TTL = 8 * 24 * 3600  # per-minute buckets outlive the week a brand looks back on
+# What is counted, and the ratios between counts, are the store's (it computes them when it
+# reads the counters); they are named here too, for the code that speaks analytics.
+from socialads.store.analytics import (
+    DIRECT,
+    ORIGIN_FIELDS,
+    SERIES_FIELDS,
+    SERIES_TTL,
+    derived,
+    minute_of,
+    ratio,
+)
+
+__all__ = ["BOT", "DIRECT", "MAX_ORIGIN", "ORIGIN_FIELDS", "SERIES_FIELDS", "SERIES_TTL",
+           "derived", "ignore_reason", "minute_iso", "minute_of", "origin_of",
+           "publisher_origin", "ratio"]
+
 MAX_ORIGIN = 200
 # Link unfurlers and crawlers: Slackbot, Twitterbot, facebookexternalhit, WhatsApp, ...
 BOT = re.compile(r"[a-z]bot\b|bot/|crawl|spider|slurp|facebookexternalhit|whatsapp|embedly"
@@ -64,7 +79,7 @@ def publisher_origin(referrer: str | None) -> str:
 
 
 def ignore_reason(method: str, user_agent: str | None, referrer: str | None,
-                  public_url: str, allowed_origins: list[str] | tuple = ()) -> str | None:
+                  public_url: str, allowed_origins: Sequence[str] = ()) -> str | None:
     """Why a page load must not count (None: it counts)."""
     if method != "GET":
         return "not a GET"
@@ -72,35 +87,11 @@ def ignore_reason(method: str, user_agent: str | None, referrer: str | None,
         return "bot or link preview"
     origin = origin_of(referrer)
     if origin and origin == origin_of(public_url):
-        if urlsplit(referrer).path.startswith("/admin/"):
+        if urlsplit(referrer or "").path.startswith("/admin/"):
             return "admin preview"
     elif origin and allowed_origins and origin not in {origin_of(o) for o in allowed_origins}:
         return "origin not allowed"
     return None
-
-
-def ratio(part: int, whole: int, digits: int = 4) -> float | None:
-    """``part / whole`` rounded, or None when there is nothing to divide by."""
-    return round(part / whole, digits) if whole else None
-
-
-def derived(counters: dict[str, str]) -> dict:
-    """The ratios of ``Store.stats`` from the raw counter hash."""
-    def count(field: str) -> int:
-        return int(counters.get(field, 0))
-
-    cycle_joins = count("cycle_joins")
-    cycle_seconds = float(counters.get("cycle_seconds", 0))
-    return {
-        "invite_conversion": ratio(count("invite_joins"), count("invites_opened")),
-        "k_factor": ratio(count("invite_joins"), count("seed_sessions")),
-        "cycle_time_seconds": round(cycle_seconds / cycle_joins, 1) if cycle_joins else None,
-    }
-
-
-def minute_of(timestamp: float) -> int:
-    """The per-minute bucket of a Unix time."""
-    return int(timestamp // 60)
 
 
 def minute_iso(minute: int) -> str:

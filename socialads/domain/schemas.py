@@ -22,6 +22,7 @@ from pydantic import (
     ValidationInfo,
     field_validator,
 )
+from pydantic_core import ErrorDetails
 
 from socialads.domain.texts import languages
 
@@ -212,8 +213,12 @@ RoomSize = Annotated[int, Field(ge=2, le=10_000, description=(
     "the same group."))]
 
 
+CampaignName = Annotated[str, Field(min_length=1, max_length=120),
+                         AfterValidator(_required_text)]
+
+
 class CampaignIn(Strict):
-    name: Annotated[str, Field(min_length=1, max_length=120), AfterValidator(_required_text)]
+    name: CampaignName
     activity: Id
     cause: Cause
     goal: Annotated[int, Field(gt=0, le=10**12)]
@@ -240,24 +245,24 @@ class CampaignIn(Strict):
 
 
 class CampaignPatch(Strict):
-    name: Annotated[str, Field(min_length=1, max_length=120), AfterValidator(_required_text)] = None
-    activity: Id = None
-    cause: Cause = None
-    goal: Annotated[int, Field(gt=0, le=10**12)] = None
-    promise: Annotated[str, Field(max_length=300)] = None
-    settings: dict[str, Any] = None
-    allowed_origins: Annotated[list[Origin], Field(max_length=100)] = None
-    status: Status = None
-    look: Look = None
+    name: CampaignName | None = None
+    activity: Id | None = None
+    cause: Cause | None = None
+    goal: Annotated[int, Field(gt=0, le=10**12)] | None = None
+    promise: Annotated[str, Field(max_length=300)] | None = None
+    settings: dict[str, Any] | None = None
+    allowed_origins: Annotated[list[Origin], Field(max_length=100)] | None = None
+    status: Status | None = None
+    look: Look | None = None
     # null clears a time; ``campaigns.update`` checks the merged schedule.
     starts_at: UtcTime | None = Field(None, description="When it starts (UTC). " + SCHEDULE)
     ends_at: UtcTime | None = Field(None, description="When it ends (UTC), after `starts_at`.")
-    people: PersonIds = None
-    language: Language = None
-    room_size: RoomSize = None
+    people: PersonIds | None = None
+    language: Language | None = None
+    room_size: RoomSize | None = None
 
 
-def _message(error: dict) -> str:
+def _message(error: ErrorDetails) -> str:
     # Our own validators' messages read better without pydantic's "Value error, " in front.
     return error["msg"].removeprefix("Value error, ")
 

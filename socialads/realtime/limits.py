@@ -1,6 +1,7 @@
 """Abuse limits shared by every process, in Redis.
 
-Each connection has its own in-process token buckets (``Hub.limit``); a flood can also come
+Each connection has its own in-process token buckets (``socialads.realtime.guards``, which
+asks this module for the shared ones in its order of checks); a flood can also come
 from one person over many tabs, or from one address over many made-up viewer ids, spread over
 several processes. So ``act``, ``say`` and ``join`` also take a token from the viewer's and
 the address's bucket of the campaign (one Lua script, clocked by Redis ``TIME``), a connect
@@ -20,11 +21,14 @@ import ipaddress
 import logging
 import threading
 from collections import defaultdict
+from collections.abc import Mapping
+from typing import Any
 
 from redis.exceptions import RedisError
 
 from socialads.domain.errors import Problem
 from socialads.protocol import ErrorCode
+from socialads.store import Store
 
 log = logging.getLogger(__name__)
 
@@ -44,12 +48,22 @@ def address_key(ip: str | None) -> str:
     return str(address)
 
 
-def _limited(wait: float, message: str = "Too many requests; try again shortly.") -> Problem:
+# One shared bucket an event draws on: whose ("v" a viewer, "ip" an address), who, and its
+# (capacity, refill per second).
+SharedBucket = tuple[str, str, tuple[float, float]]
+
+TOO_MANY = "Too many requests; try again shortly."
+
+
+def rate_limited(wait: float, message: str = TOO_MANY) -> Problem:
+    """``rate_limited``, to retry after ``wait`` seconds (at least 0.01)."""
     return Problem(ErrorCode.RATE_LIMITED, message, 429, retry_after=round(max(wait, 0.01), 2))
 
 
 class SharedLimits:
-    def __init__(self, store, config):
+    """The buckets and caps every process shares, for this process's connections."""
+
+    def __init__(self, store: Store, config: Mapping[str, Any]):
         self.store = store
         self.config = config
         self.lock = threading.Lock()
@@ -63,11 +77,11 @@ class SharedLimits:
         if buckets:
             wait = self.store.take_tokens(cid, event, buckets)
             if wait:
-                raise _limited(wait)
+                raise rate_limited(wait)
 
-    def buckets(self, event: str, viewer: str, sid: str) -> list[tuple[str, str, tuple]]:
+    def buckets(self, event: str, viewer: str, sid: str) -> list[SharedBucket]:
         """The shared buckets one ``event`` of ``viewer`` on connection ``sid`` draws on."""
-        buckets = []
+        buckets: list[SharedBucket] = []
         viewer_rate = self.config.get(f"VIEWER_{event.upper()}_RATE")
         if viewer_rate:
             buckets.append(("v", viewer, viewer_rate))
@@ -86,12 +100,12 @@ class SharedLimits:
             rate = self.config.get("IP_CONNECT_RATE")
             wait = self.store.take_connect_token(ip, rate) if rate else 0
             if wait:
-                raise _limited(wait, "Too many connections lately from your address.")
+                raise rate_limited(wait, "Too many connections lately from your address.")
             cap = self.config.get("CONNECTIONS_PER_IP")
             if cap and not self.store.admit_connection(ip, sid, self.config["PRESENCE_TTL"],
                                                        cap):
                 wait = self.config["HEARTBEAT_INTERVAL"]
-                raise _limited(wait, "Too many open connections from your address.")
+                raise rate_limited(wait, "Too many open connections from your address.")
         except RedisError:
             log.warning("Redis unavailable: a connection from %s is let in uncounted", ip)
         with self.lock:

@@ -12,23 +12,25 @@ yet hearing nothing at all reconnects, so a deaf worker heals within two interva
 
 Both listeners poll (``get_message`` with a one-second timeout) rather than block forever, so
 a reconnect request is honoured within a second, and reconnect at most a second after Redis
-returns: python-socketio's own listener backs off up to 60 s, deaf all that time.
+returns: python-socketio's own listener backs off up to 60 s, deaf all that time. (The
+message queue's listener is ``socialads.realtime.wire.QueueManager``; the events channel's,
+``socialads.realtime.listener``.)
 """
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import secrets
 import threading
 import time
+from collections.abc import Iterator
+from typing import Any
 
 import orjson
-import redis
-import socketio
+from redis.client import PubSub
 from redis.exceptions import RedisError
 
-from socialads.store import READER
+from socialads.store import Store
 
 log = logging.getLogger(__name__)
 
@@ -48,8 +50,9 @@ def ping_message(nonce: str) -> bytes:
 PING_PREFIX = b'{"k":"ping","n":'
 
 
-class Ear:
-    """One listener's side of the check: nonces it waits to hear, and a reconnect request."""
+class Hearing:
+    """One listener's side of the check: the nonces it waits to hear, a reconnect request,
+    and the messages it reads until one comes."""
 
     def __init__(self, name: str):
         self.name = name
@@ -66,7 +69,7 @@ class Ear:
     def forget(self, nonce: str) -> None:
         self.waiting.pop(nonce, None)
 
-    def heard(self, nonce) -> None:
+    def heard(self, nonce: Any) -> None:
         event = self.waiting.get(nonce) if isinstance(nonce, str) else None
         if event is not None:
             event.set()
@@ -74,7 +77,7 @@ class Ear:
     def reconnect(self) -> None:
         self.generation += 1
 
-    def messages(self, pubsub):
+    def messages(self, pubsub: PubSub) -> Iterator[dict[str, Any]]:
         """The messages of a subscribed ``pubsub`` until a reconnect is requested; connection
         errors propagate (the caller reconnects)."""
         generation = self.generation
@@ -89,60 +92,20 @@ class Ear:
             self.since = None
 
 
-class QueueManager(socketio.RedisManager):
-    """Flask-SocketIO's Redis message queue, with a listener that tells its ``ear`` about
-    pings, reconnects on request and within a second of Redis coming back, and a publishing
-    connection that gives up after a few seconds instead of hanging a handler."""
-
-    def __init__(self, url: str, channel: str, ear: Ear):
-        super().__init__(url, channel=channel, redis_options={
-            "socket_timeout": 2, "socket_connect_timeout": 2, "health_check_interval": 30,
-            **READER})
-        self.ear = ear
-
-    def _redis_listen_with_retries(self):
-        wait = RECONNECT_WAIT[0]
-        while True:
-            client = redis.Redis.from_url(self.redis_url, socket_timeout=5,
-                                          socket_connect_timeout=2, socket_keepalive=True,
-                                          **READER)
-            pubsub = client.pubsub(ignore_subscribe_messages=True)
-            try:
-                pubsub.subscribe(self.channel)
-                wait = RECONNECT_WAIT[0]
-                yield from self.ear.messages(pubsub)
-                log.info("message queue listener reconnecting")
-            except Exception as exc:  # whatever broke, listen again
-                log.warning("message queue listener: %s; reconnecting in %.1fs", exc, wait)
-                time.sleep(wait)
-                wait = min(wait * 2, RECONNECT_WAIT[1])
-            finally:
-                with contextlib.suppress(Exception):  # the connection is gone either way
-                    pubsub.close()
-                    client.close()
-
-    def _listen(self):
-        for data in super()._listen():
-            if isinstance(data, bytes) and data.startswith(PING_PREFIX):
-                with contextlib.suppress(orjson.JSONDecodeError):
-                    self.ear.heard(orjson.loads(data).get("n"))
-                continue
-            yield data
-
-
 class Liveness:
     """Round trips through this process's listeners, for ``/healthz`` and the watchdog."""
 
-    def __init__(self, store, queue_channel: str | None, timeout: float, interval: float):
+    def __init__(self, store: Store, queue_channel: str | None, timeout: float,
+                 interval: float):
         self.store = store
         self.timeout = timeout
         self.interval = interval
-        self.ears = {EVENTS: Ear(EVENTS)}
+        self.hearings = {EVENTS: Hearing(EVENTS)}
         self.channels = {EVENTS: store.events_channel}
         if queue_channel:
-            self.ears[QUEUE] = Ear(QUEUE)
+            self.hearings[QUEUE] = Hearing(QUEUE)
             self.channels[QUEUE] = queue_channel
-        self.listening = False  # set once the listeners run (Hub.start)
+        self.listening = False  # set once the listeners run (Realtime.start)
         self.last_heard = 0.0
 
     def check(self, fresh: bool = False) -> list[str]:
@@ -156,25 +119,26 @@ class Liveness:
             return []
         nonce = secrets.token_hex(8)
         sent = time.monotonic()
-        waits = {name: ear.expect(nonce) for name, ear in self.ears.items()}
+        waits = {name: hearing.expect(nonce) for name, hearing in self.hearings.items()}
         try:
             self.store.publish_ping(list(self.channels.values()), ping_message(nonce))
             deadline = time.monotonic() + self.timeout
             for event in waits.values():
                 event.wait(max(0.0, deadline - time.monotonic()))
         finally:
-            for ear in self.ears.values():
-                ear.forget(nonce)
+            for hearing in self.hearings.values():
+                hearing.forget(nonce)
         deaf = [name for name, event in waits.items() if not event.is_set()]
-        for name, ear in self.ears.items():
-            silent = ear.since is not None and ear.since < sent and ear.last_message < sent
-            ear.misses = ear.misses + 1 if name in deaf and silent else 0
-            if ear.misses:
+        for name, hearing in self.hearings.items():
+            since = hearing.since
+            silent = since is not None and since < sent and hearing.last_message < sent
+            hearing.misses = hearing.misses + 1 if name in deaf and silent else 0
+            if hearing.misses:
                 log.warning("%s not heard within %ss%s", name, self.timeout,
-                            ": its listener reconnects" if ear.misses >= 2 else "")
-            if ear.misses >= 2:
-                ear.misses = 0
-                ear.reconnect()
+                            ": its listener reconnects" if hearing.misses >= 2 else "")
+            if hearing.misses >= 2:
+                hearing.misses = 0
+                hearing.reconnect()
         if not deaf:
             self.last_heard = time.monotonic()
         return deaf

@@ -67,6 +67,8 @@ class ServeProcess:
         return self
 
     def wait_ready(self, timeout: float = 30) -> ServeProcess:
+        if self.process is None:
+            raise RuntimeError("spawn() the process before waiting for it")
         wait_healthy(self.url, self.process, timeout, self.log_text)
         return self
 

@@ -32,7 +32,7 @@ def run(app, host: str, port: int, extra_servers: tuple = (), on_ready=None) -> 
     logging.getLogger("geventwebsocket.handler").setLevel(logging.WARNING)
     server = pywsgi.WSGIServer((host, port), app, handler_class=NoDelayHandler, log=None)
     # Listen from the start (not from the first connection), so /healthz proves it hears.
-    app.extensions["socialads.hub"].start()
+    app.extensions["socialads.realtime"].start()
     for other in (*extra_servers, server):
         other.start()
     # Ready means hearing the other processes: wait (briefly) for a round trip through both

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import threading
 from collections import deque
+from collections.abc import Sequence
+from typing import Any
 
 import redis
 from redis.commands.core import Script
@@ -24,10 +26,10 @@ IDLE_EXIT = 60  # seconds without work before the sender ends (the next call sta
 class _Pending:
     __slots__ = ("keys", "args", "done", "result", "error")
 
-    def __init__(self, keys: list, args: list):
+    def __init__(self, keys: Sequence[Any], args: Sequence[Any]):
         self.keys, self.args = keys, args
         self.done = threading.Event()
-        self.result = None
+        self.result: Any = None
         self.error: BaseException | None = None
 
 
@@ -46,7 +48,7 @@ class BatchedScript:
         self.worker: threading.Thread | None = None
         self.round_trips = 0  # pipelines sent, for tests and profiling
 
-    def __call__(self, keys: list, args: list):
+    def __call__(self, keys: Sequence[Any], args: Sequence[Any]) -> Any:
         item = _Pending(keys, args)
         with self.lock:
             self.queue.append(item)
@@ -97,14 +99,14 @@ class BatchedScript:
                 item.done.set()
 
     @staticmethod
-    def _answer(batch: list[_Pending], results: list) -> None:
+    def _answer(batch: list[_Pending], results: list[Any]) -> None:
         for item, result in zip(batch, results, strict=True):
             if isinstance(result, Exception):
                 item.error = result
             else:
                 item.result = result
 
-    def _pipeline(self, batch: list[_Pending]) -> list:
+    def _pipeline(self, batch: list[_Pending]) -> list[Any]:
         self.round_trips += 1
         pipe = self.client.pipeline(transaction=False)
         for item in batch:

@@ -16,7 +16,8 @@ from socialads.domain.errors import Problem
 from socialads.protocol import ErrorCode
 from socialads.web import openapi
 
-bp = Blueprint("api", __name__, url_prefix="/api/v1")
+API_PREFIX = "/api/v1"
+bp = Blueprint("api", __name__, url_prefix=API_PREFIX)
 
 
 def error_response(code: ErrorCode | str, message: str, status: int):
@@ -138,6 +139,6 @@ def http_error(exc: HTTPException):
 
 @bp.app_errorhandler(405)
 def method_not_allowed(exc: HTTPException):
-    if request.path.startswith(bp.url_prefix):
+    if request.path.startswith(API_PREFIX):
         return error_response(ErrorCode.METHOD_NOT_ALLOWED, "This method is not allowed here.", 405)
     return exc

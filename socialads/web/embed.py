@@ -19,6 +19,7 @@ from __future__ import annotations
 import re
 import secrets
 import zlib
+from collections.abc import Sequence
 
 from flask import Blueprint, abort, current_app, render_template, request, send_file
 from redis.exceptions import RedisError
@@ -195,7 +196,7 @@ def _full_group(entry: Entry, token: str) -> str | None:
     return store.session_name(cid, token)
 
 
-def _ignore_reason(allowed_origins: list[str] = ()) -> str | None:
+def _ignore_reason(allowed_origins: Sequence[str] = ()) -> str | None:
     """Why this page load must not count in the analytics (None: it counts)."""
     return analytics.ignore_reason(request.method, request.user_agent.string, request.referrer,
                                    current_app.config["PUBLIC_URL"], allowed_origins)

@@ -16,7 +16,7 @@ To change the API's shape:
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from flask import Flask
 from pydantic import BaseModel, ConfigDict, Field
@@ -145,7 +145,7 @@ def _allows_null(json_schema: dict) -> bool:
             or any(_allows_null(s) for s in json_schema.get("anyOf", ())))
 
 
-MODELS = [
+MODELS: list[tuple[type[BaseModel], Literal["validation", "serialization"]]] = [
     (CampaignIn, "validation"),
     (CampaignPatch, "validation"),
     (Campaign, "serialization"),

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import uuid
 
-from socialads.runtime.cli import make_brand
-
-from ..conftest import AdminSession
+from socialads.domain.accounts import make_brand
+from tests.support.admin import AdminSession
+from tests.support.seeds import SECRET
 
 
 def test_pages_need_a_login(client):
@@ -30,8 +30,6 @@ def test_login_and_logout(app, brand):
 
 def test_the_session_cookie_is_secure_over_https(redis_server, brand):
     from socialads import create_app
-
-    from ..conftest import SECRET
 
     app = create_app({"REDIS_URL": redis_server.url, "SECRET_KEY": SECRET,
                       "PUBLIC_URL": "https://ads.example", "MESSAGE_QUEUE": False})

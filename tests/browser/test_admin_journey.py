@@ -5,15 +5,13 @@ moves without a reload."""
 from __future__ import annotations
 
 import re
-import threading
-from wsgiref.simple_server import make_server
 
 from playwright.sync_api import expect
 
 from socialads.config import ROOT
-from socialads.runtime.embedded_redis import free_port
-
-from .test_browser import TIMEOUT, _QuietHandler, _ThreadingServer, browser, expect_text  # noqa: F401
+from socialads.runtime.processes import free_port
+from tests.support.browser import TIMEOUT, expect_text
+from tests.support.servers import serve_wsgi, stop_wsgi
 
 
 def serve_page(html: str, port: int):
@@ -24,13 +22,10 @@ def serve_page(html: str, port: int):
         start_response("200 OK", [("Content-Type", "text/html; charset=utf-8")])
         return [body]
 
-    httpd = make_server("127.0.0.1", port, app, server_class=_ThreadingServer,
-                        handler_class=_QuietHandler)
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    return httpd
+    return serve_wsgi(app, port)
 
 
-def test_create_preview_embed_pledge_and_watch(browser, server, brand, store):  # noqa: F811
+def test_create_preview_embed_pledge_and_watch(browser, server, brand, store):
     port = free_port()
     publisher_origin = f"http://localhost:{port}"
     manager = browser.new_context()
@@ -98,5 +93,4 @@ def test_create_preview_embed_pledge_and_watch(browser, server, brand, store):  
         manager.close()
         reader.close()
         if httpd:
-            httpd.shutdown()
-            httpd.server_close()
+            stop_wsgi(httpd)

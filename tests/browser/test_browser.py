@@ -4,108 +4,15 @@ served from another (127.0.0.1); people pledge, invite a friend and see each oth
 from __future__ import annotations
 
 import re
-import threading
-from socketserver import ThreadingMixIn
-from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 import pytest
+from playwright.sync_api import expect
 
 from socialads.activities import load_activities
-from socialads.config import ROOT
-from socialads.runtime.embedded_redis import free_port
-from socialads.web.publisher import publisher_app
-
-TIMEOUT = 10_000
-
-
-class _QuietHandler(WSGIRequestHandler):
-    def log_message(self, *args):
-        pass
-
-
-class _ThreadingServer(ThreadingMixIn, WSGIServer):
-    daemon_threads = True
-
-
-@pytest.fixture(scope="session")
-def browser(chromium):
-    """The run's one Chromium (conftest), under the name other modules import from here."""
-    return chromium
-
-
-@pytest.fixture
-def publish(server, make_campaign):
-    """``publish(**campaign_fields)``: the example news site on http://localhost:PORT with a
-    new live campaign embedded (allowed on that origin); returns (origin, campaign)."""
-    running = []
-
-    def start(**fields):
-        port = free_port()
-        origin = f"http://localhost:{port}"
-        campaign = make_campaign(allowed_origins=[origin], **fields)
-        app = publisher_app(ROOT / "examples" / "publisher", server.url, campaign["id"])
-        httpd = make_server("127.0.0.1", port, app, server_class=_ThreadingServer,
-                            handler_class=_QuietHandler)
-        threading.Thread(target=httpd.serve_forever, daemon=True).start()
-        running.append(httpd)
-        return origin, campaign
-
-    yield start
-    for httpd in running:
-        httpd.shutdown()
-        httpd.server_close()
-
-
-@pytest.fixture
-def publisher(publish):
-    """The example news site with a live pledge campaign embedded."""
-    return publish()
-
-
-@pytest.fixture
-def person(browser):
-    """A person with their own browser profile (cookies, storage)."""
-    contexts = []
-
-    def open_person():
-        context = browser.new_context()
-        context.set_default_timeout(TIMEOUT)
-        contexts.append(context)
-        return context.new_page()
-
-    yield open_person
-    for context in contexts:
-        context.close()
-
-
-def unit(page, index: int = 0):
-    """The ad unit in a page, scrolled into view: a unit goes live only once a reader can
-    see it (or touches it)."""
-    page.locator("iframe").nth(index).scroll_into_view_if_needed()
-    return page.frame_locator("iframe").nth(index)
-
-
-def expect_text(locator, pattern):
-    from playwright.sync_api import expect
-
-    expect(locator).to_have_text(re.compile(pattern), timeout=TIMEOUT)
-
-
-def live_second_tab(page, url: str, live: str):
-    """The same person (same browser storage) in a second tab of ``url``, once both tabs show
-    the status ``live``. The first is live before the second opens: it has stored this
-    browser's viewer id by then (two tabs that both start before either stored one would be
-    two viewers)."""
-    expect_text(page.locator("[data-socialad-status]"), live)
-    tab = page.context.new_page()
-    tab.goto(url)
-    expect_text(tab.locator("[data-socialad-status]"), live)
-    return tab
+from tests.support.browser import TIMEOUT, axe_violations, expect_text, unit
 
 
 def test_pledge_invite_and_see_each_other_live(person, publisher, server):
-    from playwright.sync_api import expect
-
     origin, campaign = publisher
     ana = person()
     requests_seen: list[str] = []
@@ -149,8 +56,6 @@ def test_pledge_invite_and_see_each_other_live(person, publisher, server):
 
 
 def test_a_friend_joins_on_the_publisher_page_by_hash(person, publisher):
-    from playwright.sync_api import expect
-
     origin, _ = publisher
     ana = person()
     ana.goto(origin + "/")
@@ -167,8 +72,6 @@ def test_a_friend_joins_on_the_publisher_page_by_hash(person, publisher):
 def test_a_unit_on_screen_at_load_goes_live_without_waiting_to_see_itself(browser, publisher):
     """embed.js tells a frame whose slot is on screen (#...&v=1), which loads its live code at
     once instead of after its first IntersectionObserver report."""
-    from playwright.sync_api import expect
-
     origin, _ = publisher
     context = browser.new_context(viewport={"width": 1000, "height": 2000})  # unit on screen
     context.set_default_timeout(TIMEOUT)
@@ -183,8 +86,6 @@ def test_a_unit_on_screen_at_load_goes_live_without_waiting_to_see_itself(browse
 
 
 def test_the_frame_follows_the_unit_height_and_several_units_fit_a_page(person, publisher):
-    from playwright.sync_api import expect
-
     origin, _ = publisher
     page = person()
     page.goto(origin + "/two-units.html")
@@ -222,8 +123,6 @@ def test_a_publisher_not_on_the_list_cannot_frame_the_unit(person, publisher, se
 
 
 def test_the_first_paint_opens_no_socket_until_the_unit_is_in_view(browser, publisher, server):
-    from playwright.sync_api import expect
-
     origin, _ = publisher
     context = browser.new_context(viewport={"width": 1000, "height": 500})
     context.set_default_timeout(TIMEOUT)
@@ -253,25 +152,12 @@ def test_the_first_paint_opens_no_socket_until_the_unit_is_in_view(browser, publ
         context.close()
 
 
-def axe_violations(page, frame=None) -> list[str]:
-    """Serious or critical WCAG 2 A/AA problems axe-core finds in a page (or one of its frames)."""
-    target = frame or page
-    target.add_script_tag(path=str(ROOT / "node_modules" / "axe-core" / "axe.min.js"))
-    result = target.evaluate("""() => axe.run(document, {runOnly: {type: 'tag',
-        values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']}})""")
-    assert len(result["passes"]) > 10, "axe-core did not really audit the page"
-    return [f"{v['id']} ({v['impact']}): {v['help']} — {[n['target'] for n in v['nodes']][:3]}"
-            for v in result["violations"] if v["impact"] in ("serious", "critical")]
-
-
 @pytest.mark.parametrize("theme", ["light", "dark"])
 @pytest.mark.parametrize("activity", sorted(load_activities()))
 def test_the_unit_passes_an_accessibility_audit(browser, server, make_campaign, store, theme,
                                                 activity):
     """axe-core in Chromium, for every activity with its default settings, live and with
     chat, in the light and the dark look."""
-    from playwright.sync_api import expect
-
     campaign = make_campaign(activity=activity, settings={},
                              look={"accent": "#0b6e4f", "theme": theme})
     token = store.create_session(campaign["id"], "ana")
@@ -291,8 +177,6 @@ def test_the_unit_passes_an_accessibility_audit(browser, server, make_campaign, 
 
 
 def test_the_unit_works_with_the_keyboard_alone(browser, server, make_campaign, store):
-    from playwright.sync_api import expect
-
     campaign = make_campaign()
     token = store.create_session(campaign["id"], "ana")
     context = browser.new_context()

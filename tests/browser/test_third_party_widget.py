@@ -23,8 +23,8 @@ import requests
 
 from socialads.activities import load_activities
 from socialads.runtime.processes import ServeProcess
-
-from ..conftest import SECRET, Viewer
+from tests.support.seeds import SECRET
+from tests.support.viewers import Viewer
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "examples" / "third_party_widget"

@@ -12,7 +12,7 @@ import time
 import pytest
 import requests
 
-from socialads.runtime.embedded_redis import free_port
+from socialads.runtime.processes import free_port
 
 
 def socialads(*args, redis_url: str, check: bool = True):

@@ -28,9 +28,8 @@ import redis
 import socketio
 
 from socialads.runtime.embedded_redis import EmbeddedRedis
-
-from ..conftest import serve_process
-from .faults import seed_campaign
+from tests.support.seeds import seed_campaign
+from tests.support.servers import HEARTBEAT, PRESENCE_TTL, serve_process
 
 VIEWERS = 200
 GROUP = 5
@@ -39,7 +38,6 @@ KILL_AT = 6  # seconds into the pledging: SIGKILL the second process
 REDIS_AT = 14  # seconds into the pledging: SIGKILL Redis, restart it REDIS_DOWN s later
 REDIS_DOWN = 1.5
 LEAVERS = 10  # viewers of the killed process who close their tab instead of reconnecting
-PRESENCE_TTL, HEARTBEAT = 4, 1  # as the test servers run (conftest.serve_process)
 PRESENCE_BOUND = PRESENCE_TTL + HEARTBEAT  # documented: README, "Operations"
 SLACK = 1.0  # delivery, and the 0.2 s this test polls at
 ACK_TIMEOUT = 5

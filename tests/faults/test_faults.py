@@ -13,9 +13,11 @@ import redis
 
 from socialads.realtime.liveness import RECENT
 from socialads.runtime.embedded_redis import EmbeddedRedis
-
-from ..conftest import Viewer, serve_process
-from .faults import RedisProxy, health, seed_campaign, wait_until
+from tests.support.faults import RedisProxy
+from tests.support.seeds import seed_campaign
+from tests.support.servers import health, serve_process
+from tests.support.viewers import Viewer
+from tests.support.waiting import wait_until
 
 # Both listeners reconnect within a second of Redis answering again, and a check takes at
 # most HEALTH_TIMEOUT (1 s): /healthz is green again well within this.
@@ -23,6 +25,8 @@ RECOVERY_BOUND = 3.5
 # A deaf listener reconnects after two silent checks (1 s each here), then needs a second to
 # notice and up to a second more to subscribe again.
 DEAF_BOUND = 2 * 1 + 2 + 1.5
+# How long the widget waits for an ack before it gives up on it (static/src: ACK_TIMEOUT).
+WIDGET_ACK_TIMEOUT = 8
 
 
 @pytest.fixture(scope="module")
@@ -48,10 +52,10 @@ def unavailable(ack) -> bool:
     return ack["ok"] is False and ack["error"]["code"] == "unavailable"
 
 
-def timed_call(viewer: Viewer, event: str, payload) -> tuple[dict, float]:
-    started = time.monotonic()
-    ack = viewer.call(event, payload, timeout=10)
-    return ack, time.monotonic() - started
+def answer(viewer: Viewer, event: str, payload) -> dict:
+    """The ack of ``event``, which must come before the widget would stop waiting for it: a
+    server that stays silent fails this as a timeout (socketio's TimeoutError)."""
+    return viewer.call(event, payload, timeout=WIDGET_ACK_TIMEOUT)
 
 
 def test_redis_down_answers_unavailable_then_everything_recovers(own_redis, pair, viewers):
@@ -66,23 +70,23 @@ def test_redis_down_answers_unavailable_then_everything_recovers(own_redis, pair
     down_at = time.monotonic()
     for server in pair:
         assert health(server.url) == (503, {"status": "unavailable"})
-    # Every event is answered, at once, with `unavailable`: never a false ok, never silence.
+    # Every event is answered with `unavailable`, before the widget gives up waiting: never a
+    # false ok, never silence.
     for viewer in (ana, ben):
         for event, payload in [
             ("join", {"campaign": campaign["id"], "viewer": viewer.viewer, "session": session}),
             ("act", {"id": "during"}),
             ("say", {"id": "m-during", "text": "anyone?"}),
         ]:
-            ack, took = timed_call(viewer, event, payload)
+            ack = answer(viewer, event, payload)
             assert unavailable(ack), (event, ack)
-            assert took < 2, (event, took)
-    ack, _ = timed_call(ben, "leave", {})  # leaving needs Redis too (presence lives there)
+    ack = answer(ben, "leave", {})  # leaving needs Redis too (presence lives there)
     assert unavailable(ack)
     # A new connection gets in (it cannot be counted) and is told `unavailable` when it joins.
     late = viewers(a.url)
-    ack, _ = timed_call(late, "join", {"campaign": campaign["id"], "viewer": late.viewer})
+    ack = answer(late, "join", {"campaign": campaign["id"], "viewer": late.viewer})
     assert unavailable(ack)
-    ack, _ = timed_call(late, "leave", {})
+    ack = answer(late, "leave", {})
     assert ack["ok"] is True  # it never joined: nothing to leave, nothing to ask Redis
 
     # Stay down long enough that python-socketio's own listener (backoff 1, 2, 4, 8 s...)
@@ -160,8 +164,8 @@ def test_a_deaf_worker_fails_healthz_and_hears_again(own_redis, pair, proxy, vie
         assert ben.call("leave", {})["ok"]  # it still answers: only its ears are gone
 
         # the next check reconnects both (two silent checks in a row), the one after is green
-        took = wait_until(lambda: health(deaf.url)[0] == 200, DEAF_BOUND,
-                          what="the deaf worker hearing again")
+        wait_until(lambda: health(deaf.url)[0] == 200, DEAF_BOUND,
+                   what="the deaf worker hearing again")
         ben.join(campaign["id"], session=session)
         mark = ben.mark()
         ana.say("can you hear me?")
@@ -169,7 +173,6 @@ def test_a_deaf_worker_fails_healthz_and_hears_again(own_redis, pair, proxy, vie
                      timeout=5)
         ana.act()
         ben.wait_for("progress", lambda p: p["total"] == 1, after=mark, timeout=5)
-        assert took < DEAF_BOUND
     finally:
         deaf.stop()
     assert "Traceback" not in deaf.log_text()
@@ -243,6 +246,7 @@ def test_an_action_counted_whose_ack_was_lost_is_a_duplicate_when_sent_again(own
                                     "duplicate": True}
 
 
+@pytest.mark.browser
 def test_the_widget_says_reconnecting_while_redis_is_down(own_redis, pair, chromium):
     """In Chromium: a pledge made while Redis is down turns the unit to "Reconnecting…" (its
     controls off) instead of pretending; when Redis is back it goes live by itself and the

@@ -17,8 +17,8 @@ from hypothesis import strategies as st
 
 from socialads.activities import load_activities
 from socialads.runtime.processes import ServeProcess
-
-from ..conftest import SECRET, websocket_open_packet
+from tests.support.seeds import SECRET
+from tests.support.viewers import websocket_open_packet
 
 CODES = {"invalid", "not_found", "inactive", "not_joined", "too_large", "rate_limited",
          "unavailable"}
@@ -298,6 +298,7 @@ def still_serves(server, viewers, cid: str) -> None:
     assert requests.get(server.url + "/healthz", timeout=10).json() == {"status": "ok"}
 
 
+@pytest.mark.slow
 def test_random_joins_get_an_answer(fuzz_server, viewers, live):
     """From a fresh connection: mostly nonsense, often a real campaign or session, so
     successful joins move the connection from session to session."""
@@ -319,6 +320,7 @@ def test_random_joins_get_an_answer(fuzz_server, viewers, live):
     still_serves(fuzz_server, viewers, live["pledge"])
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("event", ["act", "say"])
 def test_random_actions_and_messages_get_an_answer(fuzz_server, viewers, live, fuzz_viewers,
                                                    event):
@@ -336,6 +338,7 @@ def test_random_actions_and_messages_get_an_answer(fuzz_server, viewers, live, f
     still_serves(fuzz_server, viewers, live["pledge"])
 
 
+@pytest.mark.slow
 def test_random_leaves_get_an_answer(fuzz_server, viewers, live, fuzz_viewers):
     """A valid leave ({} or nothing) ends the viewer's session: it joins again at once."""
     joined, stranger = fuzz_viewers
@@ -354,6 +357,7 @@ def test_random_leaves_get_an_answer(fuzz_server, viewers, live, fuzz_viewers):
     still_serves(fuzz_server, viewers, live["pledge"])
 
 
+@pytest.mark.slow
 def test_random_unknown_events_get_an_answer(fuzz_server, viewers, live, fuzz_viewers):
     joined, stranger = fuzz_viewers
 

@@ -12,15 +12,7 @@ import pytest
 import requests
 from playwright.sync_api import expect
 
-from ..browser.test_browser import (  # noqa: F401
-    TIMEOUT,
-    axe_violations,
-    browser,
-    expect_text,
-    person,
-    publish,
-    unit,
-)
+from tests.support.browser import TIMEOUT, axe_violations, expect_text, unit
 
 MATCH = {"match_every": 2, "match_amount": 5, "match_pool": 7}
 
@@ -235,7 +227,8 @@ def test_unknown_languages_are_refused(client, brand):
 # -- in Chromium ----------------------------------------------------------------------------
 
 
-def test_friends_unlock_a_match_and_reach_the_goal_in_the_browser(person, publish,  # noqa: F811
+@pytest.mark.browser
+def test_friends_unlock_a_match_and_reach_the_goal_in_the_browser(person, publish,
                                                                   server):
     trees = {**MATCH, "unit": "tree", "unit_plural": "trees"}
     origin, campaign = publish(goal=7, settings=trees)
@@ -268,7 +261,8 @@ def test_friends_unlock_a_match_and_reach_the_goal_in_the_browser(person, publis
     assert ben.locator("html").get_attribute("data-goal") == "reached"
 
 
-def test_a_spanish_unit_in_a_full_room(person, publish, server, viewers):  # noqa: F811
+@pytest.mark.browser
+def test_a_spanish_unit_in_a_full_room(person, publish, server, viewers):
     origin, campaign = publish(language="es", room_size=2)
     ana, ben = viewers(server.url, name="Ana"), viewers(server.url, name="Ben")
     token = ana.join(campaign["id"])["session"]
@@ -285,8 +279,9 @@ def test_a_spanish_unit_in_a_full_room(person, publish, server, viewers):  # noq
     expect_text(cat_unit.locator("[data-socialad-session-total]"), r"^1$")
 
 
+@pytest.mark.browser
 @pytest.mark.parametrize("theme", ["light", "dark"])
-def test_the_designed_states_pass_an_accessibility_audit(browser, server,  # noqa: F811
+def test_the_designed_states_pass_an_accessibility_audit(browser, server,
                                                          make_campaign, store, viewers, theme):
     """The match block, the goal banner and a Spanish unit, audited by axe-core like every
     activity's default unit (tests/test_browser.py)."""
@@ -311,7 +306,8 @@ def test_the_designed_states_pass_an_accessibility_audit(browser, server,  # noq
         context.close()
 
 
-def test_a_group_closed_by_the_brand_starts_anew_in_the_browser(person, publish,  # noqa: F811
+@pytest.mark.browser
+def test_a_group_closed_by_the_brand_starts_anew_in_the_browser(person, publish,
                                                                 server, viewers, store):
     origin, campaign = publish()
     cid = campaign["id"]

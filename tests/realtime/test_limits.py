@@ -16,14 +16,16 @@ import pytest
 import redis
 import socketio
 
-from ..conftest import Viewer, serve_process
+from tests.support.servers import HEARTBEAT, PRESENCE_TTL, serve_process
+from tests.support.viewers import Viewer
 
 # Low limits, so a test can meet them; behind one trusted proxy, so each test can speak from
-# addresses of its own (X-Forwarded-For).
+# addresses of its own (X-Forwarded-For). The shared act buckets refill one token in 100 s:
+# during a test they hold their burst and no more, however long the test takes.
 STRICT = {
     "SOCIALADS_TRUSTED_PROXIES": "1",
-    "SOCIALADS_VIEWER_ACT_RATE": "[40, 10]",
-    "SOCIALADS_IP_ACT_RATE": "[100, 20]",
+    "SOCIALADS_VIEWER_ACT_RATE": "[40, 0.01]",
+    "SOCIALADS_IP_ACT_RATE": "[100, 0.01]",
     "SOCIALADS_VIEWER_SAY_RATE": "[30, 5]",
     "SOCIALADS_IP_SAY_RATE": "[50, 5]",
     "SOCIALADS_IP_CONNECT_RATE": "[12, 1]",
@@ -42,9 +44,16 @@ def strict(redis_server, tmp_path_factory):
         assert "Traceback" not in server.log_text(), server.log_text()[-3000:]
 
 
+_USED: set[str] = set()
+
+
 def new_address() -> str:
-    """An address of the benchmarking range, new for each use."""
-    return f"198.18.{random.randrange(256)}.{random.randrange(1, 255)}"
+    """An address of the benchmarking range, new for each use (the buckets of an address one
+    test emptied stay empty for the run)."""
+    while (address := f"198.18.{random.randrange(256)}.{random.randrange(1, 255)}") in _USED:
+        pass
+    _USED.add(address)
+    return address
 
 
 @pytest.fixture
@@ -89,6 +98,7 @@ def assert_refused(refusal, message: str) -> None:
     assert refusal["data"]["retry_after"] > 0
 
 
+@pytest.mark.slow
 def test_a_flood_from_one_connection(strict, people, make_campaign):
     ana = people(strict[0].url, ip=new_address())
     ana.join(make_campaign()["id"])
@@ -98,39 +108,37 @@ def test_a_flood_from_one_connection(strict, people, make_campaign):
     assert len(limited(says)) >= 5  # per connection: 20 at once, 5 a second
 
 
+@pytest.mark.slow
 def test_a_flood_from_one_viewer_over_several_connections(strict, people, make_campaign):
     campaign, ip = make_campaign(), new_address()
     tabs = [people(server.url, ip=ip, viewer="one-person") for server in (*strict, strict[0])]
     for tab in tabs:
         assert tab.join(campaign["id"])["ok"]
-    started = time.monotonic()
     acks = [tab.act() for tab in tabs for _ in range(20)]  # each tab within its own bucket
-    elapsed = time.monotonic() - started
     refused = limited(acks)
-    # The viewer's bucket (40 at once, 10 a second) is shared by the tabs and the processes.
-    assert len(acks) - len(refused) <= 40 + 10 * elapsed + 1, (len(refused), elapsed)
-    assert len(refused) >= 10
+    # The viewer's bucket (40 at once) is shared by the tabs and the processes.
+    assert len(acks) - len(refused) == 40, len(refused)
     # Another viewer at the same address is not held back by this one.
     assert people(strict[1].url, ip=ip).join(campaign["id"])["ok"]
 
 
+@pytest.mark.slow
 def test_a_flood_from_one_address_over_several_viewers(strict, people, make_campaign):
     campaign, ip = make_campaign(), new_address()
     crowd = [people(strict[i % 2].url, ip=ip) for i in range(5)]
     for viewer in crowd:
         assert viewer.join(campaign["id"])["ok"]
-    started = time.monotonic()
     acks = [viewer.act() for viewer in crowd for _ in range(24)]  # each within its buckets
-    elapsed = time.monotonic() - started
     refused = limited(acks)
-    assert len(acks) - len(refused) <= 100 + 20 * elapsed + 1, (len(refused), elapsed)
-    assert len(refused) >= 5
+    # The address's bucket (100 at once) is shared by its viewers and the processes.
+    assert len(acks) - len(refused) == 100, len(refused)
     # Someone at another address acts at once.
     other = people(strict[0].url, ip=new_address())
     other.join(campaign["id"])
     assert other.act()["ok"] is True
 
 
+@pytest.mark.slow
 def test_connections_beyond_the_cap_per_address_are_refused(strict, people):
     ip = new_address()
     first = [people(strict[i % 2].url, ip=ip) for i in range(5)]  # over both processes
@@ -156,6 +164,7 @@ def wait_for_connect(url: str, ip: str, timeout: float = 3, step: float = 0.1):
         time.sleep(step)
 
 
+@pytest.mark.slow
 def test_too_many_connects_from_one_address_are_refused(strict):
     ip = new_address()
     refusals = []
@@ -169,6 +178,7 @@ def test_too_many_connects_from_one_address_are_refused(strict):
     assert_refused(refusals[0], "connections lately")
 
 
+@pytest.mark.slow
 def test_the_connections_of_a_dead_process_stop_counting(redis_server, strict, people,
                                                          tmp_path):
     doomed = serve_process(redis_server.url, tmp_path, **STRICT).start()
@@ -179,16 +189,16 @@ def test_the_connections_of_a_dead_process_stop_counting(redis_server, strict, p
         client, refusal = try_connect(strict[0].url, ip)
         assert client is None and refusal is not None
         os.kill(doomed.process.pid, signal.SIGKILL)
-        # Counted with an expiry the heartbeat pushes forward: gone within TTL + interval
-        # (4 + 1 s in the test servers).
-        started = time.monotonic()
-        client, _ = wait_for_connect(strict[0].url, ip, timeout=8, step=0.5)
-        assert time.monotonic() - started < 4 + 1 + 1.5
+        # Counted with an expiry the heartbeat pushes forward: gone once it lapses (TTL +
+        # interval, 4 + 1 s in the test servers), and the address may connect again.
+        client, _ = wait_for_connect(strict[0].url, ip, timeout=2 * (PRESENCE_TTL + HEARTBEAT),
+                                     step=0.5)
         client.disconnect()
     finally:
         doomed.stop()
 
 
+@pytest.mark.slow
 def test_the_address_is_the_peer_unless_proxies_are_trusted(servers, strict, redis_server):
     store = redis.Redis.from_url(redis_server.url, decode_responses=True)
     spoofed = new_address()
@@ -203,6 +213,7 @@ def test_the_address_is_the_peer_unless_proxies_are_trusted(servers, strict, red
         behind.disconnect()
 
 
+@pytest.mark.slow
 def test_normal_use_never_meets_a_limit(servers, make_campaign):
     """Thirty people behind one address (an office), on both processes, with the default
     limits: each joins, pledges 20 times at once and then 5 a second, and chats."""
@@ -235,6 +246,7 @@ def test_normal_use_never_meets_a_limit(servers, make_campaign):
         total.close()
 
 
+@pytest.mark.slow
 def test_viewer_ids_do_not_escape_their_campaign(strict, people, make_campaign):
     """Buckets are per campaign: a viewer held back in one campaign acts in another."""
     ip = new_address()

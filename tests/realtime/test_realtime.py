@@ -6,9 +6,10 @@ import os
 import signal
 import time
 
-from socialads.config import Defaults
+import pytest
 
-from ..conftest import serve_process
+from socialads.config import Defaults
+from tests.support.servers import serve_process
 
 
 def test_join_starts_a_session_with_a_full_snapshot(server, viewers, make_campaign):
@@ -182,6 +183,7 @@ def test_leaving_updates_presence(servers, viewers, make_campaign):
     ana.wait_for("presence", lambda p: p["count"] == 1, after=mark)
 
 
+@pytest.mark.slow
 def test_members_of_a_killed_process_disappear(redis_server, servers, viewers, make_campaign,
                                                tmp_path):
     doomed = serve_process(redis_server.url, tmp_path).start()
@@ -244,6 +246,7 @@ def test_rate_limits_leave_a_normal_burst_alone(server, viewers, make_campaign):
     assert ana.act("c")["ok"] is True
 
 
+@pytest.mark.slow
 def test_a_tab_closed_right_after_joining_leaves_no_ghost(server, viewers, make_campaign):
     import json
 
@@ -289,6 +292,7 @@ def test_an_act_sent_right_after_join_finds_the_viewer_joined(server, make_campa
         client.disconnect()
 
 
+@pytest.mark.slow
 def test_members_stay_present_while_connected(servers, viewers, make_campaign):
     campaign = make_campaign()
     ana = viewers(servers[0].url)

@@ -10,7 +10,7 @@ import redis
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
-from socialads.runtime.embedded_redis import free_port
+from socialads.runtime.processes import free_port
 from socialads.store.batching import BatchedScript
 
 
@@ -85,8 +85,8 @@ def test_actions_that_share_a_round_trip_each_get_their_own_answer(store, make_c
     sends = [(i, token) for i, token in enumerate(tokens)] * 2
     other = make_campaign()["id"]  # a campaign whose counters someone broke
     broken = store.create_session(other, "ben")
-    store.redis.set(f"{store._campaign(other)}:pv", "not a hash")
-    sent = store._record_action.round_trips
+    store.redis.set(store.keys.campaign(other).per_viewer, "not a hash")
+    sent = store.scripts.record_action.run.round_trips
     paused_writes(store, 300)
     with ThreadPoolExecutor(40) as pool:
         futures = [pool.submit(store.record_action, cid, token, f"v{i}", "a1", i + 1)
@@ -95,7 +95,7 @@ def test_actions_that_share_a_round_trip_each_get_their_own_answer(store, make_c
         results = [future.result() for future in futures]
         with pytest.raises(redis.ResponseError, match="WRONGTYPE"):
             failing.result()
-    assert store._record_action.round_trips - sent < 20  # they did share round trips
+    assert store.scripts.record_action.run.round_trips - sent < 20  # they did share round trips
     assert [r.session_total for r in results] == [i + 1 for i, _ in sends]
     for i in range(40):  # counted once, the other send answered "duplicate"
         assert sorted((results[i].status, results[i + 40].status)) == [0, 1]

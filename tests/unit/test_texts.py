@@ -4,7 +4,6 @@ the templates and the live code ask for exists (socialads.domain.texts)."""
 from __future__ import annotations
 
 import re
-from html.parser import HTMLParser
 from pathlib import Path
 
 import orjson
@@ -13,8 +12,8 @@ import pytest
 from socialads.activities import load_activities
 from socialads.config import ROOT
 from socialads.domain.texts import CORE, FALLBACK, Texts, catalog
+from tests.support.pages import FIELD, english_left
 
-FIELD = re.compile(r"\{(\w+)\}")
 # t('key') / t("key") with a literal key, followed by its fields or the closing parenthesis
 # (a computed key such as t('status.' ~ status) is not a literal one).
 USED = re.compile(r"""\bt\(\s*(['"])([\w.]+)\1\s*[,)]""")
@@ -82,7 +81,8 @@ def _sources() -> list[tuple[Path, str | None]]:
     """Every file that asks for texts, with the activity whose own keys it may use."""
     found: list[tuple[Path, str | None]] = [
         (path, None) for path in sorted((ROOT / "socialads" / "templates").rglob("*.html"))]
-    found += [(path, None) for path in sorted((ROOT / "static" / "src").glob("*.js"))]
+    # the live code is ES modules in folders (static/src/live/*.js): every one of them
+    found += [(path, None) for path in sorted((ROOT / "static" / "src").rglob("*.js"))]
     for name, activity in load_activities().items():
         for file in ("template.html", "widget.js"):
             if (activity.folder / file).is_file():
@@ -131,64 +131,6 @@ def test_plurals_and_fields():
     assert Texts("en", "poll")("poll.votes", n=0) == "0 votes"
     assert es("poll.you_voted", option="<b>") == "Has votado por &lt;b&gt;."
     assert Texts("xx").lang == FALLBACK
-
-
-def _strings(value) -> list[str]:
-    if isinstance(value, str):
-        return [value]
-    if isinstance(value, dict):
-        value = list(value.values())
-    return [text for item in value for text in _strings(item)] if isinstance(value, list) else []
-
-
-class _Shown(HTMLParser):
-    """What a page shows or says: its text, the values of its attributes that people read or
-    that the live code shows (aria-*, title, placeholder, alt, value, data-*) and the string
-    values (not the keys) of its JSON scripts."""
-
-    def __init__(self):
-        super().__init__(convert_charrefs=True)
-        self.parts: list[str] = []
-        self.inside: tuple[str, str] = ("", "")
-
-    def handle_starttag(self, tag, attrs):
-        self.inside = (tag, dict(attrs).get("type") or "")
-        for name, value in attrs:
-            if value and (name.startswith(("aria-", "data-"))
-                          or name in ("title", "placeholder", "alt", "value", "content")):
-                self.parts.append(value)
-
-    def handle_endtag(self, tag):
-        self.inside = ("", "")
-
-    def handle_data(self, data):
-        tag, kind = self.inside
-        if tag == "script" and kind == "application/json":
-            self.parts += _strings(orjson.loads(data))
-        elif tag not in ("script", "style"):
-            self.parts.append(data)
-
-
-def english_left(html: str, activity: str, lang: str = "es") -> list[str]:
-    """The activity's English words (those ``lang`` says differently) still shown in a page in
-    ``lang``: the pieces of its texts between their {fields}, as whole words."""
-    parser = _Shown()
-    parser.feed(html)
-    shown = FIELD.sub(" ", "\n".join(parser.parts))  # a {field} name is no word shown
-    english = catalog(FALLBACK, activity)
-    other = catalog(lang, activity)
-    left = []
-    for key, text in english.items():
-        if not key.startswith(f"{activity}.") or other[key] == text:
-            continue
-        for form in [text] if isinstance(text, str) else text.values():
-            for piece in FIELD.split(form)[::2]:
-                piece = piece.strip(" :;,.·")
-                if len(piece) < 4 or not re.search(r"[A-Za-z]{3}", piece):
-                    continue
-                if re.search(rf"(?<!\w){re.escape(piece)}(?!\w)", shown):
-                    left.append(f"{key}: {piece!r}")
-    return left
 
 
 def test_english_left_finds_english_words_shown_and_nothing_else():

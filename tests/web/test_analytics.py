@@ -18,18 +18,10 @@ import pytest
 
 from socialads.admin.dashboard import origin_label
 from socialads.domain import campaigns
+from socialads.domain.accounts import make_brand
 from socialads.domain.analytics import ignore_reason, minute_iso, minute_of, publisher_origin
-from socialads.runtime.cli import make_brand
-
-from ..browser import test_browser
-from ..browser.test_browser import expect_text, unit
-from ..conftest import CAMPAIGN
-
-# The browser tests' fixtures (Chromium, a person's own profile, the publisher site).
-browser = test_browser.browser
-person = test_browser.person
-publish = test_browser.publish
-publisher = test_browser.publisher
+from tests.support.browser import expect_text, unit
+from tests.support.seeds import CAMPAIGN
 
 NEWS, BLOG = "https://news.example", "https://blog.example"
 SLACK = "Slackbot-LinkExpanding 1.0 (+https://api.slack.com/robots)"
@@ -290,6 +282,7 @@ def test_a_join_names_its_origin_or_nothing(server, viewers, make_campaign):
 # -- in a real browser ------------------------------------------------------------------------
 
 
+@pytest.mark.browser
 def test_the_widget_reports_its_publisher_and_the_overview_follows_live(
         person, publisher, server, brand, store):
     """A viewer pledges on the publisher page (localhost) while the brand watches its
@@ -336,6 +329,7 @@ def test_the_widget_reports_its_publisher_and_the_overview_follows_live(
     assert stats["by_origin"] == {origin: {"impressions": 1, "joins": 1, "actions": 1}}
 
 
+@pytest.mark.browser
 def test_the_overview_reads_well_without_javascript(browser, server, brand, make_campaign):
     context = browser.new_context(java_script_enabled=False)
     try:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from ..conftest import CAMPAIGN
+from tests.support.seeds import CAMPAIGN
 
 
 class Api:
@@ -55,7 +55,7 @@ def test_create_read_update_delete(api, brand):
 
 
 def test_a_brand_sees_only_its_own_campaigns(client, api, store):
-    from socialads.runtime.cli import make_brand
+    from socialads.domain.accounts import make_brand
 
     other = Api(client, make_brand(store, "Other", "o@other.test", "password123")["api_token"])
     _, mine = api.post("/campaigns", json=CAMPAIGN)

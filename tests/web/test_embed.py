@@ -8,13 +8,9 @@ import re
 import pytest
 
 from socialads import create_app
-from socialads.runtime.embedded_redis import free_port
-
-from ..conftest import SECRET
-
-HOOKS = ("data-socialad-action", "data-socialad-total", "data-socialad-session-total",
-         "data-socialad-presence", "data-socialad-invite", "data-socialad-chat-input",
-         "data-socialad-chat-log", "data-socialad-status")
+from socialads.runtime.processes import free_port
+from tests.support.pages import HOOKS
+from tests.support.seeds import SECRET
 
 
 def test_embed_js_is_small_cacheable_and_compressed(client):
@@ -132,7 +128,8 @@ def test_unknown_or_expired_invites(client, make_campaign, store, redis_server):
     assert client.get("/s/bad!token").status_code == 404
     campaign = make_campaign()
     token = store.create_session(campaign["id"], "ana")
-    store.redis.delete(store._session(campaign["id"], token))  # the session expired
+    # the session expired
+    store.redis.delete(store.keys.campaign(campaign["id"]).session_hash(token))
     response = client.get(f"/s/{token}")
     assert response.status_code == 404
     html = response.data.decode()

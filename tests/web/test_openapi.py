@@ -19,11 +19,10 @@ from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
 from socialads import create_app
-from socialads.runtime.cli import make_brand
-from socialads.runtime.embedded_redis import free_port
+from socialads.domain.accounts import make_brand
+from socialads.runtime.processes import free_port
 from socialads.web import openapi
-
-from ..conftest import CAMPAIGN, SECRET
+from tests.support.seeds import CAMPAIGN, SECRET
 
 DOC_URI = "urn:socialads:openapi"
 METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")

@@ -31,8 +31,7 @@ from schemathesis.specs.openapi.checks import (
 
 from socialads.activities import load_activities
 from socialads.web import openapi
-
-from ..conftest import CAMPAIGN
+from tests.support.seeds import CAMPAIGN
 
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
           response_schema_conformance]

@@ -15,8 +15,6 @@ from pydantic import Field
 
 from socialads.activities import ActionRejected, Activity, Effect, Match, Settings
 
-Label = Annotated[str, Field(max_length=32)]
-
 
 class PledgeSettings(Settings):
     unit: Annotated[str, Field(max_length=24, title="What one pledge is",

@@ -1,44 +1,10 @@
-"""Helpers for the tests that break things on purpose (issue #5): their own Redis, campaigns
-in it, /healthz, and a TCP proxy that can silently cut a process's pub/sub connections."""
+"""A TCP proxy in front of a Redis that can silently cut the pub/sub connections through it,
+for the tests that break things on purpose (issue #5)."""
 
 from __future__ import annotations
 
 import socket
 import threading
-import time
-import uuid
-
-import requests
-
-from socialads import create_app
-from socialads.domain import campaigns
-from socialads.runtime.cli import make_brand
-
-from ..conftest import CAMPAIGN, SECRET
-
-
-def seed_campaign(redis_url: str, **fields) -> dict:
-    """A brand and a live campaign in the Redis at ``redis_url``."""
-    app = create_app({"REDIS_URL": redis_url, "SECRET_KEY": SECRET, "MESSAGE_QUEUE": False})
-    store = app.extensions["socialads.store"]
-    suffix = uuid.uuid4().hex[:8]
-    brand = make_brand(store, f"Brand {suffix}", f"owner-{suffix}@example.test", "password123")
-    return campaigns.create(store, brand["brand_id"], {**CAMPAIGN, **fields})
-
-
-def health(url: str) -> tuple[int, dict]:
-    answer = requests.get(url + "/healthz", timeout=10)
-    return answer.status_code, answer.json()
-
-
-def wait_until(predicate, timeout: float, step: float = 0.1, what: str = "condition") -> float:
-    """Seconds it took ``predicate()`` to become true; fails after ``timeout``."""
-    started = time.monotonic()
-    while not predicate():
-        if time.monotonic() - started > timeout:
-            raise AssertionError(f"{what} not reached within {timeout}s")
-        time.sleep(step)
-    return time.monotonic() - started
 
 
 class _Link:

@@ -1,0 +1,127 @@
+"""Counting actions exactly once, and what they add up to: the campaign and session totals,
+the activity's state, a viewer's once-only choices, the leaderboard and the group match.
+
+One script (record_action.lua) dedupes, checks the limits, counts and publishes the new
+totals; nothing counts with read-modify-write in Python. Under load the scripts of many
+actions share a round trip (``socialads.store.batching``).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from typing import Any, NamedTuple, TypedDict, cast
+
+import orjson
+
+from socialads.activities import Match
+from socialads.protocol import ActionStatus
+from socialads.store.analytics import DIRECT, minute_of
+from socialads.store.base import Domain, JSONObject
+from socialads.store.limits import SharedBucket, rates_of
+from socialads.store.scripts import record_action_args, record_action_keys
+
+SESSION_PROGRESS = ("total", "people", "matched")  # what a session's viewers see of it
+ACTION_STATUSES = {status.value: status for status in ActionStatus}  # faster than the call
+
+
+# A session's `SESSION_PROGRESS`: its total, the different people who acted in it (group
+# match only) and what its group unlocked from the brand's match pool. (A plain dict: the
+# layers above take it as one.)
+SessionProgress = dict[str, int]
+
+
+class BoardEntry(TypedDict):
+    name: str  # the group's name, never its token
+    total: int
+
+
+def session_progress(values: Sequence[Any]) -> SessionProgress:
+    """`SESSION_PROGRESS` as read by HMGET."""
+    total, people, matched = values
+    return {"total": int(total or 0), "people": int(people or 0), "matched": int(matched or 0)}
+
+
+class ActionResult(NamedTuple):
+    status: ActionStatus
+    total: int
+    session_total: int
+    wait: float = 0  # seconds left of a cooldown, or until the shared buckets allow one
+    matched: int = 0  # what this action's group unlocked from the brand's match pool
+
+
+class Actions(Domain):
+    """Actions and the totals they make."""
+
+    def record_action(self, cid: str, token: str, viewer: str, action_id: str, amount: int,
+                      per_viewer_cap: int = 0, state: dict[str, int] | None = None,
+                      origin: str = DIRECT, once: str = "", choice: str = "",
+                      cooldown: float = 0, match: Match | None = None,
+                      buckets: Sequence[SharedBucket] = ()) -> ActionResult:
+        """Count one action exactly once (see record_action.lua). ``once`` names a choice a
+        viewer makes only once (a poll, a quiz question) and ``choice`` what they chose;
+        ``cooldown`` is the seconds a viewer waits between two actions; ``match`` is the
+        campaign's group match, if any (the result says what this action unlocked);
+        ``buckets`` the shared rate limits it takes a token from, as in `take_tokens` (in
+        the same script: no round trip of its own)."""
+        key = self.keys.campaign(cid)
+        status, total, session_total, wait_ms, *unlocked = self.scripts.record_action(
+            record_action_keys(
+                done=key.done, counters=key.counters, session=key.session_hash(token),
+                per_viewer=key.per_viewer, state=key.state, engaged=key.engaged,
+                minute=key.minute(minute_of(time.time())), origin_actions=key.origin_actions,
+                friends=key.friends, choices=key.choices(viewer), last_action=key.last_action,
+                board=key.board, acted=key.session_acted(token), ledger=key.ledger,
+                buckets=[key.bucket(scope, whose, "act") for scope, whose, _ in buckets]),
+            record_action_args(
+                member=f"{viewer}\0{action_id}", amount=amount, viewer=viewer,
+                per_viewer_cap=per_viewer_cap, channel=self.keys.events, campaign=cid,
+                token=token, origin=origin, once=once, choice=choice,
+                cooldown_ms=int(cooldown * 1000),
+                match_every=match.every if match else 0,
+                match_amount=match.amount if match else 0,
+                match_pool=match.pool if match else 0,
+                rates=rates_of(buckets) if buckets else (),
+                increments=[x for pair in state.items() for x in pair] if state else ()))
+        return ActionResult(ACTION_STATUSES[status], int(total), int(session_total),
+                            int(wait_ms) / 1000, int(unlocked[0]) if unlocked else 0)
+
+    def choices(self, cid: str, viewer: str) -> dict[str, str]:
+        """What a viewer chose, by ``once`` key (their vote, their answers)."""
+        return cast("dict[str, str]", self.redis.hgetall(self.keys.campaign(cid).choices(viewer)))
+
+    def campaign_progress(self, cid: str, tokens: Sequence[str] = ()
+                          ) -> tuple[int, dict[str, int], list[SessionProgress]]:
+        """The campaign total, activity state counters and, for each of ``tokens``, its
+        session's ``total``, ``people`` (who acted) and ``matched``, in one round trip."""
+        key = self.keys.campaign(cid)
+        pipe = self.redis.pipeline(transaction=False)
+        pipe.hget(key.counters, "total")
+        pipe.hgetall(key.state)
+        for token in tokens:
+            pipe.hmget(key.session_hash(token), SESSION_PROGRESS)
+        total, state, *sessions = pipe.execute()
+        return (int(total or 0), {k: int(v) for k, v in state.items()},
+                [session_progress(values) for values in sessions])
+
+    def leaderboard(self, cid: str, size: int) -> list[BoardEntry]:
+        """The sessions with the largest totals: group names and totals, never tokens."""
+        key = self.keys.campaign(cid)
+        top = cast("list[tuple[str, float]]",
+                   self.redis.zrevrange(key.board, 0, size - 1, withscores=True))
+        pipe = self.redis.pipeline(transaction=False)
+        for token, _ in top:
+            pipe.hget(key.session_hash(token), "name")
+        names = pipe.execute()
+        return [{"name": name or "A group", "total": int(score)}
+                for (_, score), name in zip(top, names, strict=True)]
+
+    def match_summary(self, cid: str, latest: int) -> tuple[int, list[JSONObject]]:
+        """What the brand's match pool has given (the campaign's ``matched``) and the latest
+        ``latest`` entries of its public ledger, newest first (``latest`` -1: all kept)."""
+        key = self.keys.campaign(cid)
+        pipe = self.redis.pipeline(transaction=False)
+        pipe.hget(key.counters, "matched")
+        pipe.lrange(key.ledger, 0, latest - 1 if latest > 0 else -1)
+        used, entries = pipe.execute()
+        return int(used or 0), [orjson.loads(entry) for entry in entries]

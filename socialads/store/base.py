@@ -1,0 +1,60 @@
+"""What every domain of the store shares: one Redis connection pool, the key layout and the
+scripts (`Backend`), and how our Redis clients are made."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import redis
+from redis._parsers import _RESP3Parser
+
+from socialads.store.keys import Keys
+from socialads.store.scripts import Scripts
+
+# How every Redis client of ours reads replies. With hiredis installed (a dependency), redis-py
+# packs commands in C: an act's count script has ~30 keys and arguments, and packing them in
+# Python was ~14% of a busy process. hiredis's reader, though, polls the socket before each
+# command taken from a pool, which under gevent costs more than it saves: our clients keep
+# redis-py's own reader.
+READER: dict[str, Any] = {"protocol": 3, "parser_class": _RESP3Parser}
+POOL_SIZE = 200  # Redis connections per process
+
+JSONObject = dict[str, Any]  # what we keep as JSON and hand back parsed
+
+
+def connect(url: str) -> redis.Redis:
+    """The process's client. A blocking pool: a burst of more concurrent commands than
+    connections waits a moment for one (a plain pool would fail them at once, and the
+    viewers would see `unavailable` for nothing)."""
+    pool = redis.BlockingConnectionPool.from_url(
+        url, max_connections=POOL_SIZE, timeout=5, decode_responses=True, socket_timeout=5,
+        socket_connect_timeout=2, health_check_interval=30, **READER)
+    return redis.Redis(connection_pool=pool)
+
+
+def listener_connection(url: str) -> redis.Redis:
+    """A connection for pub/sub: it must block forever, so no socket timeout. Messages stay
+    bytes (JSON parses them as they are): a message that is not UTF-8 must not stop it."""
+    return redis.Redis.from_url(
+        url, decode_responses=False, socket_timeout=None, socket_connect_timeout=2,
+        socket_keepalive=True, health_check_interval=0, **READER,
+    )
+
+
+class Backend:
+    """One Redis and what we keep in it: the pool, the key layout, the registered scripts."""
+
+    def __init__(self, url: str, prefix: str):
+        self.url = url
+        self.redis = connect(url)
+        self.keys = Keys(prefix)
+        self.scripts = Scripts(self.redis)
+
+
+class Domain:
+    """A part of the store (accounts, chat, ...): it works on the `Backend` it is given."""
+
+    def __init__(self, backend: Backend):
+        self.redis = backend.redis
+        self.keys = backend.keys
+        self.scripts = backend.scripts

@@ -1,0 +1,48 @@
+"""Campaign definitions: one JSON document per campaign, listed under its brand.
+
+A definition holds what the brand set (activity, settings, cause, schedule); its counters
+live beside it (``socialads.store.analytics``) and outlive it. Every change is announced
+on the events channel, so each process drops its cached copy.
+"""
+
+from __future__ import annotations
+
+from typing import cast
+
+import orjson
+
+from socialads.store.base import Domain, JSONObject
+from socialads.store.events import campaign_changed
+
+
+class Campaigns(Domain):
+    """Saving, reading and deleting campaign definitions."""
+
+    def save_campaign(self, campaign: JSONObject, *, new: bool = False) -> None:
+        cid, brand_id = campaign["id"], campaign["brand_id"]
+        pipe = self.redis.pipeline(transaction=True)
+        pipe.set(self.keys.campaign(cid).definition, orjson.dumps(campaign))
+        if new:
+            pipe.zadd(self.keys.brand_campaigns(brand_id), {cid: campaign["created_at"]})
+        pipe.publish(self.keys.events, campaign_changed(cid))
+        pipe.execute()
+
+    def get_campaign(self, cid: str) -> JSONObject | None:
+        raw = self.redis.get(self.keys.campaign(cid).definition)
+        return orjson.loads(raw) if raw else None
+
+    def brand_campaigns(self, brand_id: str) -> list[JSONObject]:
+        ids = cast("list[str]", self.redis.zrange(self.keys.brand_campaigns(brand_id), 0, -1))
+        if not ids:
+            return []
+        raws = self.redis.mget([self.keys.campaign(cid).definition for cid in ids])
+        return [orjson.loads(raw) for raw in raws if raw]
+
+    def delete_campaign(self, campaign: JSONObject) -> None:
+        """Remove the definition; counters stay as the campaign's record."""
+        cid = campaign["id"]
+        pipe = self.redis.pipeline(transaction=True)
+        pipe.delete(self.keys.campaign(cid).definition)
+        pipe.zrem(self.keys.brand_campaigns(campaign["brand_id"]), cid)
+        pipe.publish(self.keys.events, campaign_changed(cid))
+        pipe.execute()

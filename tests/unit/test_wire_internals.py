@@ -1,0 +1,132 @@
+"""The internals of python-socketio and python-engineio that socialads.realtime.wire relies on
+are still there and still behave as it expects: an upgrade that changes one fails here, by
+name, rather than somewhere in production (a traceback per bad packet, a /healthz that cannot
+hear the message queue, a listener that never pings)."""
+
+from __future__ import annotations
+
+import inspect
+
+import engineio.packet
+import socketio
+from engineio import json as engineio_json
+from socketio import packet
+
+from socialads.realtime.liveness import Hearing
+from socialads.realtime.wire import (
+    MALFORMED,
+    OrjsonWire,
+    QueueManager,
+    refuse_malformed_packets,
+    start_queue_listener,
+)
+
+
+def _parameters(function) -> list[str]:
+    return list(inspect.signature(function).parameters)
+
+
+# -- refuse_malformed_packets ---------------------------------------------------------------
+
+
+def test_the_engineio_message_handler_is_the_one_we_wrap():
+    assert _parameters(socketio.Server._handle_eio_message) == ["self", "eio_sid", "data"]
+    server = socketio.Server()
+    assert server.eio.handlers["message"] == server._handle_eio_message
+    refuse_malformed_packets(server)
+    assert server.eio.handlers["message"] != server._handle_eio_message
+
+
+def test_a_packet_that_cannot_be_decoded_raises_what_we_catch_and_disconnects():
+    server = socketio.Server(json=OrjsonWire)
+    refuse_malformed_packets(server)
+    dropped = []
+    server.eio.disconnect = dropped.append
+    for bad in ('2["act",{"id":', "2" + "[" * 100_000, "2{}", "9", '2/admin,["act"'):
+        try:
+            server._handle_eio_message("eio-sid", bad)
+        except MALFORMED:
+            pass  # what python-socketio raises for it: one of those we catch
+        else:
+            raise AssertionError(f"python-socketio no longer raises for {bad[:20]!r}")
+        server.eio.handlers["message"]("eio-sid", bad)  # ours: no exception, a disconnect
+    assert dropped == ["eio-sid"] * 5
+
+
+# -- start_queue_listener ----------------------------------------------------------------
+
+
+def test_the_manager_starts_on_first_connect_unless_the_flag_says_it_started():
+    source = inspect.getsource(socketio.Server._handle_eio_connect)
+    assert "if not self.manager_initialized:" in source
+    assert "self.manager_initialized = True" in source
+    assert "self.manager.initialize()" in source
+    server = socketio.Server()
+    assert server.manager_initialized is False
+    started = []
+    server.manager.initialize = lambda: started.append(True)
+    start_queue_listener(server)
+    start_queue_listener(server)
+    assert started == [True] and server.manager_initialized is True
+
+
+# -- OrjsonWire -----------------------------------------------------------------------------
+
+
+def test_engineio_json_is_the_codec_we_fall_back_to():
+    assert callable(engineio_json.dumps) and callable(engineio_json.loads)
+    assert packet.Packet.json is engineio_json or packet.Packet.json is OrjsonWire
+    # A packet encodes its data with these options, which the fallback passes on.
+    assert "self.json.dumps(data, separators=(',', ':'))" in inspect.getsource(packet.Packet)
+    assert OrjsonWire.dumps(2**70, separators=(",", ":")) == str(2**70)
+    assert OrjsonWire.dumps({"a": [1, "b"]}) == '{"a":[1,"b"]}'
+    assert OrjsonWire.loads('{"a":[1,"b"]}') == {"a": [1, "b"]}
+    assert OrjsonWire.loads("NaN") != OrjsonWire.loads("NaN")  # orjson refuses: the fallback
+
+
+def test_the_json_option_reaches_both_packet_classes():
+    before = (packet.Packet.json, engineio.packet.Packet.json)
+    try:
+        socketio.Server(json=OrjsonWire)
+        assert packet.Packet.json is OrjsonWire
+        assert engineio.packet.Packet.json is OrjsonWire
+    finally:
+        packet.Packet.json, engineio.packet.Packet.json = before
+
+
+# -- QueueManager ---------------------------------------------------------------------------
+
+
+def test_the_redis_manager_listens_through_the_generators_we_replace():
+    manager = socketio.RedisManager
+    assert inspect.isgeneratorfunction(manager._redis_listen_with_retries)
+    assert inspect.isgeneratorfunction(manager._listen)
+    assert _parameters(manager._redis_listen_with_retries) == ["self"]
+    assert _parameters(manager._listen) == ["self"]
+    listen = inspect.getsource(manager._listen)
+    assert "self._redis_listen_with_retries()" in listen
+    assert "message['channel'] == channel" in listen and "message['data']" in listen
+    assert "self._listen()" in inspect.getsource(socketio.PubSubManager._thread)
+    queue = QueueManager("redis://localhost:1/0", "sa:socketio", Hearing("message queue"))
+    assert queue.redis_url == "redis://localhost:1/0" and queue.channel == "sa:socketio"
+
+
+def test_our_listener_feeds_the_managers_filter_and_hears_pings():
+    hearing = Hearing("message queue")
+    heard = hearing.expect("n1")
+    queue = QueueManager("redis://localhost:1/0", "sa:socketio", hearing)
+    channel = b"sa:socketio"
+    messages = [
+        {"type": "message", "channel": channel, "data": b'{"k":"ping","n":"n1"}'},
+        {"type": "message", "channel": b"elsewhere", "data": b'{"method":"emit"}'},
+        {"type": "message", "channel": channel, "data": b'{"method":"emit"}'},
+    ]
+    queue._redis_listen_with_retries = lambda: iter(messages)
+    queue.pubsub = _Unsubscribes()
+    assert list(queue._listen()) == [b'{"method":"emit"}']
+    assert heard.is_set()
+
+
+class _Unsubscribes:
+    def unsubscribe(self, channel):
+        pass
