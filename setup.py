@@ -4,8 +4,10 @@ setuptools' ``packages.find`` cannot rename. Everything else is in pyproject.tom
 
 from setuptools import find_packages, setup
 
-setup(packages=[
-    *find_packages(include=["socialads", "socialads.*"]),
-    "socialads_widgets",
-    *("socialads_widgets." + name for name in find_packages("widgets")),
-])
+setup(
+    packages=[
+        *find_packages(include=["socialads", "socialads.*"]),
+        "socialads_widgets",
+        *("socialads_widgets." + name for name in find_packages("widgets")),
+    ]
+)

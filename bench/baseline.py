@@ -58,8 +58,13 @@ def create(mode: str, redis_url: str, queue: bool) -> tuple[Flask, SocketIO]:
     # want a Redis connection, and redis-py's default pool refuses past 100 (so does the
     # message queue's publisher). Bigger pools keep the bare app correct under load.
     store = redis.Redis.from_url(redis_url, max_connections=POOL)
-    manager = socketio_lib.RedisManager(redis_url, channel="bench-baseline", redis_options={
-        "max_connections": POOL}) if queue else None
+    manager = (
+        socketio_lib.RedisManager(
+            redis_url, channel="bench-baseline", redis_options={"max_connections": POOL}
+        )
+        if queue
+        else None
+    )
     socketio = SocketIO(app, async_mode="gevent", client_manager=manager)
 
     @socketio.on("join")
@@ -68,10 +73,12 @@ def create(mode: str, redis_url: str, queue: bool) -> tuple[Flask, SocketIO]:
         return {"ok": True}
 
     if mode == "ack":
+
         @socketio.on("act")
         def act(_payload=None):
             return {"ok": True}
     else:
+
         @socketio.on("act")
         def act(_payload=None):
             total = store.incr(KEY)
@@ -107,8 +114,7 @@ def main(argv=None) -> None:
     parser.add_argument("--queue", action="store_true", help="use the Redis message queue")
     args = parser.parse_args(argv)
     app, _socketio = create(args.mode, args.redis, args.queue)
-    server = pywsgi.WSGIServer((args.host, args.port), app, handler_class=NoDelayHandler,
-                               log=None)
+    server = pywsgi.WSGIServer((args.host, args.port), app, handler_class=NoDelayHandler, log=None)
     server.serve_forever()
 
 

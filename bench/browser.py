@@ -34,9 +34,16 @@ from socialads.runtime.processes import free_port
 from socialads.web.publisher import publisher_app
 
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
-                 "--no-first-run", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 ACTION = "[data-socialad-action]"
 BROWSER_UA = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 Chrome/156.0 Safari/537.36"
 # Runs in every frame from its first moment: the unit's frame notes when its action
@@ -71,12 +78,15 @@ def serve_wsgi(app) -> tuple[str, WSGIServer]:
 
 def frame_page(target: str):
     """A host page on another origin framing ``target`` (the baseline's bare page)."""
-    body = (f'<!doctype html><meta charset="utf-8"><title>host</title><h1>host</h1>'
-            f'<iframe src="{target}" width="600" height="300"></iframe>').encode()
+    body = (
+        f'<!doctype html><meta charset="utf-8"><title>host</title><h1>host</h1>'
+        f'<iframe src="{target}" width="600" height="300"></iframe>'
+    ).encode()
 
     def app(_environ, start_response):
-        start_response("200 OK", [("Content-Type", "text/html"),
-                                  ("Content-Length", str(len(body)))])
+        start_response(
+            "200 OK", [("Content-Type", "text/html"), ("Content-Length", str(len(body)))]
+        )
         return [body]
 
     return app
@@ -112,8 +122,13 @@ class Watch:
         for request in self.finished:
             timing = request.timing
             start = timing["startTime"] - origin
-            rows.append([request.url.replace(self.origin, "")[:40], round(start),
-                         round(start + max(timing["responseEnd"], 0))])
+            rows.append(
+                [
+                    request.url.replace(self.origin, "")[:40],
+                    round(start),
+                    round(start + max(timing["responseEnd"], 0)),
+                ]
+            )
         return sorted(rows, key=lambda row: row[1])
 
     def tally(self, upto: int | None = None) -> dict:
@@ -121,12 +136,19 @@ class Watch:
         items = []
         for request in requests:
             sizes = request.sizes()
-            items.append({"url": request.url.replace(self.origin, ""),
-                          "body": sizes["responseBodySize"],
-                          "headers": sizes["responseHeadersSize"]})
-        return {"requests": len(items),
-                "bytes": sum(i["body"] + i["headers"] for i in items),
-                "body_bytes": sum(i["body"] for i in items), "items": items}
+            items.append(
+                {
+                    "url": request.url.replace(self.origin, ""),
+                    "body": sizes["responseBodySize"],
+                    "headers": sizes["responseHeadersSize"],
+                }
+            )
+        return {
+            "requests": len(items),
+            "bytes": sum(i["body"] + i["headers"] for i in items),
+            "body_bytes": sum(i["body"] for i in items),
+            "items": items,
+        }
 
 
 def unit_frame(page, path: str):
@@ -147,15 +169,19 @@ def weight(browser, publisher: str, ad_origin: str) -> dict:
         first["sockets"] = watch.sockets
         first["unit_in_view_at_load"] = page.evaluate(
             "(() => { const r = document.querySelector('iframe').getBoundingClientRect();"
-            " return r.top < innerHeight; })()")
+            " return r.top < innerHeight; })()"
+        )
         count = len(watch.finished)
         page.locator("iframe").first.scroll_into_view_if_needed()
         frame = unit_frame(page, "/w/")
         frame.wait_for_selector(f"{ACTION}:not([disabled])", timeout=15_000)
         page.wait_for_timeout(500)
         live = watch.tally()
-        live.update(sockets=watch.sockets, websocket_payload_bytes=watch.frame_bytes,
-                    added_requests=[i["url"] for i in live["items"][count:]])
+        live.update(
+            sockets=watch.sockets,
+            websocket_payload_bytes=watch.frame_bytes,
+            added_requests=[i["url"] for i in live["items"][count:]],
+        )
         live["bytes_with_websocket"] = live["bytes"] + watch.frame_bytes
         embed = next((i for i in first["items"] if i["url"].startswith("/embed.js")), None)
         return {"first_paint": first, "live": live, "embed_js": embed}
@@ -185,8 +211,9 @@ def time_to_interactive(browser, url: str, path: str, origin: str, runs: int) ->
             if enabled is None:
                 raise RuntimeError("the frame's observer saw no enabled control")
             times.append(round(enabled - started, 1))
-            waterfalls.append(watch.waterfall(started) + [["(control enabled)",
-                                                           round(enabled - started), None]])
+            waterfalls.append(
+                watch.waterfall(started) + [["(control enabled)", round(enabled - started), None]]
+            )
         finally:
             context.close()
     median = statistics.median(times)
@@ -207,20 +234,27 @@ def browser_figure(ctx, args) -> dict:
         publisher = f"http://localhost:{port}"
         cid = ctx.campaign("bench browser", allowed_origins=[publisher])
         app = publisher_app(ROOT / "examples" / "publisher", ad_origin, cid)
-        httpd = make_server("127.0.0.1", port, app, server_class=_Threading,
-                            handler_class=_Quiet)
+        httpd = make_server("127.0.0.1", port, app, server_class=_Threading, handler_class=_Quiet)
         threading.Thread(target=httpd.serve_forever, daemon=True).start()
         httpds.append(httpd)
         host, host_httpd = serve_wsgi(frame_page(base[0].url + "/page"))
         # What the server takes to answer the first paint's two documents, without a browser.
         out["server_ms"] = {
-            "widget_html": timed_gets(ad_origin, f"/w/{cid}", {"Accept-Encoding": "br, gzip",
-                                                               "Referer": publisher + "/",
-                                                               "User-Agent": BROWSER_UA},
-                                      args.browser_runs * 10),
-            "embed_js": timed_gets(ad_origin, "/embed.js", {"Accept-Encoding": "br, gzip"},
-                                   args.browser_runs * 10),
-            "baseline_page": timed_gets(base[0].url, "/page", {}, args.browser_runs * 10)}
+            "widget_html": timed_gets(
+                ad_origin,
+                f"/w/{cid}",
+                {
+                    "Accept-Encoding": "br, gzip",
+                    "Referer": publisher + "/",
+                    "User-Agent": BROWSER_UA,
+                },
+                args.browser_runs * 10,
+            ),
+            "embed_js": timed_gets(
+                ad_origin, "/embed.js", {"Accept-Encoding": "br, gzip"}, args.browser_runs * 10
+            ),
+            "baseline_page": timed_gets(base[0].url, "/page", {}, args.browser_runs * 10),
+        }
         httpds.append(host_httpd)
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
@@ -229,16 +263,22 @@ def browser_figure(ctx, args) -> dict:
                 log("browser: first paint and live weight")
                 out["ours"] = weight(browser, publisher, ad_origin)
                 log(f"browser: time to interactive, {args.browser_runs} runs each")
-                out["ours"]["tti"] = time_to_interactive(browser, publisher + "/", "/w/",
-                                                         ad_origin, args.browser_runs)
-                out["baseline"] = {"tti": time_to_interactive(browser, host, "/page",
-                                                              base[0].url, args.browser_runs)}
+                out["ours"]["tti"] = time_to_interactive(
+                    browser, publisher + "/", "/w/", ad_origin, args.browser_runs
+                )
+                out["baseline"] = {
+                    "tti": time_to_interactive(
+                        browser, host, "/page", base[0].url, args.browser_runs
+                    )
+                }
                 page_weight = _baseline_weight(browser, host, base[0].url)
                 out["baseline"].update(page_weight)
             finally:
                 browser.close()
-        log(f"browser: TTI median ours {out['ours']['tti']['median_ms']} ms, baseline "
-            f"{out['baseline']['tti']['median_ms']} ms")
+        log(
+            f"browser: TTI median ours {out['ours']['tti']['median_ms']} ms, baseline "
+            f"{out['baseline']['tti']['median_ms']} ms"
+        )
         return out
     finally:
         for httpd in httpds:
@@ -257,8 +297,10 @@ def _baseline_weight(browser, host: str, origin: str) -> dict:
         frame.wait_for_selector(f"{ACTION}:not([disabled])", timeout=15_000)
         page.wait_for_timeout(500)
         live = watch.tally()
-        live.update(websocket_payload_bytes=watch.frame_bytes,
-                    bytes_with_websocket=live["bytes"] + watch.frame_bytes)
+        live.update(
+            websocket_payload_bytes=watch.frame_bytes,
+            bytes_with_websocket=live["bytes"] + watch.frame_bytes,
+        )
         return {"live": live}
     finally:
         context.close()

@@ -27,11 +27,17 @@ HUGE = "[1000000, 1000000]"
 # limits stay on (their Redis scripts still run on every event: the cost is measured) but
 # are raised out of reach. Only these variables differ from a default `socialads serve`.
 LIMITS_ENV = {
-    "SOCIALADS_ACT_RATE": HUGE, "SOCIALADS_JOIN_RATE": HUGE, "SOCIALADS_SAY_RATE": HUGE,
-    "SOCIALADS_VIEWER_ACT_RATE": HUGE, "SOCIALADS_VIEWER_JOIN_RATE": HUGE,
-    "SOCIALADS_VIEWER_SAY_RATE": HUGE, "SOCIALADS_IP_ACT_RATE": HUGE,
-    "SOCIALADS_IP_JOIN_RATE": HUGE, "SOCIALADS_IP_SAY_RATE": HUGE,
-    "SOCIALADS_IP_CONNECT_RATE": HUGE, "SOCIALADS_CONNECTIONS_PER_IP": "1000000",
+    "SOCIALADS_ACT_RATE": HUGE,
+    "SOCIALADS_JOIN_RATE": HUGE,
+    "SOCIALADS_SAY_RATE": HUGE,
+    "SOCIALADS_VIEWER_ACT_RATE": HUGE,
+    "SOCIALADS_VIEWER_JOIN_RATE": HUGE,
+    "SOCIALADS_VIEWER_SAY_RATE": HUGE,
+    "SOCIALADS_IP_ACT_RATE": HUGE,
+    "SOCIALADS_IP_JOIN_RATE": HUGE,
+    "SOCIALADS_IP_SAY_RATE": HUGE,
+    "SOCIALADS_IP_CONNECT_RATE": HUGE,
+    "SOCIALADS_CONNECTIONS_PER_IP": "1000000",
 }
 
 
@@ -54,9 +60,13 @@ def ms(seconds: float | None) -> float | None:
 def spread_ms(samples: list[float]) -> dict:
     """p50/p95/p99/max in milliseconds of samples in seconds."""
     ordered = sorted(samples)
-    return {"p50": ms(percentile(ordered, 50)), "p95": ms(percentile(ordered, 95)),
-            "p99": ms(percentile(ordered, 99)), "max": ms(ordered[-1] if ordered else None),
-            "samples": len(ordered)}
+    return {
+        "p50": ms(percentile(ordered, 50)),
+        "p95": ms(percentile(ordered, 95)),
+        "p99": ms(percentile(ordered, 99)),
+        "max": ms(ordered[-1] if ordered else None),
+        "samples": len(ordered),
+    }
 
 
 def raise_fd_limit(wanted: int) -> int:
@@ -69,6 +79,7 @@ def raise_fd_limit(wanted: int) -> int:
 
 
 # -- /proc ---------------------------------------------------------------------------------
+
 
 def cpu_seconds(pid: int) -> float | None:
     """User + system CPU seconds of a process (Linux /proc); None elsewhere."""
@@ -104,13 +115,15 @@ class CpuMeter:
         out: dict[str, float | None] = {}
         for name, pid in self.pids.items():
             now, before = cpu_seconds(pid), self.start[name]
-            out[name] = None if now is None or before is None else round(
-                100 * (now - before) / wall, 1)
+            out[name] = (
+                None if now is None or before is None else round(100 * (now - before) / wall, 1)
+            )
         out["bench_clients"] = round(100 * (time.process_time() - self.self_start) / wall, 1)
         return out
 
 
 # -- processes -----------------------------------------------------------------------------
+
 
 class BaselineProcess:
     """``bench/baseline.py`` on a free port (see there), shaped like ``ServeProcess``."""
@@ -119,19 +132,32 @@ class BaselineProcess:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log_path = Path(log_dir) / f"baseline-{self.port}.log"
-        self.args = [sys.executable, str(BENCH / "baseline.py"), "--port", str(self.port),
-                     "--mode", mode, "--redis", redis_url] + (["--queue"] if queue else [])
+        self.args = [
+            sys.executable,
+            str(BENCH / "baseline.py"),
+            "--port",
+            str(self.port),
+            "--mode",
+            mode,
+            "--redis",
+            redis_url,
+        ] + (["--queue"] if queue else [])
         self.process: subprocess.Popen | None = None
 
     def spawn(self) -> BaselineProcess:
         with open(self.log_path, "ab") as out:
-            self.process = subprocess.Popen(self.args, stdout=out,  # noqa: S603
-                                            stderr=subprocess.STDOUT, cwd=ROOT)
+            self.process = subprocess.Popen(  # noqa: S603
+                self.args,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                cwd=ROOT,
+            )
         return self
 
     def wait_ready(self, timeout: float = 30) -> BaselineProcess:
-        wait_healthy(self.url, self.process, timeout,
-                     lambda: self.log_path.read_text(errors="replace"))
+        wait_healthy(
+            self.url, self.process, timeout, lambda: self.log_path.read_text(errors="replace")
+        )
         return self
 
     def stop(self) -> None:
@@ -161,15 +187,18 @@ def stop_all(processes) -> None:
 
 def ours(redis_url: str, log_dir: Path, count: int = 1, **env: str) -> list[ServeProcess]:
     """``count`` real ``socialads serve`` processes on one Redis, limits raised."""
-    return start_all([ServeProcess(redis_url, log_dir, SECRET, **{**LIMITS_ENV, **env})
-                      for _ in range(count)])
+    return start_all(
+        [ServeProcess(redis_url, log_dir, SECRET, **{**LIMITS_ENV, **env}) for _ in range(count)]
+    )
 
 
-def baselines(redis_url: str, log_dir: Path, count: int = 1, mode: str = "incr"
-              ) -> list[BaselineProcess]:
+def baselines(
+    redis_url: str, log_dir: Path, count: int = 1, mode: str = "incr"
+) -> list[BaselineProcess]:
     """``count`` baseline processes; more than one share the Redis message queue."""
-    return start_all([BaselineProcess(redis_url, log_dir, mode, queue=count > 1)
-                      for _ in range(count)])
+    return start_all(
+        [BaselineProcess(redis_url, log_dir, mode, queue=count > 1) for _ in range(count)]
+    )
 
 
 def host_port(url: str) -> tuple[str, int]:
@@ -199,8 +228,8 @@ def timed_gets(url: str, path: str, headers: dict, requests: int) -> dict:
     return {**spread_ms(times), "bytes": len(last or b"")}
 
 
-
 # -- setup ---------------------------------------------------------------------------------
+
 
 class Context:
     """What every figure shares: the Redis, an in-process app for setup, a temp dir."""
@@ -210,14 +239,28 @@ class Context:
         self.redis = redis_server
         self.args = args
         self.profile_dir = getattr(args, "profile", None)
-        self.app = create_app({"REDIS_URL": redis_server.url, "SECRET_KEY": SECRET,
-                               "MESSAGE_QUEUE": False,
-                               "PUBLIC_URL": "http://127.0.0.1:5000"})
+        self.app = create_app(
+            {
+                "REDIS_URL": redis_server.url,
+                "SECRET_KEY": SECRET,
+                "MESSAGE_QUEUE": False,
+                "PUBLIC_URL": "http://127.0.0.1:5000",
+            }
+        )
         self.store = self.app.extensions["socialads.store"]
         self.brand_id = self.store.create_brand("Bench")
 
     def campaign(self, name: str, **fields) -> str:
-        created = campaigns.create(self.store, self.brand_id, {
-            "name": name, "activity": "pledge", "cause": {"title": "Plant trees"},
-            "goal": 10**9, "status": "live", **fields})
-        return created["id"]
+        created = campaigns.create(
+            self.store,
+            self.brand_id,
+            {
+                "name": name,
+                "activity": "pledge",
+                "cause": {"title": "Plant trees"},
+                "goal": 10**9,
+                "status": "live",
+                **fields,
+            },
+        )
+        return created.id

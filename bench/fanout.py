@@ -51,8 +51,14 @@ class Crowd:
         self.viewers: list[Client] = []
         self.gate = asyncio.Semaphore(CONNECT_CONCURRENCY)
 
-    async def _viewer(self, index: int, session: str | None = None, server: int | None = None,
-                      keep: bool = True, join: bool = True) -> tuple[Client, str | None]:
+    async def _viewer(
+        self,
+        index: int,
+        session: str | None = None,
+        server: int | None = None,
+        keep: bool = True,
+        join: bool = True,
+    ) -> tuple[Client, str | None]:
         host, port = self.addresses[index % len(self.addresses) if server is None else server]
         async with self.gate:
             client = await Client.open(host, port, keep=keep)
@@ -79,10 +85,10 @@ class Crowd:
         """Connect and join viewers until there are ``size``; returns the seconds it took."""
         began = time.perf_counter()
         start = len(self.viewers)
-        groups = [list(range(g, min(g + self.group, size))) for g in range(start, size,
-                                                                             self.group)]
-        results = await asyncio.gather(*(self._group(g, keep) for g in groups),
-                                       return_exceptions=True)
+        groups = [list(range(g, min(g + self.group, size))) for g in range(start, size, self.group)]
+        results = await asyncio.gather(
+            *(self._group(g, keep) for g in groups), return_exceptions=True
+        )
         failed = [r for r in results if isinstance(r, BaseException)]
         for result in results:
             if not isinstance(result, BaseException):
@@ -94,8 +100,9 @@ class Crowd:
     async def actor(self, index: int, server: int = 0) -> Client:
         """A viewer who acts: in a session of their own (socialads); the baseline's actors
         stay out of the room (the bare app needs no join to act)."""
-        client, _ = await self._viewer(10**6 + index, server=server, keep=False,
-                                       join=self.kind == "ours")
+        client, _ = await self._viewer(
+            10**6 + index, server=server, keep=False, join=self.kind == "ours"
+        )
         return client
 
     def clear(self) -> None:
@@ -112,8 +119,9 @@ def arrivals(viewer: Client) -> list[tuple[float, int]]:
     return [(at, int(data["total"])) for at, data in viewer.events("progress")]
 
 
-def delays(viewers: list[Client], acts: list[tuple[float, int]],
-           by_action: list[list[float]] | None = None) -> tuple[list[float], int]:
+def delays(
+    viewers: list[Client], acts: list[tuple[float, int]], by_action: list[list[float]] | None = None
+) -> tuple[list[float], int]:
     """For every (action, viewer): the delay to the first progress with that total or more
     (also sorted by action into ``by_action``, when given)."""
     found, missed = [], 0
@@ -121,8 +129,7 @@ def delays(viewers: list[Client], acts: list[tuple[float, int]],
         seen = arrivals(viewer)
         position = 0
         for index, (sent, total) in enumerate(acts):
-            while position < len(seen) and (seen[position][1] < total or seen[position][0]
-                                            < sent):
+            while position < len(seen) and (seen[position][1] < total or seen[position][0] < sent):
                 position += 1
             if position == len(seen):
                 missed += 1
@@ -150,8 +157,9 @@ async def reached(viewers: list[Client], total: int, deadline: float) -> bool:
         await asyncio.sleep(0.05)
 
 
-async def steady(crowd: Crowd, actor: Client, actions: int, redis_pid: int,
-                 prefix: str, drain: float = 5.0) -> dict:
+async def steady(
+    crowd: Crowd, actor: Client, actions: int, redis_pid: int, prefix: str, drain: float = 5.0
+) -> dict:
     """(a): one action a second; then up to ``drain`` seconds for the last to arrive."""
     await asyncio.sleep(1.0)  # joins' presence traffic settles
     crowd.clear()
@@ -175,16 +183,27 @@ async def steady(crowd: Crowd, actor: Client, actions: int, redis_pid: int,
     found, missed = delays(crowd.viewers, acts, by_action)
     per_action = [spread_ms(part)["p50"] for part in by_action]
     received = sum(1 for viewer in crowd.viewers for _ in viewer.events("progress"))
-    return {"viewers": len(crowd.viewers), "actions": len(acts), "missed": missed,
-            "progress_per_action_per_viewer": round(received / (len(acts) * len(crowd.viewers)),
-                                                    2),
-            "latency_ms": spread_ms(found), "p50_ms_of_each_action": per_action,
-            "actor_ack_ms": spread_ms(acks),
-            "cpu_percent_of_one_core": cpu}
+    return {
+        "viewers": len(crowd.viewers),
+        "actions": len(acts),
+        "missed": missed,
+        "progress_per_action_per_viewer": round(received / (len(acts) * len(crowd.viewers)), 2),
+        "latency_ms": spread_ms(found),
+        "p50_ms_of_each_action": per_action,
+        "actor_ack_ms": spread_ms(acks),
+        "cpu_percent_of_one_core": cpu,
+    }
 
 
-async def burst(crowd: Crowd, actors: list[Client], rate: int, seconds: float, redis_pid: int,
-                prefix: str, settle_timeout: float) -> dict:
+async def burst(
+    crowd: Crowd,
+    actors: list[Client],
+    rate: int,
+    seconds: float,
+    redis_pid: int,
+    prefix: str,
+    settle_timeout: float,
+) -> dict:
     """(b): ``rate`` actions a second for ``seconds``, on a fixed schedule."""
     await asyncio.sleep(1.0)
     crowd.clear()
@@ -245,18 +264,26 @@ async def burst(crowd: Crowd, actors: list[Client], rate: int, seconds: float, r
     rates.sort()
     ack_span = last_ack - began
     return {
-        "viewers": len(crowd.viewers), "actors": len(actors), "offered_per_s": rate,
-        "seconds": seconds, "sent_seconds": round(sent_seconds, 2), "sent": len(futures),
-        "acked": len(acked), "refused": len(refused),
+        "viewers": len(crowd.viewers),
+        "actors": len(actors),
+        "offered_per_s": rate,
+        "seconds": seconds,
+        "sent_seconds": round(sent_seconds, 2),
+        "sent": len(futures),
+        "acked": len(acked),
+        "refused": len(refused),
         "acked_per_s": round(len(acked) / max(ack_span, 1e-9), 1),
         "last_ack_after_first_send_s": round(ack_span, 2),
-        "updates_per_viewer_per_s": {"mean": round(sum(rates) / len(rates), 2),
-                                     "max": round(rates[-1], 2)},
+        "updates_per_viewer_per_s": {
+            "mean": round(sum(rates) / len(rates), 2),
+            "max": round(rates[-1], 2),
+        },
         "peak_updates_in_any_1s": max(peaks) if peaks else None,
         "messages_delivered_per_s": round(sum(rates), 1),
         "final_total_after_last_ack_ms": {
             "p50": ms(lags[len(lags) // 2]) if lags else None,
-            "max": ms(lags[-1]) if lags and not behind else None},
+            "max": ms(lags[-1]) if lags and not behind else None,
+        },
         "viewers_without_final_total": behind,
         "waited_for_final_total_s": settle_timeout,
         "cpu_percent_of_one_core": cpu,
@@ -274,7 +301,7 @@ class Highest:
 
     def update(self) -> int:
         inbox = self.viewer.inbox
-        for _, packet in inbox[self.read:]:
+        for _, packet in inbox[self.read :]:
             if packet.startswith(b'42["progress"'):
                 self.total = max(self.total, int(orjson.loads(packet[2:])[1]["total"]))
         self.read = len(inbox)
@@ -302,8 +329,7 @@ async def topology(ctx, kind: str, processes: int, args) -> dict:
         servers = await loop.run_in_executor(None, lambda: ours(redis_url, ctx.tmp, processes))
     else:
         cid = None
-        servers = await loop.run_in_executor(None, lambda: baselines(redis_url, ctx.tmp,
-                                                                     processes))
+        servers = await loop.run_in_executor(None, lambda: baselines(redis_url, ctx.tmp, processes))
     crowd = Crowd(kind, servers, cid, args.group_size, tag)
     actors: list[Client] = []
     try:
@@ -312,20 +338,25 @@ async def topology(ctx, kind: str, processes: int, args) -> dict:
         log(f"fanout {tag}: up on {', '.join(s.url for s in servers)}")
         if kind == "baseline" and args.burst_seconds > 0:
             await crowd.grow(min(args.baseline_burst_viewers, max(args.viewers)))
-            out["burst"], burst_actors = await _burst_phase(crowd, actors, tag, processes,
-                                                            redis_pid, args)
+            out["burst"], burst_actors = await _burst_phase(
+                crowd, actors, tag, processes, redis_pid, args
+            )
             close_all(burst_actors)
             await asyncio.sleep(2)
         for size in sorted(args.viewers):
             joined = await crowd.grow(size)
-            log(f"fanout {tag}: {size} viewers ({joined:.1f}s to join the new ones); "
-                f"acting once a second for {args.actions}s")
+            log(
+                f"fanout {tag}: {size} viewers ({joined:.1f}s to join the new ones); "
+                f"acting once a second for {args.actions}s"
+            )
             result = await steady(crowd, actor, args.actions, redis_pid, f"{tag}-{size}")
             result["join_seconds_for_new"] = round(joined, 2)
             out["by_viewers"][str(size)] = result
             lat = result["latency_ms"]
-            log(f"fanout {tag} @{size}: p50 {lat['p50']} p95 {lat['p95']} p99 {lat['p99']} ms,"
-                f" missed {result['missed']}")
+            log(
+                f"fanout {tag} @{size}: p50 {lat['p50']} p95 {lat['p95']} p99 {lat['p99']} ms,"
+                f" missed {result['missed']}"
+            )
         if kind == "ours" and args.burst_seconds > 0:
             out["burst"], _ = await _burst_phase(crowd, actors, tag, processes, redis_pid, args)
         return out
@@ -335,33 +366,45 @@ async def topology(ctx, kind: str, processes: int, args) -> dict:
         await loop.run_in_executor(None, stop_all, servers)
 
 
-async def _burst_phase(crowd: Crowd, actors: list[Client], tag: str, processes: int,
-                       redis_pid: int, args) -> tuple[dict, list[Client]]:
+async def _burst_phase(
+    crowd: Crowd, actors: list[Client], tag: str, processes: int, redis_pid: int, args
+) -> tuple[dict, list[Client]]:
     """(b) on the crowd as it is: its own actors (kept in ``actors`` to be closed with the
     rest), the burst, its log line; the result and those actors."""
-    burst_actors = await asyncio.gather(*(crowd.actor(1 + i, i % processes)
-                                          for i in range(BURST_ACTORS)))
+    burst_actors = await asyncio.gather(
+        *(crowd.actor(1 + i, i % processes) for i in range(BURST_ACTORS))
+    )
     actors.extend(burst_actors)
-    log(f"fanout {tag}: burst of {args.burst_rate}/s for {args.burst_seconds}s to "
-        f"{len(crowd.viewers)} viewers")
-    result = await burst(crowd, burst_actors, args.burst_rate, args.burst_seconds, redis_pid,
-                         f"{tag}-b", args.settle_timeout)
-    log(f"fanout {tag} burst: acked {result['acked_per_s']}/s, "
+    log(
+        f"fanout {tag}: burst of {args.burst_rate}/s for {args.burst_seconds}s to "
+        f"{len(crowd.viewers)} viewers"
+    )
+    result = await burst(
+        crowd,
+        burst_actors,
+        args.burst_rate,
+        args.burst_seconds,
+        redis_pid,
+        f"{tag}-b",
+        args.settle_timeout,
+    )
+    log(
+        f"fanout {tag} burst: acked {result['acked_per_s']}/s, "
         f"updates/viewer/s {result['updates_per_viewer_per_s']}, final total after last ack "
         f"{result['final_total_after_last_ack_ms']} ms, "
-        f"{result['viewers_without_final_total']} viewers without it")
+        f"{result['viewers_without_final_total']} viewers without it"
+    )
     return result, burst_actors
 
 
 def fanout(ctx, args) -> dict:
     out: dict = {
         "crowd": f"viewers in groups of {args.group_size} (one session each, room_size 20) in "
-                 "one campaign, spread round-robin over the processes; the baseline's "
-                 "viewers in one room",
-        "rate_limits": "raised out of reach (still evaluated) for socialads: see "
-                       "machine.bench_env",
+        "one campaign, spread round-robin over the processes; the baseline's "
+        "viewers in one room",
+        "rate_limits": "raised out of reach (still evaluated) for socialads: see machine.bench_env",
         "note": "every client is in the bench process (one asyncio loop): delays include "
-                "its dispatch of many sockets in turn, for both sides alike",
+        "its dispatch of many sockets in turn, for both sides alike",
         "topologies": {},
     }
     for processes in args.processes:

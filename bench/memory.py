@@ -24,8 +24,7 @@ async def one(ctx, kind: str, args) -> dict:
         servers = await loop.run_in_executor(None, lambda: ours(ctx.redis.url, ctx.tmp, 1))
     else:
         cid = None
-        servers = await loop.run_in_executor(None, lambda: baselines(ctx.redis.url, ctx.tmp,
-                                                                     1))
+        servers = await loop.run_in_executor(None, lambda: baselines(ctx.redis.url, ctx.tmp, 1))
     pid = servers[0].process.pid
     crowd = Crowd(kind, servers, cid, args.group_size, f"mem-{kind}")
     actor = None
@@ -41,15 +40,19 @@ async def one(ctx, kind: str, args) -> dict:
             await asyncio.sleep(2)
             now = rss_kb(pid)
             out["by_viewers"][str(size)] = {
-                "rss_kb": now, "join_seconds_for_new": round(seconds, 2),
-                "kb_per_viewer": round((now - before) / size, 1)}
-            log(f"memory {kind}: {size} viewers, RSS {now} KB "
-                f"({(now - before) / size:.1f} KB per viewer)")
+                "rss_kb": now,
+                "join_seconds_for_new": round(seconds, 2),
+                "kb_per_viewer": round((now - before) / size, 1),
+            }
+            log(
+                f"memory {kind}: {size} viewers, RSS {now} KB "
+                f"({(now - before) / size:.1f} KB per viewer)"
+            )
         actor = await crowd.actor(0)
-        out["actions_at_largest"] = await steady(crowd, actor, min(args.actions, 5),
-                                                 ctx.redis.process.pid, f"mem-{kind}")
-        out["actions_at_largest"]["all_reached"] = (
-            out["actions_at_largest"]["missed"] == 0)
+        out["actions_at_largest"] = await steady(
+            crowd, actor, min(args.actions, 5), ctx.redis.process.pid, f"mem-{kind}"
+        )
+        out["actions_at_largest"]["all_reached"] = out["actions_at_largest"]["missed"] == 0
         return out
     finally:
         if actor:
@@ -59,9 +62,10 @@ async def one(ctx, kind: str, args) -> dict:
 
 
 def memory(ctx, args) -> dict:
-    out: dict = {"what": "VmRSS of the one server process, idle joined viewers",
-                 "crowd": f"socialads: groups of {args.group_size} in one campaign; baseline: "
-                          "one room"}
+    out: dict = {
+        "what": "VmRSS of the one server process, idle joined viewers",
+        "crowd": f"socialads: groups of {args.group_size} in one campaign; baseline: one room",
+    }
     for kind in ("ours", "baseline"):
         log(f"memory: {kind}")
         try:

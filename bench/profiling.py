@@ -41,10 +41,24 @@ class Profiler:
         # --nonblocking: never pause the server to read its stacks (a little less exact,
         # much less in the way of what is being measured).
         self.process = subprocess.Popen(  # noqa: S603
-            [binary, "record", "--pid", str(pid), "--duration", str(max(1, int(seconds))),
-             "--rate", str(self.rate), "--format", "raw", "--nonblocking",
-             "--output", str(self.output)],
-            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+            [
+                binary,
+                "record",
+                "--pid",
+                str(pid),
+                "--duration",
+                str(max(1, int(seconds))),
+                "--rate",
+                str(self.rate),
+                "--format",
+                "raw",
+                "--nonblocking",
+                "--output",
+                str(self.output),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
 
     def finish(self, top: int = 15) -> dict | None:
         if self.process is None:
@@ -84,8 +98,13 @@ def summarise(path: Path, top: int = 15) -> dict:
     def share(counter: Counter) -> list[list]:
         return [[name, round(100 * n / samples, 1)] for name, n in counter.most_common(top)]
 
-    return {"file": str(path), "samples": samples, "self_percent": share(own),
-            "self_percent_by_package": share(packages), "ours_total_percent": share(ours_total)}
+    return {
+        "file": str(path),
+        "samples": samples,
+        "self_percent": share(own),
+        "self_percent_by_package": share(packages),
+        "ours_total_percent": share(ours_total),
+    }
 
 
 def _frame(frame: str) -> tuple[str, str]:

@@ -28,8 +28,9 @@ def _lat(latency: dict | None) -> str:
 
 
 def _wrap(text: str, indent: int = 2, width: int = 100, hang: int = 2) -> list[str]:
-    return textwrap.wrap(text, width, initial_indent=" " * indent,
-                         subsequent_indent=" " * (indent + hang))
+    return textwrap.wrap(
+        text, width, initial_indent=" " * indent, subsequent_indent=" " * (indent + hang)
+    )
 
 
 def _rows(header: list[str], rows: list[list[str]]) -> list[str]:
@@ -37,37 +38,67 @@ def _rows(header: list[str], rows: list[list[str]]) -> list[str]:
     line = "  ".join
     out = ["  " + line(h.ljust(w) for h, w in zip(header, widths, strict=True)).rstrip()]
     for row in rows:
-        out.append("  " + line(str(c).ljust(w) for c, w in zip(row, widths,
-                                                               strict=True)).rstrip())
+        out.append("  " + line(str(c).ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
     return out
 
 
 def fanout_lines(fanout: dict) -> list[str]:
-    out = ["FAN-OUT (a): 1 action/s; ms from act to arrival at every viewer (p50 / p95 / p99)",
-           *_wrap(f"crowd: {fanout.get('crowd')}")]
+    out = [
+        "FAN-OUT (a): 1 action/s; ms from act to arrival at every viewer (p50 / p95 / p99)",
+        *_wrap(f"crowd: {fanout.get('crowd')}"),
+    ]
     topologies = fanout.get("topologies", {})
     rows = []
     for processes in sorted({int(n.rsplit("_", 1)[1][:-1]) for n in topologies}):
         ours = topologies.get(f"ours_{processes}p", {})
         base = topologies.get(f"baseline_{processes}p", {})
         if "error" in ours or "error" in base:
-            rows.append([f"{processes}", "—", ours.get("error", "") or base.get("error", ""),
-                         "", "", "", ""])
+            rows.append(
+                [
+                    f"{processes}",
+                    "—",
+                    ours.get("error", "") or base.get("error", ""),
+                    "",
+                    "",
+                    "",
+                    "",
+                ]
+            )
             continue
-        sizes = sorted({int(s) for s in ours.get("by_viewers", {})}
-                       | {int(s) for s in base.get("by_viewers", {})})
+        sizes = sorted(
+            {int(s) for s in ours.get("by_viewers", {})}
+            | {int(s) for s in base.get("by_viewers", {})}
+        )
         for size in sizes:
             a = ours.get("by_viewers", {}).get(str(size), {})
             b = base.get("by_viewers", {}).get(str(size), {})
-            rows.append([str(processes), _n(size), _lat(a.get("latency_ms")),
-                         _lat(b.get("latency_ms")),
-                         _ratio((a.get("latency_ms") or {}).get("p99"),
-                                (b.get("latency_ms") or {}).get("p99")),
-                         f"{_n(a.get('missed'))} / {_n(b.get('missed'))}",
-                         f"{_n(a.get('progress_per_action_per_viewer'), 2)} / "
-                         f"{_n(b.get('progress_per_action_per_viewer'), 2)}"])
-    out += _rows(["procs", "viewers", "socialads ms", "baseline ms", "p99 ×", "missed",
-                  "msgs/action/viewer"], rows)
+            rows.append(
+                [
+                    str(processes),
+                    _n(size),
+                    _lat(a.get("latency_ms")),
+                    _lat(b.get("latency_ms")),
+                    _ratio(
+                        (a.get("latency_ms") or {}).get("p99"),
+                        (b.get("latency_ms") or {}).get("p99"),
+                    ),
+                    f"{_n(a.get('missed'))} / {_n(b.get('missed'))}",
+                    f"{_n(a.get('progress_per_action_per_viewer'), 2)} / "
+                    f"{_n(b.get('progress_per_action_per_viewer'), 2)}",
+                ]
+            )
+    out += _rows(
+        [
+            "procs",
+            "viewers",
+            "socialads ms",
+            "baseline ms",
+            "p99 ×",
+            "missed",
+            "msgs/action/viewer",
+        ],
+        rows,
+    )
     out.append("  (missed and msgs/action/viewer: socialads / baseline)")
     out.append("FAN-OUT (b): burst of actions on a fixed schedule")
     rows = []
@@ -77,46 +108,79 @@ def fanout_lines(fanout: dict) -> list[str]:
             continue
         rates = burst.get("updates_per_viewer_per_s", {})
         lag = burst.get("final_total_after_last_ack_ms", {})
-        rows.append([name.replace("baseline", "base"), _n(burst.get("viewers")),
-                     f"{_n(burst.get('offered_per_s'))}/s × {_n(burst.get('seconds'), 0)}s",
-                     _n(burst.get("acked_per_s")),
-                     f"{_n(rates.get('mean'))} / {_n(rates.get('max'))}",
-                     _n(burst.get("peak_updates_in_any_1s")),
-                     _n(burst.get("messages_delivered_per_s"), 0),
-                     f"{_n(lag.get('p50'))} / {_n(lag.get('max'))}",
-                     _n(burst.get("viewers_without_final_total"))])
-    out += _rows(["", "viewers", "offered", "acked/s", "upd/viewer/s", "peak 1s",
-                  "msgs out/s", "final after ack ms", "never"], rows)
-    out += _wrap("upd/viewer/s: mean / max over viewers; peak 1s: the most one viewer got "
-                 "in any second; final after ack: p50 / max over viewers of when the final "
-                 "total arrived after the last ack (negative: before the ack came back); "
-                 "never: viewers that did not get it")
+        rows.append(
+            [
+                name.replace("baseline", "base"),
+                _n(burst.get("viewers")),
+                f"{_n(burst.get('offered_per_s'))}/s × {_n(burst.get('seconds'), 0)}s",
+                _n(burst.get("acked_per_s")),
+                f"{_n(rates.get('mean'))} / {_n(rates.get('max'))}",
+                _n(burst.get("peak_updates_in_any_1s")),
+                _n(burst.get("messages_delivered_per_s"), 0),
+                f"{_n(lag.get('p50'))} / {_n(lag.get('max'))}",
+                _n(burst.get("viewers_without_final_total")),
+            ]
+        )
+    out += _rows(
+        [
+            "",
+            "viewers",
+            "offered",
+            "acked/s",
+            "upd/viewer/s",
+            "peak 1s",
+            "msgs out/s",
+            "final after ack ms",
+            "never",
+        ],
+        rows,
+    )
+    out += _wrap(
+        "upd/viewer/s: mean / max over viewers; peak 1s: the most one viewer got "
+        "in any second; final after ack: p50 / max over viewers of when the final "
+        "total arrived after the last ack (negative: before the ack came back); "
+        "never: viewers that did not get it"
+    )
     return out
 
 
 def throughput_lines(t: dict) -> list[str]:
-    out = ["THROUGHPUT: acked actions/s on one process", *_wrap(
-        f"closed loop: {t.get('closed_loop')}")]
+    out = [
+        "THROUGHPUT: acked actions/s on one process",
+        *_wrap(f"closed loop: {t.get('closed_loop')}"),
+    ]
     floor = t.get("redis_incr", {})
     ours, ack, incr = t.get("ours", {}), t.get("baseline_ack", {}), t.get("baseline_incr", {})
     rows = []
-    for name, figure in (("socialads act", ours), ("baseline ack-only", ack),
-                         ("baseline INCR + emit", incr)):
+    for name, figure in (
+        ("socialads act", ours),
+        ("baseline ack-only", ack),
+        ("baseline INCR + emit", incr),
+    ):
         cpu = figure.get("cpu_percent_of_one_core", {})
-        server_cpu = next((v for k, v in cpu.items() if k not in ("redis", "bench_clients")),
-                          None)
-        rows.append([name, _n(figure.get("actions_per_s")),
-                     _ratio(figure.get("actions_per_s"), ack.get("actions_per_s")),
-                     f"{_n((figure.get('ack_latency_ms') or {}).get('p50'))} / "
-                     f"{_n((figure.get('ack_latency_ms') or {}).get('p99'))}",
-                     f"{_n(server_cpu)}% / {_n(cpu.get('redis'))}% / "
-                     f"{_n(cpu.get('bench_clients'))}%", figure.get("error", "")])
-    rows.append(["redis-py INCR, 1 connection", _n(floor.get("incr_per_s")),
-                 _ratio(floor.get("incr_per_s"), ack.get("actions_per_s")), "", "",
-                 f"pipelined ×{floor.get('pipeline_batch')}: "
-                 f"{_n(floor.get('pipelined_incr_per_s'))}/s"])
-    out += _rows(["what", "per s", "× ack", "ack ms p50/p99", "CPU srv/redis/bench", ""],
-                 rows)
+        server_cpu = next((v for k, v in cpu.items() if k not in ("redis", "bench_clients")), None)
+        rows.append(
+            [
+                name,
+                _n(figure.get("actions_per_s")),
+                _ratio(figure.get("actions_per_s"), ack.get("actions_per_s")),
+                f"{_n((figure.get('ack_latency_ms') or {}).get('p50'))} / "
+                f"{_n((figure.get('ack_latency_ms') or {}).get('p99'))}",
+                f"{_n(server_cpu)}% / {_n(cpu.get('redis'))}% / {_n(cpu.get('bench_clients'))}%",
+                figure.get("error", ""),
+            ]
+        )
+    rows.append(
+        [
+            "redis-py INCR, 1 connection",
+            _n(floor.get("incr_per_s")),
+            _ratio(floor.get("incr_per_s"), ack.get("actions_per_s")),
+            "",
+            "",
+            f"pipelined ×{floor.get('pipeline_batch')}: {_n(floor.get('pipelined_incr_per_s'))}/s",
+        ]
+    )
+    out += _rows(["what", "per s", "× ack", "ack ms p50/p99", "CPU srv/redis/bench", ""], rows)
     out.append(f"  socialads: exact total {ours.get('exact')}; {ours.get('dedupe_checked')}")
     return out
 
@@ -126,66 +190,104 @@ def browser_lines(b: dict) -> list[str]:
     first, live = ours.get("first_paint", {}), ours.get("live", {})
     embed = ours.get("embed_js") or {}
     tti, base_tti = ours.get("tti", {}), base.get("tti", {})
-    out = [f"BROWSER: Chromium {b.get('version')}, cold cache, bytes as transferred "
-           "(compressed body + headers)"]
+    out = [
+        f"BROWSER: Chromium {b.get('version')}, cold cache, bytes as transferred "
+        "(compressed body + headers)"
+    ]
     rows = [
-        ["embed.js", f"{_n(embed.get('body'))} B body + {_n(embed.get('headers'))} B headers",
-         ""],
-        ["first paint (unit out of view)",
-         f"{_n(first.get('bytes'))} B in {_n(first.get('requests'))} requests, "
-         f"{_n(first.get('sockets'))} sockets", ""],
-        ["live mode (in view, joined)",
-         f"{_n(live.get('bytes_with_websocket'))} B in {_n(live.get('requests'))} requests "
-         f"+ 1 socket", f"bare page {_n((base.get('live') or {}).get('bytes_with_websocket'))}"
-                        " B"],
-        ["time to interactive, median", f"{_n(tti.get('median_ms'))} ms",
-         f"bare page {_n(base_tti.get('median_ms'))} ms"],
+        ["embed.js", f"{_n(embed.get('body'))} B body + {_n(embed.get('headers'))} B headers", ""],
+        [
+            "first paint (unit out of view)",
+            f"{_n(first.get('bytes'))} B in {_n(first.get('requests'))} requests, "
+            f"{_n(first.get('sockets'))} sockets",
+            "",
+        ],
+        [
+            "live mode (in view, joined)",
+            f"{_n(live.get('bytes_with_websocket'))} B in {_n(live.get('requests'))} requests "
+            f"+ 1 socket",
+            f"bare page {_n((base.get('live') or {}).get('bytes_with_websocket'))} B",
+        ],
+        [
+            "time to interactive, median",
+            f"{_n(tti.get('median_ms'))} ms",
+            f"bare page {_n(base_tti.get('median_ms'))} ms",
+        ],
     ]
     server = b.get("server_ms") or {}
     if server:
-        rows.append(["GET /w/<id>, server only, p50/p99",
-                     f"{_n((server.get('widget_html') or {}).get('p50'))} / "
-                     f"{_n((server.get('widget_html') or {}).get('p99'))} ms",
-                     f"bare /page {_n((server.get('baseline_page') or {}).get('p50'))} / "
-                     f"{_n((server.get('baseline_page') or {}).get('p99'))} ms"])
+        rows.append(
+            [
+                "GET /w/<id>, server only, p50/p99",
+                f"{_n((server.get('widget_html') or {}).get('p50'))} / "
+                f"{_n((server.get('widget_html') or {}).get('p99'))} ms",
+                f"bare /page {_n((server.get('baseline_page') or {}).get('p50'))} / "
+                f"{_n((server.get('baseline_page') or {}).get('p99'))} ms",
+            ]
+        )
     out += _rows(["what", "socialads", "baseline"], rows)
-    out += _wrap("first paint: " + ", ".join(
-        f"{i['url'].split('?')[0]} {_n(i['body'] + i['headers'])} B"
-        for i in first.get("items", [])))
-    out += _wrap("TTI runs: " + ", ".join(_n(x, 0) for x in tti.get("runs_ms", []))
-                 + " ms; bare page " + ", ".join(_n(x, 0) for x in base_tti.get("runs_ms", []))
-                 + " ms")
+    out += _wrap(
+        "first paint: "
+        + ", ".join(
+            f"{i['url'].split('?')[0]} {_n(i['body'] + i['headers'])} B"
+            for i in first.get("items", [])
+        )
+    )
+    out += _wrap(
+        "TTI runs: "
+        + ", ".join(_n(x, 0) for x in tti.get("runs_ms", []))
+        + " ms; bare page "
+        + ", ".join(_n(x, 0) for x in base_tti.get("runs_ms", []))
+        + " ms"
+    )
     waterfall = tti.get("waterfall_of_median_run") or []
     if waterfall:
-        out += _wrap("median run, ms from navigation start: " + "; ".join(
-            f"{row[0].split('?')[0]} {row[1]}" + (f"–{row[2]}" if row[2] is not None else "")
-            for row in waterfall))
+        out += _wrap(
+            "median run, ms from navigation start: "
+            + "; ".join(
+                f"{row[0].split('?')[0]} {row[1]}" + (f"–{row[2]}" if row[2] is not None else "")
+                for row in waterfall
+            )
+        )
     return out
 
 
 def memory_lines(m: dict) -> list[str]:
-    out = ["MEMORY: VmRSS of one server process per idle, joined viewer",
-           *_wrap(f"crowd: {m.get('crowd')}")]
+    out = [
+        "MEMORY: VmRSS of one server process per idle, joined viewer",
+        *_wrap(f"crowd: {m.get('crowd')}"),
+    ]
     ours, base = m.get("ours", {}), m.get("baseline", {})
     rows = []
-    sizes = sorted({int(s) for s in ours.get("by_viewers", {})}
-                   | {int(s) for s in base.get("by_viewers", {})})
+    sizes = sorted(
+        {int(s) for s in ours.get("by_viewers", {})} | {int(s) for s in base.get("by_viewers", {})}
+    )
     for size in sizes:
         a = ours.get("by_viewers", {}).get(str(size), {})
         b = base.get("by_viewers", {}).get(str(size), {})
-        rows.append([_n(size), f"{_n(a.get('kb_per_viewer'))} KB", f"{_n(a.get('rss_kb'))} KB",
-                     f"{_n(b.get('kb_per_viewer'))} KB", f"{_n(b.get('rss_kb'))} KB",
-                     f"{_n(a.get('join_seconds_for_new'))} / "
-                     f"{_n(b.get('join_seconds_for_new'))} s"])
-    out += _rows(["viewers", "ours/viewer", "ours RSS", "base/viewer", "base RSS",
-                  "joins took ours/base"], rows)
+        rows.append(
+            [
+                _n(size),
+                f"{_n(a.get('kb_per_viewer'))} KB",
+                f"{_n(a.get('rss_kb'))} KB",
+                f"{_n(b.get('kb_per_viewer'))} KB",
+                f"{_n(b.get('rss_kb'))} KB",
+                f"{_n(a.get('join_seconds_for_new'))} / {_n(b.get('join_seconds_for_new'))} s",
+            ]
+        )
+    out += _rows(
+        ["viewers", "ours/viewer", "ours RSS", "base/viewer", "base RSS", "joins took ours/base"],
+        rows,
+    )
     for name, figure in (("socialads", ours), ("baseline", base)):
         action = figure.get("actions_at_largest") or {}
         if action:
-            out += _wrap(f"{_n(action.get('actions'))} actions, 1/s, to all "
-                         f"{_n(action.get('viewers'))} viewers, {name}: ms p50/p95/p99 "
-                         f"{_lat(action.get('latency_ms'))}, missed "
-                         f"{_n(action.get('missed'))}")
+            out += _wrap(
+                f"{_n(action.get('actions'))} actions, 1/s, to all "
+                f"{_n(action.get('viewers'))} viewers, {name}: ms p50/p95/p99 "
+                f"{_lat(action.get('latency_ms'))}, missed "
+                f"{_n(action.get('missed'))}"
+            )
         if "error" in figure:
             out.append(f"  {name}: {figure['error']}")
     return out
@@ -193,15 +295,21 @@ def memory_lines(m: dict) -> list[str]:
 
 def stats_lines(s: dict) -> list[str]:
     seeding = s.get("seeding", {})
-    out = ["ADMIN STATS: GET /api/v1/campaigns/<id>/stats", *_wrap(
-        f"{s.get('how')}; {_n(s.get('requests'))} requests")]
-    rows = [[f"stats at {_n(seeding.get('recorded'))} actions", _lat(s.get("ours_at_actions"))],
-            ["stats at 0 actions", _lat(s.get("ours_no_actions"))],
-            ["baseline GET /count (one Redis GET)", _lat(s.get("baseline_count"))]]
+    out = [
+        "ADMIN STATS: GET /api/v1/campaigns/<id>/stats",
+        *_wrap(f"{s.get('how')}; {_n(s.get('requests'))} requests"),
+    ]
+    rows = [
+        [f"stats at {_n(seeding.get('recorded'))} actions", _lat(s.get("ours_at_actions"))],
+        ["stats at 0 actions", _lat(s.get("ours_no_actions"))],
+        ["baseline GET /count (one Redis GET)", _lat(s.get("baseline_count"))],
+    ]
     out += _rows(["request", "ms p50 / p95 / p99"], rows)
-    out += _wrap(f"recorded through record_action.lua in {_n(seeding.get('seconds'))} s: "
-                 f"{_n(seeding.get('viewers'))} viewers, {_n(seeding.get('sessions'))} "
-                 f"sessions; stats says total {_n(seeding.get('stats_total'))}")
+    out += _wrap(
+        f"recorded through record_action.lua in {_n(seeding.get('seconds'))} s: "
+        f"{_n(seeding.get('viewers'))} viewers, {_n(seeding.get('sessions'))} "
+        f"sessions; stats says total {_n(seeding.get('stats_total'))}"
+    )
     return out
 
 
@@ -209,8 +317,12 @@ def target_lines(targets: list[dict]) -> list[str]:
     out = ["TARGETS (issue #6)"]
     for t in targets:
         verdict = {True: "PASS", False: "FAIL", None: "n/a "}[t["pass"]]
-        out += _wrap(f"{verdict}  {t['name']}: {_n(t['measured'], 2)} {t['unit']}".rstrip()
-                     + f"; target {t['limit']}", indent=2, hang=6)
+        out += _wrap(
+            f"{verdict}  {t['name']}: {_n(t['measured'], 2)} {t['unit']}".rstrip()
+            + f"; target {t['limit']}",
+            indent=2,
+            hang=6,
+        )
         if t.get("note"):
             out += _wrap(t["note"], indent=8)
     return out
@@ -218,13 +330,23 @@ def target_lines(targets: list[dict]) -> list[str]:
 
 def render(result: dict) -> str:
     m = result.get("machine", {})
-    lines = [*_wrap(f"socialads bench: {m.get('date')}, {m.get('cpu_count')} CPUs "
-                    f"({m.get('cpu')}), {m.get('ram_gib')} GiB RAM, load "
-                    f"{m.get('load_avg_1m_at_start')} at start; {m.get('mode')} run, "
-                    f"{m.get('run_seconds')} s; git {m.get('git')}", indent=0), ""]
-    for name, function in (("fanout", fanout_lines), ("throughput", throughput_lines),
-                           ("browser", browser_lines), ("memory", memory_lines),
-                           ("stats", stats_lines)):
+    lines = [
+        *_wrap(
+            f"socialads bench: {m.get('date')}, {m.get('cpu_count')} CPUs "
+            f"({m.get('cpu')}), {m.get('ram_gib')} GiB RAM, load "
+            f"{m.get('load_avg_1m_at_start')} at start; {m.get('mode')} run, "
+            f"{m.get('run_seconds')} s; git {m.get('git')}",
+            indent=0,
+        ),
+        "",
+    ]
+    for name, function in (
+        ("fanout", fanout_lines),
+        ("throughput", throughput_lines),
+        ("browser", browser_lines),
+        ("memory", memory_lines),
+        ("stats", stats_lines),
+    ):
         figure = result.get(name)
         if figure is None:
             continue
@@ -258,18 +380,28 @@ def plot(result: dict, path: Path) -> str | None:
         for stat, marker in (("p99", "o"), ("p50", "x")):
             values = [topology["by_viewers"][str(s)]["latency_ms"][stat] for s in sizes]
             label = f"{'socialads' if kind == 'ours' else 'baseline'}, {processes} proc, {stat}"
-            axis.plot(sizes, values, styles[kind], marker=marker, label=label,
-                      color=colors.get(processes, "tab:gray"),
-                      alpha=1.0 if stat == "p99" else 0.5)
+            axis.plot(
+                sizes,
+                values,
+                styles[kind],
+                marker=marker,
+                label=label,
+                color=colors.get(processes, "tab:gray"),
+                alpha=1.0 if stat == "p99" else 0.5,
+            )
             drew = True
     memory = result.get("memory") or {}
     for kind, marker in (("ours", "*"), ("baseline", "P")):
         action = (memory.get(kind) or {}).get("actions_at_largest") or {}
         if action.get("latency_ms", {}).get("p99") is not None:
-            axis.plot([action["viewers"]], [action["latency_ms"]["p99"]], marker, markersize=10,
-                      color="tab:green" if kind == "ours" else "tab:red",
-                      label=f"{'socialads' if kind == 'ours' else 'baseline'}, 1 proc, p99 "
-                            "(memory run)")
+            axis.plot(
+                [action["viewers"]],
+                [action["latency_ms"]["p99"]],
+                marker,
+                markersize=10,
+                color="tab:green" if kind == "ours" else "tab:red",
+                label=f"{'socialads' if kind == 'ours' else 'baseline'}, 1 proc, p99 (memory run)",
+            )
             drew = True
     if not drew:
         plt.close(figure)
@@ -279,8 +411,10 @@ def plot(result: dict, path: Path) -> str | None:
     axis.set_xlabel("viewers in one campaign (solid: socialads, dashed: baseline)")
     axis.set_ylabel("ms from action to arrival at every viewer")
     m = result.get("machine", {})
-    axis.set_title(f"socialads fan-out vs bare Flask-SocketIO — {m.get('date', '')[:10]}, "
-                   f"{m.get('cpu_count')} CPUs")
+    axis.set_title(
+        f"socialads fan-out vs bare Flask-SocketIO — {m.get('date', '')[:10]}, "
+        f"{m.get('cpu_count')} CPUs"
+    )
     axis.grid(True, which="both", alpha=0.3)
     axis.legend(fontsize=7)
     figure.tight_layout()

@@ -48,14 +48,38 @@ from common import BENCH, LIMITS_ENV, T0, Context, log, raise_fd_limit  # noqa: 
 
 from socialads.runtime.embedded_redis import EmbeddedRedis  # noqa: E402
 
-FULL = {"viewers": "100,1000", "processes": "1,2", "actions": 10, "burst_rate": 1000,
-        "burst_seconds": 5.0, "baseline_burst_viewers": 20, "settle_timeout": 10.0,
-        "clients": 32, "seconds": 8.0, "floor_seconds": 1.5, "memory_viewers": "1000,5000",
-        "stats_actions": 1_000_000, "stats_requests": 500, "browser_runs": 5}
-QUICK = {"viewers": "100", "processes": "1,2", "actions": 3, "burst_rate": 1000,
-         "burst_seconds": 2.0, "baseline_burst_viewers": 20, "settle_timeout": 5.0,
-         "clients": 32, "seconds": 3.0, "floor_seconds": 0.5, "memory_viewers": "500,1000",
-         "stats_actions": 100_000, "stats_requests": 200, "browser_runs": 3}
+FULL = {
+    "viewers": "100,1000",
+    "processes": "1,2",
+    "actions": 10,
+    "burst_rate": 1000,
+    "burst_seconds": 5.0,
+    "baseline_burst_viewers": 20,
+    "settle_timeout": 10.0,
+    "clients": 32,
+    "seconds": 8.0,
+    "floor_seconds": 1.5,
+    "memory_viewers": "1000,5000",
+    "stats_actions": 1_000_000,
+    "stats_requests": 500,
+    "browser_runs": 5,
+}
+QUICK = {
+    "viewers": "100",
+    "processes": "1,2",
+    "actions": 3,
+    "burst_rate": 1000,
+    "burst_seconds": 2.0,
+    "baseline_burst_viewers": 20,
+    "settle_timeout": 5.0,
+    "clients": 32,
+    "seconds": 3.0,
+    "floor_seconds": 0.5,
+    "memory_viewers": "500,1000",
+    "stats_actions": 100_000,
+    "stats_requests": 200,
+    "browser_runs": 3,
+}
 FIGURES = ("throughput", "fanout", "memory", "stats", "browser")
 MAX_VIEWERS = 5000
 
@@ -63,30 +87,55 @@ MAX_VIEWERS = 5000
 def machine(mode: str) -> dict:
     cpu, ram = None, None
     try:
-        cpu = next((line.split(":", 1)[1].strip() for line in
-                    Path("/proc/cpuinfo").read_text().splitlines()
-                    if line.startswith("model name")), None)
-        kib = next(int(line.split()[1]) for line in Path("/proc/meminfo").read_text()
-                   .splitlines() if line.startswith("MemTotal:"))
+        cpu = next(
+            (
+                line.split(":", 1)[1].strip()
+                for line in Path("/proc/cpuinfo").read_text().splitlines()
+                if line.startswith("model name")
+            ),
+            None,
+        )
+        kib = next(
+            int(line.split()[1])
+            for line in Path("/proc/meminfo").read_text().splitlines()
+            if line.startswith("MemTotal:")
+        )
         ram = round(kib / 1024 / 1024, 1)
     except (OSError, StopIteration, ValueError):
         pass
-    return {"date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
-            "git": git_state(),
-            "mode": mode, "cpu_count": os.cpu_count(), "cpu": cpu, "ram_gib": ram,
-            "python": platform.python_version(), "platform": platform.platform(),
-            # Other work on the machine skews every figure: look here before comparing runs.
-            "load_avg_1m_at_start": round(os.getloadavg()[0], 2),
-            "bench_env": LIMITS_ENV, "redis": "private redis-server, AOF off"}
+    return {
+        "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+        "git": git_state(),
+        "mode": mode,
+        "cpu_count": os.cpu_count(),
+        "cpu": cpu,
+        "ram_gib": ram,
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        # Other work on the machine skews every figure: look here before comparing runs.
+        "load_avg_1m_at_start": round(os.getloadavg()[0], 2),
+        "bench_env": LIMITS_ENV,
+        "redis": "private redis-server, AOF off",
+    }
 
 
 def git_state() -> str | None:
     """The commit measured, and how many files differ from it (others may be editing)."""
     try:
-        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=BENCH,  # noqa: S607
-                                capture_output=True, text=True, check=True).stdout.strip()
-        changed = subprocess.run(["git", "status", "--porcelain"], cwd=BENCH,  # noqa: S607
-                                 capture_output=True, text=True, check=True).stdout
+        commit = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"],  # noqa: S607
+            cwd=BENCH,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+        changed = subprocess.run(
+            ["git", "status", "--porcelain"],  # noqa: S607
+            cwd=BENCH,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
     except (OSError, subprocess.CalledProcessError):
         return None
     count = len(changed.splitlines())
@@ -100,8 +149,13 @@ def run_figure(name: str, ctx: Context, args) -> dict:
     from stats import stats
     from throughput import throughput
 
-    function = {"throughput": throughput, "fanout": fanout, "memory": memory,
-                "stats": stats, "browser": browser_figure}[name]
+    function = {
+        "throughput": throughput,
+        "fanout": fanout,
+        "memory": memory,
+        "stats": stats,
+        "browser": browser_figure,
+    }[name]
     log(f"{name}: start")
     began = time.monotonic()
     try:
@@ -127,43 +181,87 @@ def sizes(text: str, name: str, parser) -> list[int]:
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="a 1-2 minute run, smaller sizes")
-    parser.add_argument("--only", action="append", choices=FIGURES,
-                        help="run only these figures (repeatable)")
-    parser.add_argument("--out", type=Path, default=BENCH / "results.json",
-                        help="where the JSON goes too (default bench/results.json)")
-    parser.add_argument("--plot", type=Path, default=BENCH / "latency.png",
-                        help="the latency-against-viewers plot (default bench/latency.png)")
-    parser.add_argument("--profile", type=Path, metavar="DIR",
-                        help="py-spy the server during throughput; stacks into DIR")
-    parser.add_argument("--logs", type=Path, metavar="DIR",
-                        help="keep the servers' logs (and Redis's) in DIR, not a temp dir")
+    parser.add_argument(
+        "--only", action="append", choices=FIGURES, help="run only these figures (repeatable)"
+    )
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=BENCH / "results.json",
+        help="where the JSON goes too (default bench/results.json)",
+    )
+    parser.add_argument(
+        "--plot",
+        type=Path,
+        default=BENCH / "latency.png",
+        help="the latency-against-viewers plot (default bench/latency.png)",
+    )
+    parser.add_argument(
+        "--profile",
+        type=Path,
+        metavar="DIR",
+        help="py-spy the server during throughput; stacks into DIR",
+    )
+    parser.add_argument(
+        "--logs",
+        type=Path,
+        metavar="DIR",
+        help="keep the servers' logs (and Redis's) in DIR, not a temp dir",
+    )
     group = parser.add_argument_group("sizes (defaults: full run / --quick)")
     add = group.add_argument
-    add("--viewers", help=f"fan-out crowd sizes, comma-separated, up to {MAX_VIEWERS} "
-        f"({FULL['viewers']} / {QUICK['viewers']})")
+    add(
+        "--viewers",
+        help=f"fan-out crowd sizes, comma-separated, up to {MAX_VIEWERS} "
+        f"({FULL['viewers']} / {QUICK['viewers']})",
+    )
     add("--processes", help=f"fan-out server processes ({FULL['processes']})")
     add("--group-size", type=int, default=5, help="friends per session (5)")
-    add("--actions", type=int, help=f"fan-out actions at 1/s ({FULL['actions']} / "
-        f"{QUICK['actions']})")
+    add(
+        "--actions",
+        type=int,
+        help=f"fan-out actions at 1/s ({FULL['actions']} / {QUICK['actions']})",
+    )
     add("--burst-rate", type=int, help=f"burst actions/s ({FULL['burst_rate']})")
-    add("--burst-seconds", type=float, help=f"burst length ({FULL['burst_seconds']} / "
-        f"{QUICK['burst_seconds']}; 0: no burst)")
-    add("--baseline-burst-viewers", type=int, help="the baseline's burst crowd "
-        f"({FULL['baseline_burst_viewers']}): it sends every action to every viewer")
-    add("--settle-timeout", type=float, help="the longest wait for the final total after "
-        f"a burst ({FULL['settle_timeout']} s)")
+    add(
+        "--burst-seconds",
+        type=float,
+        help=f"burst length ({FULL['burst_seconds']} / {QUICK['burst_seconds']}; 0: no burst)",
+    )
+    add(
+        "--baseline-burst-viewers",
+        type=int,
+        help="the baseline's burst crowd "
+        f"({FULL['baseline_burst_viewers']}): it sends every action to every viewer",
+    )
+    add(
+        "--settle-timeout",
+        type=float,
+        help=f"the longest wait for the final total after a burst ({FULL['settle_timeout']} s)",
+    )
     add("--clients", type=int, help=f"throughput connections ({FULL['clients']})")
-    add("--seconds", type=float, help=f"throughput window ({FULL['seconds']} / "
-        f"{QUICK['seconds']})")
-    add("--floor-seconds", type=float, help="redis INCR floor, each way "
-        f"({FULL['floor_seconds']} / {QUICK['floor_seconds']})")
-    add("--memory-viewers", help=f"idle crowd sizes ({FULL['memory_viewers']} / "
-        f"{QUICK['memory_viewers']})")
-    add("--stats-actions", type=int, help=f"actions recorded before timing stats "
-        f"({FULL['stats_actions']:,} / {QUICK['stats_actions']:,})")
+    add("--seconds", type=float, help=f"throughput window ({FULL['seconds']} / {QUICK['seconds']})")
+    add(
+        "--floor-seconds",
+        type=float,
+        help=f"redis INCR floor, each way ({FULL['floor_seconds']} / {QUICK['floor_seconds']})",
+    )
+    add(
+        "--memory-viewers",
+        help=f"idle crowd sizes ({FULL['memory_viewers']} / {QUICK['memory_viewers']})",
+    )
+    add(
+        "--stats-actions",
+        type=int,
+        help=f"actions recorded before timing stats "
+        f"({FULL['stats_actions']:,} / {QUICK['stats_actions']:,})",
+    )
     add("--stats-requests", type=int, help=f"timed stats requests ({FULL['stats_requests']})")
-    add("--browser-runs", type=int, help=f"time-to-interactive loads ({FULL['browser_runs']}"
-        f" / {QUICK['browser_runs']})")
+    add(
+        "--browser-runs",
+        type=int,
+        help=f"time-to-interactive loads ({FULL['browser_runs']} / {QUICK['browser_runs']})",
+    )
     args = parser.parse_args(argv)
     for key, value in (QUICK if args.quick else FULL).items():
         if getattr(args, key) is None:
@@ -173,8 +271,18 @@ def parse_args(argv=None):
     args.memory_viewers = sizes(args.memory_viewers, "memory-viewers", parser)
     if max(args.viewers + args.memory_viewers) > MAX_VIEWERS:
         parser.error(f"at most {MAX_VIEWERS} viewers")
-    if min(args.actions, args.clients, args.group_size, args.browser_runs,
-           args.stats_requests, args.burst_rate) < 1 or args.seconds <= 0:
+    if (
+        min(
+            args.actions,
+            args.clients,
+            args.group_size,
+            args.browser_runs,
+            args.stats_requests,
+            args.burst_rate,
+        )
+        < 1
+        or args.seconds <= 0
+    ):
         parser.error("sizes must be positive")
     return args
 
@@ -192,8 +300,11 @@ def main(argv=None) -> int:
     redis_server = None
     if args.logs:
         args.logs.mkdir(parents=True, exist_ok=True)
-    with (contextlib.nullcontext(str(args.logs)) if args.logs
-          else tempfile.TemporaryDirectory(prefix="socialads-bench-")) as tmp:
+    with (
+        contextlib.nullcontext(str(args.logs))
+        if args.logs
+        else tempfile.TemporaryDirectory(prefix="socialads-bench-")
+    ) as tmp:
         try:
             redis_server = EmbeddedRedis(Path(tmp) / "redis", appendonly=False).start()
             log(f"redis on {redis_server.url}; figures: {', '.join(wanted)}")

@@ -26,9 +26,11 @@ import orjson
 OPEN = b"0"
 PING = b"2"
 PONG_FRAME = b"\x81\x81\x00\x00\x00\x003"  # masked text frame "3", built once
-HANDSHAKE = ("GET /socket.io/?EIO=4&transport=websocket HTTP/1.1\r\nHost: {host}:{port}\r\n"
-             "Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: {key}\r\n"
-             "Sec-WebSocket-Version: 13\r\n\r\n")
+HANDSHAKE = (
+    "GET /socket.io/?EIO=4&transport=websocket HTTP/1.1\r\nHost: {host}:{port}\r\n"
+    "Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: {key}\r\n"
+    "Sec-WebSocket-Version: 13\r\n\r\n"
+)
 
 
 class Closed(Exception):
@@ -66,13 +68,13 @@ class Client(asyncio.Protocol):
     # -- connecting -----------------------------------------------------------------------
 
     @classmethod
-    async def open(cls, host: str, port: int, timeout: float = 30, keep: bool = True
-                   ) -> Client:
+    async def open(cls, host: str, port: int, timeout: float = 30, keep: bool = True) -> Client:
         loop = asyncio.get_running_loop()
         client = cls(keep)
         client.ready = loop.create_future()
         transport, _ = await asyncio.wait_for(
-            loop.create_connection(lambda: client, host, port), timeout)
+            loop.create_connection(lambda: client, host, port), timeout
+        )
         key = base64.b64encode(os.urandom(16)).decode()
         transport.write(HANDSHAKE.format(host=host, port=port, key=key).encode())
         try:
@@ -131,7 +133,7 @@ class Client(asyncio.Protocol):
             if end < 0:
                 return
             status = bytes(buffer[:end]).split(b"\r\n", 1)[0]
-            del buffer[:end + 4]
+            del buffer[: end + 4]
             if b" 101 " not in status:
                 self._fail(f"no websocket upgrade: {status.decode(errors='replace')}")
                 return
@@ -152,7 +154,7 @@ class Client(asyncio.Protocol):
                 head += 4  # servers never mask; tolerate it all the same (no unmasking)
             if size - pos < head + length:
                 break
-            payload = bytes(buffer[pos + head:pos + head + length])
+            payload = bytes(buffer[pos + head : pos + head + length])
             pos += head + length
             opcode = first & 0x0F
             if opcode == 0x1:
@@ -162,8 +164,7 @@ class Client(asyncio.Protocol):
                 self.connection_lost(None)
                 return
             elif opcode == 0x9:  # a WebSocket ping: pong with the same payload
-                self.transport.write(b"\x8a" + bytes([0x80 | len(payload)]) + b"\0\0\0\0"
-                                     + payload)
+                self.transport.write(b"\x8a" + bytes([0x80 | len(payload)]) + b"\0\0\0\0" + payload)
         del buffer[:pos]
 
     def _packet(self, packet: bytes, now: float) -> None:

@@ -67,9 +67,20 @@ def captured_call(store, entry, cid: str) -> tuple[list, list]:
     effect = entry.activity.effect(entry.settings, None, None)
     script.run = capture
     try:
-        store.record_action(cid, SESSION, VIEWER, ACTION, effect.amount, effect.per_viewer_cap,
-                            effect.state, origin=ORIGIN, once=effect.once,
-                            choice=effect.choice, cooldown=effect.cooldown, match=entry.match)
+        store.record_action(
+            cid,
+            SESSION,
+            VIEWER,
+            ACTION,
+            effect.amount,
+            effect.per_viewer_cap,
+            effect.state,
+            origin=ORIGIN,
+            once=effect.once,
+            choice=effect.choice,
+            cooldown=effect.cooldown,
+            match=entry.match,
+        )
     finally:
         script.run = real
     return seen["keys"], seen["args"]
@@ -90,8 +101,13 @@ def record_many(ctx, cid: str, count: int) -> dict:
     for first in range(0, count, BATCH):
         # The script publishes every new total, as it does for real; nobody listens yet.
         loop(keys=keys, args=[spec, first, min(BATCH, count - first), viewers, GROUP])
-    return {"recorded": count, "seconds": round(time.perf_counter() - began, 1),
-            "viewers": viewers, "sessions": -(-viewers // GROUP), "origins": len(ORIGINS)}
+    return {
+        "recorded": count,
+        "seconds": round(time.perf_counter() - began, 1),
+        "viewers": viewers,
+        "sessions": -(-viewers // GROUP),
+        "origins": len(ORIGINS),
+    }
 
 
 def _marks(text: str) -> list[str]:
@@ -100,9 +116,10 @@ def _marks(text: str) -> list[str]:
 
 
 def stats(ctx, args) -> dict:
-    out: dict = {"requests": args.stats_requests,
-                 "how": "sequential GETs on one kept-alive HTTP connection, after 20 "
-                        "untimed ones"}
+    out: dict = {
+        "requests": args.stats_requests,
+        "how": "sequential GETs on one kept-alive HTTP connection, after 20 untimed ones",
+    }
     full = ctx.campaign("bench stats")
     empty = ctx.campaign("bench stats, no actions")
     log(f"stats: recording {args.stats_actions:,} actions through record_action.lua")
@@ -116,10 +133,12 @@ def stats(ctx, args) -> dict:
     servers = ours(ctx.redis.url, ctx.tmp, 1)
     try:
         url = servers[0].url
-        out["ours_at_actions"] = timed_gets(url, f"/api/v1/campaigns/{full}/stats", auth,
-                                            args.stats_requests)
-        out["ours_no_actions"] = timed_gets(url, f"/api/v1/campaigns/{empty}/stats", auth,
-                                            args.stats_requests)
+        out["ours_at_actions"] = timed_gets(
+            url, f"/api/v1/campaigns/{full}/stats", auth, args.stats_requests
+        )
+        out["ours_no_actions"] = timed_gets(
+            url, f"/api/v1/campaigns/{empty}/stats", auth, args.stats_requests
+        )
     finally:
         stop_all(servers)
     servers = baselines(ctx.redis.url, ctx.tmp, 1)
@@ -127,7 +146,9 @@ def stats(ctx, args) -> dict:
         out["baseline_count"] = timed_gets(servers[0].url, "/count", {}, args.stats_requests)
     finally:
         stop_all(servers)
-    log(f"stats: p50/p99 {out['ours_at_actions']['p50']}/{out['ours_at_actions']['p99']} ms "
+    log(
+        f"stats: p50/p99 {out['ours_at_actions']['p50']}/{out['ours_at_actions']['p99']} ms "
         f"at {args.stats_actions:,}; baseline {out['baseline_count']['p50']}/"
-        f"{out['baseline_count']['p99']} ms")
+        f"{out['baseline_count']['p99']} ms"
+    )
     return out

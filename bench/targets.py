@@ -36,8 +36,7 @@ def fanout_targets(fanout: dict) -> list[dict]:
     found = []
     topologies = _get(fanout, "topologies") or {}
     for processes in sorted({int(name.rsplit("_", 1)[1][:-1]) for name in topologies}):
-        ours, base = topologies.get(f"ours_{processes}p"), topologies.get(
-            f"baseline_{processes}p")
+        ours, base = topologies.get(f"ours_{processes}p"), topologies.get(f"baseline_{processes}p")
         where = f"{processes} process{'es' if processes > 1 else ''}"
         size = _size_near_1000(ours or {})
         p99 = _get(ours, "by_viewers", str(size), "latency_ms", "p99")
@@ -47,27 +46,48 @@ def fanout_targets(fanout: dict) -> list[dict]:
         missed = _get(ours, "by_viewers", str(size), "missed")
         if missed:
             note = (note + "; " if note else "") + f"{missed} (action, viewer) pairs missed"
-        found.append(_target(f"fan-out p99, {size} viewers, 1 action/s, {where}", "≤ 1.00×",
-                             ratio, "× baseline",
-                             None if ratio is None else ratio <= 1.0 and not missed, note))
+        found.append(
+            _target(
+                f"fan-out p99, {size} viewers, 1 action/s, {where}",
+                "≤ 1.00×",
+                ratio,
+                "× baseline",
+                None if ratio is None else ratio <= 1.0 and not missed,
+                note,
+            )
+        )
         burst = _get(ours, "burst") or {}
         # Judged on the busiest second any viewer had: updates that queue up behind a busy
         # process arrive together, a clump a viewer gets however good the average looks.
         # Ten 100 ms intervals span one second, so 11 arrivals fit in a window with jitter.
         peak = burst.get("peak_updates_in_any_1s")
         rate = _get(burst, "updates_per_viewer_per_s", "max")
-        found.append(_target(f"burst: updates per viewer per second, {where}",
-                             "≤ 10/s (≤ 11 in any 1 s window)", peak, "in the busiest second",
-                             None if peak is None else peak <= 11,
-                             f"{burst.get('viewers')} viewers, mean rate {rate}/s at most; "
-                             f"{burst.get('acked_per_s')} acked/s of "
-                             f"{burst.get('offered_per_s')} offered" if burst else ""))
+        found.append(
+            _target(
+                f"burst: updates per viewer per second, {where}",
+                "≤ 10/s (≤ 11 in any 1 s window)",
+                peak,
+                "in the busiest second",
+                None if peak is None else peak <= 11,
+                f"{burst.get('viewers')} viewers, mean rate {rate}/s at most; "
+                f"{burst.get('acked_per_s')} acked/s of "
+                f"{burst.get('offered_per_s')} offered"
+                if burst
+                else "",
+            )
+        )
         lag = _get(burst, "final_total_after_last_ack_ms", "max")
         behind = burst.get("viewers_without_final_total")
-        found.append(_target(f"burst: final total at every viewer after the last ack, {where}",
-                             "≤ 150 ms", lag, "ms (slowest viewer)",
-                             None if not burst else (lag is not None and lag <= 150),
-                             f"{behind} viewers never got it" if behind else ""))
+        found.append(
+            _target(
+                f"burst: final total at every viewer after the last ack, {where}",
+                "≤ 150 ms",
+                lag,
+                "ms (slowest viewer)",
+                None if not burst else (lag is not None and lag <= 150),
+                f"{behind} viewers never got it" if behind else "",
+            )
+        )
     return found
 
 
@@ -76,9 +96,16 @@ def throughput_targets(throughput: dict) -> list[dict]:
     ack = _get(throughput, "baseline_ack", "actions_per_s")
     ratio = round(ours / ack, 2) if ours and ack else None
     exact = _get(throughput, "ours", "exact")
-    return [_target("throughput: acked deduplicated actions/s on one process", "≥ 0.70×",
-                    ratio, "× ack-only", None if ratio is None else ratio >= 0.7 and
-                    exact is True, f"{ours} vs {ack} acks/s; exact total: {exact}")]
+    return [
+        _target(
+            "throughput: acked deduplicated actions/s on one process",
+            "≥ 0.70×",
+            ratio,
+            "× ack-only",
+            None if ratio is None else ratio >= 0.7 and exact is True,
+            f"{ours} vs {ack} acks/s; exact total: {exact}",
+        )
+    ]
 
 
 def browser_targets(browser: dict) -> list[dict]:
@@ -89,20 +116,40 @@ def browser_targets(browser: dict) -> list[dict]:
     base_tti = _get(browser, "baseline", "tti", "median_ms")
     first_ok = None
     if first:
-        first_ok = (first["bytes"] <= 15 * 1024 and first["requests"] <= 3
-                    and first["sockets"] == 0)
+        first_ok = first["bytes"] <= 15 * 1024 and first["requests"] <= 3 and first["sockets"] == 0
     return [
-        _target("embed.js, compressed as transferred", "≤ 2,048 B", embed, "B",
-                None if embed is None else embed <= 2048),
-        _target("first paint: bytes / requests / sockets", "≤ 15,360 B, ≤ 3, 0",
-                f"{first.get('bytes')} B, {first.get('requests')}, {first.get('sockets')}"
-                if first else None, "", first_ok,
-                "bytes = compressed bodies + response headers from the ad server"),
-        _target("live mode: everything the unit loads, WebSocket frames included",
-                "≤ 40,960 B", live, "B", None if live is None else live <= 40 * 1024),
-        _target("time to interactive, median", "≤ 300 ms", tti, "ms",
-                None if tti is None else tti <= 300,
-                f"baseline (bare socket.io page) {base_tti} ms" if base_tti else ""),
+        _target(
+            "embed.js, compressed as transferred",
+            "≤ 2,048 B",
+            embed,
+            "B",
+            None if embed is None else embed <= 2048,
+        ),
+        _target(
+            "first paint: bytes / requests / sockets",
+            "≤ 15,360 B, ≤ 3, 0",
+            f"{first.get('bytes')} B, {first.get('requests')}, {first.get('sockets')}"
+            if first
+            else None,
+            "",
+            first_ok,
+            "bytes = compressed bodies + response headers from the ad server",
+        ),
+        _target(
+            "live mode: everything the unit loads, WebSocket frames included",
+            "≤ 40,960 B",
+            live,
+            "B",
+            None if live is None else live <= 40 * 1024,
+        ),
+        _target(
+            "time to interactive, median",
+            "≤ 300 ms",
+            tti,
+            "ms",
+            None if tti is None else tti <= 300,
+            f"baseline (bare socket.io page) {base_tti} ms" if base_tti else "",
+        ),
     ]
 
 
@@ -112,15 +159,28 @@ def memory_targets(memory: dict) -> list[dict]:
     largest = sizes[-1] if sizes else None
     per = _get(memory, "ours", "by_viewers", str(largest), "kb_per_viewer")
     base = _get(memory, "baseline", "by_viewers", str(largest), "kb_per_viewer")
-    found.append(_target(f"RSS per idle viewer at {largest} viewers", "≤ 30 KB", per,
-                         "KB", None if per is None else per <= 30,
-                         f"baseline {base} KB" if base is not None else ""))
+    found.append(
+        _target(
+            f"RSS per idle viewer at {largest} viewers",
+            "≤ 30 KB",
+            per,
+            "KB",
+            None if per is None else per <= 30,
+            f"baseline {base} KB" if base is not None else "",
+        )
+    )
     reached = _get(memory, "ours", "actions_at_largest", "all_reached")
     p99 = _get(memory, "ours", "actions_at_largest", "latency_ms", "p99")
-    found.append(_target(f"{largest} viewers on one process, every one reached by an action",
-                         "5,000", f"{largest}, reached: {reached}" if largest else None, "",
-                         None if reached is None or largest < 5000 else bool(reached),
-                         f"those actions' p99 {p99} ms" if p99 is not None else ""))
+    found.append(
+        _target(
+            f"{largest} viewers on one process, every one reached by an action",
+            "5,000",
+            f"{largest}, reached: {reached}" if largest else None,
+            "",
+            None if reached is None or largest < 5000 else bool(reached),
+            f"those actions' p99 {p99} ms" if p99 is not None else "",
+        )
+    )
     return found
 
 
@@ -128,17 +188,27 @@ def stats_targets(stats: dict) -> list[dict]:
     p99 = _get(stats, "ours_at_actions", "p99")
     actions = _get(stats, "seeding", "recorded")
     note = "" if actions == 1_000_000 else f"at {actions:,} actions" if actions else ""
-    return [_target("GET /api/v1/campaigns/<id>/stats p99 at 1,000,000 actions", "≤ 20 ms",
-                    p99, "ms", None if p99 is None or not actions or actions < 1_000_000
-                    else p99 <= 20,
-                    note)]
+    return [
+        _target(
+            "GET /api/v1/campaigns/<id>/stats p99 at 1,000,000 actions",
+            "≤ 20 ms",
+            p99,
+            "ms",
+            None if p99 is None or not actions or actions < 1_000_000 else p99 <= 20,
+            note,
+        )
+    ]
 
 
 def judge(result: dict) -> list[dict]:
     found = []
-    for name, function in (("fanout", fanout_targets), ("throughput", throughput_targets),
-                           ("browser", browser_targets), ("memory", memory_targets),
-                           ("stats", stats_targets)):
+    for name, function in (
+        ("fanout", fanout_targets),
+        ("throughput", throughput_targets),
+        ("browser", browser_targets),
+        ("memory", memory_targets),
+        ("stats", stats_targets),
+    ):
         if name in result and "error" not in result[name]:
             found += function(result[name])
     return found

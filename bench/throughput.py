@@ -43,8 +43,13 @@ def redis_floor(url: str, seconds: float, batch: int = 100) -> dict:
                 pipe.incr(key)
             pipe.execute()
             count += batch
-        return {"incr_per_s": round(plain), "pipelined_incr_per_s": round(count / elapsed),
-                "pipeline_batch": batch, "connections": 1, "seconds_each": seconds}
+        return {
+            "incr_per_s": round(plain),
+            "pipelined_incr_per_s": round(count / elapsed),
+            "pipeline_batch": batch,
+            "connections": 1,
+            "seconds_each": seconds,
+        }
     finally:
         client.delete(key)
         client.close()
@@ -83,8 +88,14 @@ async def hammer(clients: list[Client], seconds: float, prefix: str) -> dict:
     began = time.perf_counter()
     await asyncio.gather(*(fire(i, c) for i, c in enumerate(clients)))
     elapsed = time.perf_counter() - began
-    return {"elapsed": elapsed, "acked_ids": acked, "duplicates": duplicates,
-            "errors": dict(errors), "latencies": latencies, "last_total": last_total}
+    return {
+        "elapsed": elapsed,
+        "acked_ids": acked,
+        "duplicates": duplicates,
+        "errors": dict(errors),
+        "latencies": latencies,
+        "last_total": last_total,
+    }
 
 
 async def connect(url: str, count: int, join) -> list[Client]:
@@ -127,18 +138,22 @@ async def run_ours(ctx, args, profiler: Profiler | None) -> dict:
         sample = sorted(run["acked_ids"])[:100]
         answers = [await call(clients[0], "act", {"id": aid}) for aid in sample]
         redundant = sum(1 for a in answers if a.get("ok") and a.get("duplicate"))
-        other = Counter(str(a.get("error", {}).get("code") or a) for a in answers
-                        if not (a.get("ok") and a.get("duplicate")))
+        other = Counter(
+            str(a.get("error", {}).get("code") or a)
+            for a in answers
+            if not (a.get("ok") and a.get("duplicate"))
+        )
         warm_and_timed = len(run["acked_ids"]) + len(warm["acked_ids"])
         total = int(ctx.store.stats(cid)["total"])
         return {
-            **_summary(run, cpu), "clients": args.clients,
+            **_summary(run, cpu),
+            "clients": args.clients,
             "groups_of": args.group_size,
             "campaign_total": total,
             "distinct_acked_ids": warm_and_timed,
             "exact": total == warm_and_timed,
             "dedupe_checked": f"{redundant}/{len(sample)} re-sent ids answered duplicate"
-                              + (f"; the others: {dict(other)}" if other else ""),
+            + (f"; the others: {dict(other)}" if other else ""),
             "profile": profile,
         }
     finally:
@@ -148,10 +163,10 @@ async def run_ours(ctx, args, profiler: Profiler | None) -> dict:
 
 async def run_baseline(ctx, args, mode: str) -> dict:
     loop = asyncio.get_running_loop()
-    servers = await loop.run_in_executor(None, lambda: baselines(ctx.redis.url, ctx.tmp, 1,
-                                                                 mode))
+    servers = await loop.run_in_executor(None, lambda: baselines(ctx.redis.url, ctx.tmp, 1, mode))
     clients: list[Client] = []
     try:
+
         async def no_join(_index, _client):
             return {"ok": True}
 
@@ -167,31 +182,43 @@ async def run_baseline(ctx, args, mode: str) -> dict:
 
 def _summary(run: dict, cpu: dict) -> dict:
     acked = len(run["acked_ids"])
-    return {"seconds": round(run["elapsed"], 2), "acked": acked,
-            "actions_per_s": round(acked / run["elapsed"], 1),
-            "ack_latency_ms": spread_ms(run["latencies"]), "errors": run["errors"],
-            "cpu_percent_of_one_core": cpu}
+    return {
+        "seconds": round(run["elapsed"], 2),
+        "acked": acked,
+        "actions_per_s": round(acked / run["elapsed"], 1),
+        "ack_latency_ms": spread_ms(run["latencies"]),
+        "errors": run["errors"],
+        "cpu_percent_of_one_core": cpu,
+    }
 
 
 def throughput(ctx, args) -> dict:
-    out: dict = {"closed_loop": f"{args.clients} connections, each sends the next act when "
-                                f"its ack is back, {args.seconds}s",
-                 "server_processes": 1}
+    out: dict = {
+        "closed_loop": f"{args.clients} connections, each sends the next act when "
+        f"its ack is back, {args.seconds}s",
+        "server_processes": 1,
+    }
     profiler = Profiler(ctx.profile_dir) if ctx.profile_dir else None
     log(f"throughput: redis floor ({args.floor_seconds}s each, plain and pipelined)")
     out["redis_incr"] = redis_floor(ctx.redis.url, args.floor_seconds)
     log(f"throughput: {out['redis_incr']}")
-    for name, job in (("baseline_ack", lambda: run_baseline(ctx, args, "ack")),
-                      ("ours", lambda: run_ours(ctx, args, profiler)),
-                      ("baseline_incr", lambda: run_baseline(ctx, args, "incr"))):
+    for name, job in (
+        ("baseline_ack", lambda: run_baseline(ctx, args, "ack")),
+        ("ours", lambda: run_ours(ctx, args, profiler)),
+        ("baseline_incr", lambda: run_baseline(ctx, args, "incr")),
+    ):
         log(f"throughput: {name}")
         try:
             out[name] = asyncio.run(job())
-            log(f"throughput {name}: {out[name]['actions_per_s']} acked/s, p50 "
-                f"{out[name]['ack_latency_ms']['p50']} ms")
+            log(
+                f"throughput {name}: {out[name]['actions_per_s']} acked/s, p50 "
+                f"{out[name]['ack_latency_ms']['p50']} ms"
+            )
         except Exception as exc:  # noqa: BLE001 - the others still run
             log(f"throughput {name} failed: {exc!r}")
             out[name] = {"error": f"{type(exc).__name__}: {exc}"}
-    out["baseline_incr"] = {**out.get("baseline_incr", {}),
-                            "what": "INCR and an emit to an empty room per act"}
+    out["baseline_incr"] = {
+        **out.get("baseline_incr", {}),
+        "what": "INCR and an emit to an empty room per act",
+    }
     return out

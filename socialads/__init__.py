@@ -36,8 +36,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     queue_channel = None
     if app.config["MESSAGE_QUEUE"]:
         queue_channel = f"{app.config['KEY_PREFIX']}:socketio"
-    liveness = Liveness(store, queue_channel, app.config["HEALTH_TIMEOUT"],
-                        app.config["QUEUE_CHECK_INTERVAL"])
+    liveness = Liveness(
+        store, queue_channel, app.config["HEALTH_TIMEOUT"], app.config["QUEUE_CHECK_INTERVAL"]
+    )
     app.extensions["socialads.store"] = store
     app.extensions["socialads.campaigns"] = campaigns
     app.extensions["socialads.liveness"] = liveness
@@ -51,9 +52,17 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     own = app.jinja_loader
     if own is None:  # never: the app has a template folder; said for the type checker
         raise RuntimeError("socialads/templates is missing")
-    app.jinja_loader = ChoiceLoader([own, PrefixLoader({
-        name: FileSystemLoader(activity.folder) for name, activity in load_activities().items()
-    })])
+    app.jinja_loader = ChoiceLoader(
+        [
+            own,
+            PrefixLoader(
+                {
+                    name: FileSystemLoader(activity.folder)
+                    for name, activity in load_activities().items()
+                }
+            ),
+        ]
+    )
 
     from socialads.admin import bp as admin_bp
     from socialads.admin.auth import login_manager
@@ -71,8 +80,15 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     # Flask-SocketIO's Redis message queue, with a listener that proves it still hears it
     # (socialads.realtime.liveness).
-    queue = {"client_manager": QueueManager(app.config["REDIS_URL"], queue_channel,
-                                            liveness.hearings[QUEUE])} if queue_channel else {}
+    queue = (
+        {
+            "client_manager": QueueManager(
+                app.config["REDIS_URL"], queue_channel, liveness.hearings[QUEUE]
+            )
+        }
+        if queue_channel
+        else {}
+    )
     socketio.init_app(
         app,
         async_mode=app.config["ASYNC_MODE"],
@@ -97,5 +113,6 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
         hops = int(app.config["TRUSTED_PROXIES"])
         app.wsgi_app = ProxyFix(  # type: ignore[method-assign]  # Flask's documented way
-            app.wsgi_app, x_for=hops, x_proto=hops)
+            app.wsgi_app, x_for=hops, x_proto=hops
+        )
     return app

@@ -120,8 +120,12 @@ class Activity:
         return Path(str(files(self.package)))
 
     def describe(self) -> dict[str, Any]:
-        return {"name": self.name, "title": self.title, "description": self.description,
-                "settings": self.Settings.model_json_schema()}
+        return {
+            "name": self.name,
+            "title": self.title,
+            "description": self.description,
+            "settings": self.Settings.model_json_schema(),
+        }
 
 
 @cache

@@ -43,7 +43,7 @@ class Defaults:
     SAY_RATE = (20, 5)
     JOIN_RATE = (20, 5)
     # The same events also take a token from buckets in Redis shared by every process (see
-    # socialads/limits.py): per viewer over all their tabs in a campaign, and per client
+    # socialads/realtime/limits.py): per viewer over all their tabs in a campaign, and per client
     # address (generous: an office shares one address behind its NAT). `null` turns one off.
     VIEWER_ACT_RATE = (90, 30)
     VIEWER_SAY_RATE = (40, 10)

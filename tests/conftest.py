@@ -57,10 +57,15 @@ def redis_server(tmp_path_factory):
 
 @pytest.fixture
 def app(redis_server):
-    return create_app({
-        "REDIS_URL": redis_server.url, "SECRET_KEY": SECRET, "TESTING": True,
-        "PUBLIC_URL": "http://127.0.0.1:5999", "MESSAGE_QUEUE": False,
-    })
+    return create_app(
+        {
+            "REDIS_URL": redis_server.url,
+            "SECRET_KEY": SECRET,
+            "TESTING": True,
+            "PUBLIC_URL": "http://127.0.0.1:5999",
+            "MESSAGE_QUEUE": False,
+        }
+    )
 
 
 @pytest.fixture
@@ -82,9 +87,12 @@ def brand(store):
 
 @pytest.fixture
 def make_campaign(store, brand):
-    """``make_campaign(**fields)``: a new campaign of ``brand``, ``CAMPAIGN`` with ``fields``."""
+    """``make_campaign(**fields)``: a new campaign of ``brand``, ``CAMPAIGN`` with ``fields``,
+    as its JSON (``Campaign.to_json()``: what the store keeps and the API shows, less the
+    embed links)."""
+
     def make(**fields):
-        return campaigns.create(store, brand["brand_id"], {**CAMPAIGN, **fields})
+        return campaigns.create(store, brand["brand_id"], {**CAMPAIGN, **fields}).to_json()
 
     return make
 

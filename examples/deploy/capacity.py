@@ -47,9 +47,21 @@ from socialads.runtime.embedded_redis import EmbeddedRedis
 from socialads.runtime.processes import ServeProcess
 
 HUGE = "[1000000, 1000000]"
-LIMITS = {name: HUGE for name in (
-    "ACT_RATE", "JOIN_RATE", "SAY_RATE", "VIEWER_ACT_RATE", "VIEWER_JOIN_RATE",
-    "VIEWER_SAY_RATE", "IP_ACT_RATE", "IP_JOIN_RATE", "IP_SAY_RATE", "IP_CONNECT_RATE")}
+LIMITS = {
+    name: HUGE
+    for name in (
+        "ACT_RATE",
+        "JOIN_RATE",
+        "SAY_RATE",
+        "VIEWER_ACT_RATE",
+        "VIEWER_JOIN_RATE",
+        "VIEWER_SAY_RATE",
+        "IP_ACT_RATE",
+        "IP_JOIN_RATE",
+        "IP_SAY_RATE",
+        "IP_CONNECT_RATE",
+    )
+}
 LIMITS["CONNECTIONS_PER_IP"] = "1000000"
 
 
@@ -79,18 +91,25 @@ class Window:
         stats = self.redis.info("commandstats")
         calls = {name.removeprefix("cmdstat_"): value["calls"] for name, value in stats.items()}
         cpu = {name: round(proc_cpu(pid) - self.cpu[name], 3) for name, pid in self.pids.items()}
-        return {"seconds": round(seconds, 2), "redis_calls": dict(sorted(calls.items())),
-                "redis_calls_total": sum(calls.values()), "cpu_seconds": cpu}
+        return {
+            "seconds": round(seconds, 2),
+            "redis_calls": dict(sorted(calls.items())),
+            "redis_calls_total": sum(calls.values()),
+            "cpu_seconds": cpu,
+        }
 
 
-async def open_viewer(url: str, cid: str, session: str | None, gate: asyncio.Semaphore,
-                      counts: dict | None = None):
+async def open_viewer(
+    url: str, cid: str, session: str | None, gate: asyncio.Semaphore, counts: dict | None = None
+):
     async with gate:
         client = socketio.AsyncClient(reconnection=False)
         if counts is not None:
+
             @client.on("progress")
             async def _progress(_data):
                 counts["progress"] += 1
+
         await client.connect(url, transports=["websocket"], wait_timeout=30)
         payload = {"campaign": cid, "viewer": "v-" + uuid.uuid4().hex}
         if session:
@@ -101,16 +120,18 @@ async def open_viewer(url: str, cid: str, session: str | None, gate: asyncio.Sem
         return client, ack["session"]
 
 
-async def crowd(url: str, cid: str, viewers: int, group: int, counts: dict,
-                sessions: list | None = None) -> list:
+async def crowd(
+    url: str, cid: str, viewers: int, group: int, counts: dict, sessions: list | None = None
+) -> list:
     gate = asyncio.Semaphore(50)
 
     async def one_group(size: int) -> list:
         first, session = await open_viewer(url, cid, None, gate, counts)
         if sessions is not None:
             sessions.append(session)
-        rest = await asyncio.gather(*(open_viewer(url, cid, session, gate, counts)
-                                      for _ in range(size - 1)))
+        rest = await asyncio.gather(
+            *(open_viewer(url, cid, session, gate, counts) for _ in range(size - 1))
+        )
         return [first, *(client for client, _ in rest)]
 
     sizes = [min(group, viewers - start) for start in range(0, viewers, group)]
@@ -123,8 +144,9 @@ async def lone_actions(args, server: ServeProcess, redis, pids: dict, cid: str) 
     actor, _ = await open_viewer(server.url, cid, None, asyncio.Semaphore(1))
     window = Window(redis, pids)
     for _ in range(args.lone // 10):
-        acks = await asyncio.gather(*(actor.call("act", {"id": uuid.uuid4().hex}, timeout=30)
-                                      for _ in range(10)))
+        acks = await asyncio.gather(
+            *(actor.call("act", {"id": uuid.uuid4().hex}, timeout=30) for _ in range(10))
+        )
         if not all(ack.get("ok") for ack in acks):
             raise RuntimeError(f"act refused: {acks}")
     lone = window.close()
@@ -135,12 +157,14 @@ async def lone_actions(args, server: ServeProcess, redis, pids: dict, cid: str) 
     lone["per_action"] = {
         "redis_calls": round(lone["redis_calls_total"] / actions, 1),
         "redis_cpu_us": round(1e6 * lone["cpu_seconds"]["redis"] / actions, 1),
-        "serve_cpu_us": round(1e6 * lone["cpu_seconds"]["serve"] / actions, 1)}
+        "serve_cpu_us": round(1e6 * lone["cpu_seconds"]["serve"] / actions, 1),
+    }
     return lone
 
 
-async def measure(args, server: ServeProcess, redis_server: EmbeddedRedis, cid: str,
-                  lone_cid: str) -> dict:
+async def measure(
+    args, server: ServeProcess, redis_server: EmbeddedRedis, cid: str, lone_cid: str
+) -> dict:
     redis = redis_lib.Redis.from_url(redis_server.url)
     pids = {"serve": server.process.pid, "redis": redis_server.process.pid}
     counts = {"progress": 0}
@@ -163,26 +187,44 @@ async def measure(args, server: ServeProcess, redis_server: EmbeddedRedis, cid: 
     joined_in = time.perf_counter() - began
     await asyncio.sleep(3)
     rss_after = proc_rss_kb(server.process.pid)
-    out["idle"] = {"viewers": args.viewers, "group": args.group,
-                   "join_seconds": round(joined_in, 1), "rss_kb_before": rss_before,
-                   "rss_kb_after": rss_after,
-                   "rss_kb_per_viewer": round((rss_after - rss_before) / args.viewers, 1),
-                   "session_in_redis": session_keys(redis, cid, sessions[:100]),
-                   # connect + join (a new session for each group's first), per viewer
-                   "per_join": {
-                       "redis_calls": round(joins["redis_calls_total"] / args.viewers, 1),
-                       "serve_cpu_us": round(1e6 * joins["cpu_seconds"]["serve"] / args.viewers),
-                       "redis_cpu_us": round(1e6 * joins["cpu_seconds"]["redis"] / args.viewers)}}
+    out["idle"] = {
+        "viewers": args.viewers,
+        "group": args.group,
+        "join_seconds": round(joined_in, 1),
+        "rss_kb_before": rss_before,
+        "rss_kb_after": rss_after,
+        "rss_kb_per_viewer": round((rss_after - rss_before) / args.viewers, 1),
+        "session_in_redis": session_keys(redis, cid, sessions[:100]),
+        # connect + join (a new session for each group's first), per viewer
+        "per_join": {
+            "redis_calls": round(joins["redis_calls_total"] / args.viewers, 1),
+            "serve_cpu_us": round(1e6 * joins["cpu_seconds"]["serve"] / args.viewers),
+            "redis_cpu_us": round(1e6 * joins["cpu_seconds"]["redis"] / args.viewers),
+        },
+    }
     window = Window(redis, pids)
     await asyncio.sleep(args.idle)
     idle = window.close()
     idle["redis_calls_per_viewer_second"] = round(
-        (idle["redis_calls_total"] / idle["seconds"]
-         - empty["redis_calls_total"] / empty["seconds"]) / args.viewers, 4)
+        (
+            idle["redis_calls_total"] / idle["seconds"]
+            - empty["redis_calls_total"] / empty["seconds"]
+        )
+        / args.viewers,
+        4,
+    )
     idle["cpu_us_per_viewer_second"] = {
-        name: round(1e6 * (idle["cpu_seconds"][name] / idle["seconds"]
-                           - empty["cpu_seconds"][name] / empty["seconds"]) / args.viewers, 1)
-        for name in pids}
+        name: round(
+            1e6
+            * (
+                idle["cpu_seconds"][name] / idle["seconds"]
+                - empty["cpu_seconds"][name] / empty["seconds"]
+            )
+            / args.viewers,
+            1,
+        )
+        for name in pids
+    }
     out["idle"]["window"] = idle
 
     actor, _ = await open_viewer(server.url, cid, None, asyncio.Semaphore(1))
@@ -200,8 +242,9 @@ async def measure(args, server: ServeProcess, redis_server: EmbeddedRedis, cid: 
     acts["progress_messages"] = counts["progress"]
     # The process's CPU beyond its idle rate, per progress message it delivered.
     busy_cpu = acts["cpu_seconds"]["serve"] - idle_cpu_rate * acts["seconds"]
-    acts["serve_cpu_us_per_progress_message"] = round(1e6 * busy_cpu / max(1, counts["progress"]),
-                                                      1)
+    acts["serve_cpu_us_per_progress_message"] = round(
+        1e6 * busy_cpu / max(1, counts["progress"]), 1
+    )
     out["paced_actions"] = acts
 
     counts["progress"] = 0
@@ -209,15 +252,17 @@ async def measure(args, server: ServeProcess, redis_server: EmbeddedRedis, cid: 
     done = 0
     deadline = time.perf_counter() + args.busy
     while time.perf_counter() < deadline:
-        acks = await asyncio.gather(*(actor.call("act", {"id": uuid.uuid4().hex}, timeout=30)
-                                      for _ in range(10)))
+        acks = await asyncio.gather(
+            *(actor.call("act", {"id": uuid.uuid4().hex}, timeout=30) for _ in range(10))
+        )
         done += sum(1 for ack in acks if ack.get("ok"))
     await asyncio.sleep(0.5)
     busy = window.close()
     busy["actions"] = done
     busy["actions_per_second"] = round(done / busy["seconds"], 1)
     busy["progress_per_viewer_second"] = round(
-        counts["progress"] / busy["seconds"] / args.viewers, 2)
+        counts["progress"] / busy["seconds"] / args.viewers, 2
+    )
     busy["serve_cpu_share"] = round(busy["cpu_seconds"]["serve"] / busy["seconds"], 2)
     out["busy_campaign"] = busy
     # Exactly once: every counted action's id stays in the campaign's dedupe set.
@@ -236,13 +281,17 @@ def session_keys(redis, cid: str, tokens: list[str]) -> dict:
     """What a session's keys hold in Redis, and for how long (a sample of sessions)."""
     total, ttls = 0, set()
     for token in tokens:
-        keys = [f"sa:session:{token}",
-                *redis.scan_iter(match=f"sa:c:{{{cid}}}:s:{token}*", count=1000)]
+        keys = [
+            f"sa:session:{token}",
+            *redis.scan_iter(match=f"sa:c:{{{cid}}}:s:{token}*", count=1000),
+        ]
         for key in keys:
             total += redis.memory_usage(key) or 0
             ttls.add(redis.ttl(key))
-    return {"bytes": round(total / len(tokens)), "ttl_days": sorted({round(ttl / 86400, 1)
-                                                                      for ttl in ttls})}
+    return {
+        "bytes": round(total / len(tokens)),
+        "ttl_days": sorted({round(ttl / 86400, 1) for ttl in ttls}),
+    }
 
 
 async def listening(args, redis, pid: int) -> dict:
@@ -252,14 +301,25 @@ async def listening(args, redis, pid: int) -> dict:
     campaign it has nobody in)."""
     room = "s:" + uuid.uuid4().hex
     members = [{"id": f"m{i}", "name": f"Person {i}"} for i in range(3)]
-    queue = json.dumps({"method": "emit", "event": "presence", "namespace": "/",
-                        "data": [{"members": members, "count": 3}], "binary": False,
-                        "room": room, "skip_sid": None, "callback": None,
-                        "host_id": "elsewhere"})
+    queue = json.dumps(
+        {
+            "method": "emit",
+            "event": "presence",
+            "namespace": "/",
+            "data": [{"members": members, "count": 3}],
+            "binary": False,
+            "room": room,
+            "skip_sid": None,
+            "callback": None,
+            "host_id": "elsewhere",
+        }
+    )
     totals = json.dumps({"k": "p", "c": "c_elsewhere", "s": "token", "t": 1, "st": 1})
     out = {}
-    for name, channel, message in (("socketio_queue", "sa:socketio", queue),
-                                   ("events_channel", "sa:events", totals)):
+    for name, channel, message in (
+        ("socketio_queue", "sa:socketio", queue),
+        ("events_channel", "sa:events", totals),
+    ):
         await asyncio.sleep(2)
         quiet_began, quiet_cpu = time.perf_counter(), proc_cpu(pid)
         await asyncio.sleep(2)
@@ -274,8 +334,11 @@ async def listening(args, redis, pid: int) -> dict:
         await asyncio.sleep(2)  # until the listener has read them all
         seconds = time.perf_counter() - began
         spent = proc_cpu(pid) - cpu - idle_rate * seconds
-        out[name] = {"messages": args.published, "message_bytes": len(message),
-                     "cpu_us_per_message": round(1e6 * spent / args.published, 1)}
+        out[name] = {
+            "messages": args.published,
+            "message_bytes": len(message),
+            "cpu_us_per_message": round(1e6 * spent / args.published, 1),
+        }
     return out
 
 
@@ -284,27 +347,46 @@ def main() -> None:
     parser.add_argument("--viewers", type=int, default=1000)
     parser.add_argument("--group", type=int, default=1, help="people per session")
     parser.add_argument("--idle", type=float, default=30, help="seconds of the idle window")
-    parser.add_argument("--lone", type=int, default=2000,
-                        help="actions in a campaign nobody watches (the counting cost)")
+    parser.add_argument(
+        "--lone",
+        type=int,
+        default=2000,
+        help="actions in a campaign nobody watches (the counting cost)",
+    )
     parser.add_argument("--actions", type=int, default=100)
     parser.add_argument("--busy", type=float, default=10, help="seconds of the busy window")
-    parser.add_argument("--published", type=int, default=20000,
-                        help="messages published on each channel for the listening figure")
+    parser.add_argument(
+        "--published",
+        type=int,
+        default=20000,
+        help="messages published on each channel for the listening figure",
+    )
     args = parser.parse_args()
     # Stopped with SIGTERM: still stop the Redis and the process started below.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, max(soft, 4 * args.viewers + 1024)),
-                                                hard))
+    resource.setrlimit(
+        resource.RLIMIT_NOFILE, (min(hard, max(soft, 4 * args.viewers + 1024)), hard)
+    )
     with tempfile.TemporaryDirectory() as tmp:
         redis_server = EmbeddedRedis(Path(tmp) / "redis").start()
         app = create_app({"REDIS_URL": redis_server.url, "MESSAGE_QUEUE": False})
         store = app.extensions["socialads.store"]
         brand = make_brand(store, "Capacity", "capacity@example.test", "password123")
-        cid, lone_cid = (campaigns.create(store, brand["brand_id"], {
-            "name": name, "activity": "pledge", "goal": 10**9, "status": "live",
-            "cause": {"title": name, "description": "Measuring."}})["id"]
-            for name in ("Crowded", "Lone"))
+        cid, lone_cid = (
+            campaigns.create(
+                store,
+                brand["brand_id"],
+                {
+                    "name": name,
+                    "activity": "pledge",
+                    "goal": 10**9,
+                    "status": "live",
+                    "cause": {"title": name, "description": "Measuring."},
+                },
+            ).id
+            for name in ("Crowded", "Lone")
+        )
         env = {f"SOCIALADS_{name}": value for name, value in LIMITS.items()}
         server = ServeProcess(redis_server.url, Path(tmp), "capacity-secret", **env).start()
         try:
@@ -312,8 +394,12 @@ def main() -> None:
         finally:
             server.stop()
             redis_server.stop()
-    result["machine"] = {"cpus": os.cpu_count(), "python": platform.python_version(),
-                         "system": platform.platform(), "load_average": os.getloadavg()}
+    result["machine"] = {
+        "cpus": os.cpu_count(),
+        "python": platform.python_version(),
+        "system": platform.platform(),
+        "load_average": os.getloadavg(),
+    }
     print(json.dumps(result, indent=2))
 
 

@@ -26,5 +26,9 @@ __all__ = ["auth", "bp", "campaigns", "conversation", "dashboard", "editor", "pe
 
 @bp.app_context_processor
 def _admin_globals():
-    return {"admin_nav": NAV, "campaign_tabs": CAMPAIGN_TABS, "brand_for_nav": brand_for_nav,
-            "url_endpoints": current_app.view_functions}
+    return {
+        "admin_nav": NAV,
+        "campaign_tabs": CAMPAIGN_TABS,
+        "brand_for_nav": brand_for_nav,
+        "url_endpoints": current_app.view_functions,
+    }

@@ -97,7 +97,8 @@ def never_framed(response):
             "Content-Security-Policy",
             "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: https:; "
             "connect-src 'self'; frame-src 'self'; form-action 'self'; base-uri 'none'; "
-            "object-src 'none'; frame-ancestors 'none'")
+            "object-src 'none'; frame-ancestors 'none'",
+        )
         response.headers["X-Frame-Options"] = response.headers.get("X-Frame-Options", "DENY")
         response.headers["Cache-Control"] = "no-store"
         response.headers["Referrer-Policy"] = "same-origin"

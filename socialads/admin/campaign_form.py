@@ -19,11 +19,16 @@ from socialads.domain import campaigns as campaign_rules
 from socialads.domain.campaigns import DEFAULT_ROOM_SIZE
 from socialads.domain.errors import Problem
 from socialads.domain.schemas import CampaignIn, Look
+from socialads.store import Campaign
 
 # What a new campaign starts with, and what the preview shows for a value it cannot use.
-DEFAULTS: dict[str, Any] = {"name": "New campaign",
-                           "cause": {"title": "Your cause", "description": ""},
-                           "goal": 1000, "promise": "", "status": "draft"}
+DEFAULTS: dict[str, Any] = {
+    "name": "New campaign",
+    "cause": {"title": "Your cause", "description": ""},
+    "goal": 1000,
+    "promise": "",
+    "status": "draft",
+}
 
 
 def _utc_time(local: str) -> str | None:
@@ -49,24 +54,29 @@ def _text(form: MultiDict, name: str) -> str:
     return form.get(name, "").replace("\r\n", "\n")
 
 
-def body_from_form(form: MultiDict, saved: dict | None = None) -> dict[str, Any]:
+def body_from_form(form: MultiDict, saved: Campaign | None = None) -> dict[str, Any]:
     """The API body the form stands for: every field, so an edit replaces them all."""
     goal = _integer(form.get("goal", ""))
     activity = load_activities().get(form.get("activity", ""))
     return {
         "name": form.get("name", ""),
         "activity": form.get("activity", ""),
-        "cause": {"title": form.get("cause.title", ""),
-                  "description": _text(form, "cause.description"),
-                  "image_url": form.get("cause.image_url", "").strip() or None},
+        "cause": {
+            "title": form.get("cause.title", ""),
+            "description": _text(form, "cause.description"),
+            "image_url": form.get("cause.image_url", "").strip() or None,
+        },
         "goal": goal,
         "promise": _text(form, "promise"),
         "settings": settings_from_form(form, activity, saved) if activity else {},
-        "allowed_origins": [line.strip() for line in form.get("allowed_origins", "").splitlines()
-                            if line.strip()],
+        "allowed_origins": [
+            line.strip() for line in form.get("allowed_origins", "").splitlines() if line.strip()
+        ],
         "status": form.get("status", ""),
-        "look": {"accent": form.get("look.accent", Look().accent),
-                 "theme": form.get("look.theme", "light")},
+        "look": {
+            "accent": form.get("look.accent", Look().accent),
+            "theme": form.get("look.theme", "light"),
+        },
         "language": form.get("language", "en"),
         "room_size": _integer(form.get("room_size") or str(DEFAULT_ROOM_SIZE)),
         "starts_at": _utc_time(form.get("starts_at", "")),
@@ -75,25 +85,31 @@ def body_from_form(form: MultiDict, saved: dict | None = None) -> dict[str, Any]
     }
 
 
-def values_from_campaign(campaign: dict) -> dict[str, Any]:
+def values_from_campaign(campaign: Campaign) -> dict[str, Any]:
     """The form's values (input name → text, or a list for people) for a stored campaign."""
     values = {
-        "name": campaign["name"], "activity": campaign["activity"],
-        "cause.title": campaign["cause"]["title"],
-        "cause.description": campaign["cause"].get("description", ""),
-        "cause.image_url": campaign["cause"].get("image_url") or "",
-        "goal": str(campaign["goal"]), "promise": campaign.get("promise", ""),
-        "look.accent": campaign["look"]["accent"], "look.theme": campaign["look"]["theme"],
-        "language": campaign.get("language", "en"),
-        "room_size": str(campaign.get("room_size", DEFAULT_ROOM_SIZE)),
-        "allowed_origins": "\n".join(campaign.get("allowed_origins", [])),
-        "starts_at": _local_time(campaign.get("starts_at")),
-        "ends_at": _local_time(campaign.get("ends_at")),
-        "status": campaign["status"], "people": list(campaign.get("people", [])),
+        "name": campaign.name,
+        "activity": campaign.activity,
+        "cause.title": campaign.cause.title,
+        "cause.description": campaign.cause.description,
+        "cause.image_url": campaign.cause.image_url or "",
+        "goal": str(campaign.goal),
+        "promise": campaign.promise,
+        "look.accent": campaign.look.accent,
+        "look.theme": campaign.look.theme,
+        "language": campaign.language,
+        # 0 (no limit) for a campaign stored before rooms had a size: offer the usual size
+        "room_size": str(campaign.room_size or DEFAULT_ROOM_SIZE),
+        "allowed_origins": "\n".join(campaign.allowed_origins),
+        "starts_at": _local_time(campaign.starts_at),
+        "ends_at": _local_time(campaign.ends_at),
+        "status": campaign.status,
+        "people": list(campaign.people),
     }
     for name, activity in load_activities().items():
         settings = activity.settings(
-            campaign["settings"] if name == campaign["activity"] else {}).model_dump()
+            campaign.settings if name == campaign.activity else {}
+        ).model_dump()
         for f in settings_fields(activity):
             values[f"settings.{name}.{f.key}"] = f.show(settings.get(f.key, f.default))
     return values
@@ -106,10 +122,32 @@ def default_activity() -> str:
     return chosen if chosen in activities else next(iter(activities))
 
 
+def _unsaved(data: dict[str, Any], saved: Campaign | None, brand_id: str) -> Campaign:
+    """The campaign of values not saved (yet): ``data`` with the saved one's id and times."""
+    return Campaign.from_json(
+        {
+            **data,
+            "id": saved.id if saved else "preview",
+            "brand_id": brand_id,
+            "created_at": saved.created_at if saved else 0.0,
+            "updated_at": saved.updated_at if saved else 0.0,
+        }
+    )
+
+
 def new_values() -> dict[str, Any]:
     values = values_from_campaign(
-        {**CampaignIn.model_validate({**DEFAULTS, "activity": default_activity()})
-         .model_dump(), "settings": {}})
+        _unsaved(
+            {
+                **CampaignIn.model_validate(
+                    {**DEFAULTS, "activity": default_activity()}
+                ).model_dump(),
+                "settings": {},
+            },
+            None,
+            "",
+        )
+    )
     return {**values, "name": "", "cause.title": "", "goal": ""}
 
 
@@ -160,18 +198,17 @@ def _lenient(validate, data: dict, fallback: dict):
     return validate(fallback)
 
 
-def preview_entry(form: MultiDict, saved: dict | None, brand: dict) -> campaign_rules.Entry:
+def preview_entry(form: MultiDict, saved: Campaign | None, brand: dict) -> campaign_rules.Entry:
     """A campaign from unsaved form values, every unusable value replaced by its default."""
     activities = load_activities()
     body = body_from_form(form, saved)
     if body["activity"] not in activities:
-        body["activity"] = saved["activity"] if saved else default_activity()
+        body["activity"] = saved.activity if saved else default_activity()
     activity = activities[body["activity"]]
     fallback = CampaignIn.model_validate({**DEFAULTS, "activity": activity.name}).model_dump()
     if not body["cause"]["title"].strip():
         body["cause"]["title"] = DEFAULTS["cause"]["title"]
     data = _lenient(CampaignIn.model_validate, body, fallback).model_dump()
     settings = _lenient(activity.settings, body["settings"], activity.settings({}).model_dump())
-    campaign = {**data, "settings": settings.model_dump(),
-                "id": saved["id"] if saved else "preview", "brand_id": brand["id"]}
+    campaign = _unsaved({**data, "settings": settings.model_dump()}, saved, brand["id"])
     return campaign_rules.Entry(campaign, brand["name"], activity, settings, 0)

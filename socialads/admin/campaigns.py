@@ -7,12 +7,13 @@ from flask_login import current_user, login_required
 
 from socialads.admin.auth import brand_id, current_brand, store
 from socialads.admin.blueprint import CAMPAIGN_TABS, bp
+from socialads.store import Campaign
 
 
-def own_campaign(cid: str) -> dict:
+def own_campaign(cid: str) -> Campaign:
     """A campaign of the current brand; any other id is a 404, like one that does not exist."""
     campaign = store().get_campaign(cid) if len(cid) <= 64 else None
-    if campaign is None or campaign["brand_id"] != brand_id():
+    if campaign is None or campaign.brand_id != brand_id():
         abort(404)
     return campaign
 
@@ -25,13 +26,22 @@ def home():
     brand = current_brand()
     rows = []
     for campaign in store().brand_campaigns(brand["id"]):
-        stats = store().stats(campaign["id"])
-        rows.append({**campaign, "stats": stats,
-                     "percent": min(100, stats["total"] * 100 // campaign["goal"])})
+        stats = store().stats(campaign.id)
+        rows.append(
+            {
+                **campaign.to_json(),
+                "stats": stats,
+                "percent": min(100, stats["total"] * 100 // campaign.goal),
+            }
+        )
     rows.sort(key=lambda c: c["created_at"], reverse=True)
-    return render_template("admin/campaigns.html", brand=brand, campaigns=rows,
-                           public_url=current_app.config["PUBLIC_URL"],
-                           campaign_endpoint=CAMPAIGN_TABS[0]["endpoint"])
+    return render_template(
+        "admin/campaigns.html",
+        brand=brand,
+        campaigns=rows,
+        public_url=current_app.config["PUBLIC_URL"],
+        campaign_endpoint=CAMPAIGN_TABS[0]["endpoint"],
+    )
 
 
 # The first tab, registered here so it stays first; its view is in dashboard.py.

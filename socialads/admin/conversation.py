@@ -32,61 +32,27 @@ from flask_socketio import Namespace, join_room
 from flask_wtf import FlaskForm
 from redis.exceptions import RedisError
 from werkzeug.exceptions import HTTPException
-from wtforms import HiddenField, SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Length, Regexp
 
 from socialads.admin.auth import current_brand, store
 from socialads.admin.blueprint import CAMPAIGN_TABS, bp
 from socialads.admin.campaigns import own_campaign
-from socialads.admin.people import one_line, tidy
+from socialads.admin.conversation_forms import (
+    BlockForm,
+    CloseForm,
+    HideForm,
+    ReplyForm,
+    UnblockForm,
+)
 from socialads.domain.errors import Problem
 from socialads.protocol import ErrorCode
 from socialads.realtime.rooms import admin_room, session_room, socketio
-from socialads.store import SessionClosed
+from socialads.store import Campaign, SessionClosed
 
 PAGE = 10  # conversations per page
-TOKEN = Regexp(r"^[A-Za-z0-9_-]{16,64}$", message="Unknown conversation.")
-NUMBER = Regexp(r"^[0-9]{1,15}$", message="Unknown message.")
-SPEAKER = DataRequired("Choose who speaks.")
 
-
-class ReplyForm(FlaskForm):
-    session = HiddenField(validators=[DataRequired(), TOKEN])
-    reply_id = HiddenField(validators=[DataRequired(), Regexp(r"^[A-Za-z0-9_-]{8,64}$")])
-    person = SelectField("Reply as", validate_choice=False, validators=[SPEAKER])
-    text = TextAreaField("Reply", filters=[tidy],
-                         validators=[DataRequired("Write a reply."), Length(max=500)])
-
-
-class ModerationForm(FlaskForm):
-    """What every moderation decision names: who of the brand's people decides, and why (the
-    reason goes into the public log)."""
-
-    person = SelectField("As", validate_choice=False, validators=[SPEAKER])
-    reason = StringField("Reason, shown in the public log", filters=[one_line],
-                         validators=[DataRequired("Say why: the reason is public."),
-                                     Length(max=200)])
-
-
-class HideForm(ModerationForm):
-    session = HiddenField(validators=[DataRequired(), TOKEN])
-    message = HiddenField(validators=[DataRequired(), NUMBER])
-
-
-class BlockForm(HideForm):
-    pass
-
-
-class CloseForm(ModerationForm):
-    session = HiddenField(validators=[DataRequired(), TOKEN])
-
-
-class UnblockForm(ModerationForm):
-    member = HiddenField(validators=[DataRequired(), Regexp(r"^[0-9a-f]{1,64}$")])
-
-
-CAMPAIGN_TABS.append({"name": "conversation", "title": "Conversation",
-                      "endpoint": "admin.conversation"})
+CAMPAIGN_TABS.append(
+    {"name": "conversation", "title": "Conversation", "endpoint": "admin.conversation"}
+)
 
 
 def clock(ms: int | float) -> str:
@@ -133,13 +99,17 @@ def _decided(token: str | None, person: dict | None) -> tuple[str, dict]:
 
 
 def _record(person: dict, reason: str) -> dict:
-    return {"at": time.time(), "reason": reason, "user": current_user.email,
-            "by": {"id": person["id"], "name": person["name"], "role": person.get("role", "")}}
+    return {
+        "at": time.time(),
+        "reason": reason,
+        "user": current_user.email,
+        "by": {"id": person["id"], "name": person["name"], "role": person.get("role", "")},
+    }
 
 
-def _page(campaign: dict, failed: dict | None = None, status: int = 200):
+def _page(campaign: Campaign, failed: dict | None = None, status: int = 200):
     brand = current_brand()
-    cid = campaign["id"]
+    cid = campaign.id
     before = request.args.get("before", type=int)
     talks = store().conversations(cid, before=before, limit=PAGE)
     people = store().brand_people(brand["id"])
@@ -148,31 +118,48 @@ def _page(campaign: dict, failed: dict | None = None, status: int = 200):
     blocked = store().blocked_viewers(cid)
     median = store().median_reply_seconds(cid)
     return render_template(
-        "admin/conversation.html", campaign=campaign, tab="conversation", brand=brand,
-        talks=talks, people=people, speaker=speaker, blocked=blocked,
+        "admin/conversation.html",
+        campaign=campaign,
+        tab="conversation",
+        brand=brand,
+        talks=talks,
+        people=people,
+        speaker=speaker,
+        blocked=blocked,
         blocked_ids={viewer["member"] for viewer in blocked},
-        replies=store().brand_replies(cid), median=median, failed=failed or {},
-        older=talks[-1]["last"] if len(talks) == PAGE else None, newer=before is not None,
+        replies=store().brand_replies(cid),
+        median=median,
+        failed=failed or {},
+        older=talks[-1]["last"] if len(talks) == PAGE else None,
+        newer=before is not None,
         fresh_id=lambda: secrets.token_urlsafe(12),
         moderation_url=f"{current_app.config['PUBLIC_URL']}/c/{cid}/moderation",
     ), status
 
 
-def _failed(campaign: dict, kind: str, form: FlaskForm):
+def _failed(campaign: Campaign, kind: str, form: FlaskForm):
     errors = {name: " ".join(messages) for name, messages in form.errors.items()}
     if wants_json():
-        return jsonify({"ok": False, "error": {
-            "code": "invalid", "message": next(iter(errors.values())), "fields": errors}}), 400
+        return jsonify(
+            {
+                "ok": False,
+                "error": {
+                    "code": "invalid",
+                    "message": next(iter(errors.values())),
+                    "fields": errors,
+                },
+            }
+        ), 400
     values = {name: field.data for name, field in form._fields.items() if name != "csrf_token"}
     return _page(campaign, {"kind": kind, "errors": errors, **values}, 400)
 
 
-def _done(campaign: dict, person: dict, note: str, anchor: str, **payload):
+def _done(campaign: Campaign, person: dict, note: str, anchor: str, **payload):
     session["speak_as"] = person["id"]
     if wants_json():
         return jsonify({"ok": True, **payload})
     flash(note, "success")
-    return redirect(url_for("admin.conversation", cid=campaign["id"]) + anchor)
+    return redirect(url_for("admin.conversation", cid=campaign.id) + anchor)
 
 
 @bp.get("/campaigns/<cid>/conversation")
@@ -191,9 +178,16 @@ def conversation_reply(cid: str):
     if not valid:
         return _failed(campaign, "reply", form)
     token, person = _decided(token, person)
-    message = {"text": form.text.data, "ts": int(time.time() * 1000), "author": {
-        "id": person["id"], "name": person["name"], "role": person.get("role", ""),
-        "brand_person": True}}
+    message = {
+        "text": form.text.data,
+        "ts": int(time.time() * 1000),
+        "author": {
+            "id": person["id"],
+            "name": person["name"],
+            "role": person.get("role", ""),
+            "brand_person": True,
+        },
+    }
     try:
         posted, message = store().post_brand_reply(cid, token, form.reply_id.data, message)
     except SessionClosed:
@@ -204,10 +198,20 @@ def conversation_reply(cid: str):
         return _page(campaign, status=409)
     if posted:
         socketio.emit("message", message, to=session_room(token))
-        socketio.emit("message", {"session": token, "message": message}, to=admin_room(cid),
-                      namespace="/admin")
-    return _done(campaign, person, f"Replied as {person['name']}.", f"#s-{token}",
-                 session=token, message=message)
+        socketio.emit(
+            "message",
+            {"session": token, "message": message},
+            to=admin_room(cid),
+            namespace="/admin",
+        )
+    return _done(
+        campaign,
+        person,
+        f"Replied as {person['name']}.",
+        f"#s-{token}",
+        session=token,
+        message=message,
+    )
 
 
 @bp.post("/campaigns/<cid>/conversation/hide")
@@ -217,8 +221,11 @@ def conversation_hide(cid: str):
     form = HideForm()
     valid = form.validate()
     token, person = _owned(cid, form)
-    if form.message.data and token and store().session_message(
-            cid, token, int(form.message.data[:15])) is None:
+    if (
+        form.message.data
+        and token
+        and store().session_message(cid, token, int(form.message.data[:15])) is None
+    ):
         abort(404)
     if not valid:
         return _failed(campaign, "hide", form)
@@ -229,10 +236,21 @@ def conversation_hide(cid: str):
         kept = store().session_message(cid, token, message_id) or {"hidden": None}
     else:
         socketio.emit("hidden", {"id": message_id}, to=session_room(token))
-        socketio.emit("hidden", {"session": token, "id": message_id, "hidden": kept["hidden"]},
-                      to=admin_room(cid), namespace="/admin")
-    return _done(campaign, person, "Message hidden; the reason is in the public log.",
-                 f"#s-{token}", session=token, id=message_id, hidden=kept["hidden"])
+        socketio.emit(
+            "hidden",
+            {"session": token, "id": message_id, "hidden": kept["hidden"]},
+            to=admin_room(cid),
+            namespace="/admin",
+        )
+    return _done(
+        campaign,
+        person,
+        "Message hidden; the reason is in the public log.",
+        f"#s-{token}",
+        session=token,
+        id=message_id,
+        hidden=kept["hidden"],
+    )
 
 
 @bp.post("/campaigns/<cid>/conversation/block")
@@ -257,11 +275,18 @@ def conversation_block(cid: str):
         abort(404)  # the brand's own people are not viewers
     record = {**_record(person, form.reason.data), "name": author.get("name", "")}
     if store().block_viewer(cid, author["id"], record):
-        socketio.emit("blocked", {"member": author["id"], **record}, to=admin_room(cid),
-                      namespace="/admin")
-    return _done(campaign, person, f"{author.get('name', 'The viewer')} is blocked from this "
-                 "campaign; the reason is in the public log.", "#blocked",
-                 member=author["id"], blocked=store().blocked(cid, author["id"]))
+        socketio.emit(
+            "blocked", {"member": author["id"], **record}, to=admin_room(cid), namespace="/admin"
+        )
+    return _done(
+        campaign,
+        person,
+        f"{author.get('name', 'The viewer')} is blocked from this "
+        "campaign; the reason is in the public log.",
+        "#blocked",
+        member=author["id"],
+        blocked=store().blocked(cid, author["id"]),
+    )
 
 
 @bp.post("/campaigns/<cid>/conversation/unblock")
@@ -277,8 +302,13 @@ def conversation_unblock(cid: str):
         return _failed(campaign, "unblock", form)
     _, person = _decided("-", person)
     store().unblock_viewer(cid, form.member.data, _record(person, form.reason.data))
-    return _done(campaign, person, "Unblocked; the reason is in the public log.", "#blocked",
-                 member=form.member.data)
+    return _done(
+        campaign,
+        person,
+        "Unblocked; the reason is in the public log.",
+        "#blocked",
+        member=form.member.data,
+    )
 
 
 @bp.post("/campaigns/<cid>/conversation/close")
@@ -295,10 +325,17 @@ def conversation_close(cid: str):
     token, person = _decided(token, person)
     record = _record(person, form.reason.data)
     if store().close_session(cid, token, record):
-        socketio.emit("closed", {"session": token, "closed": record}, to=admin_room(cid),
-                      namespace="/admin")
-    return _done(campaign, person, "Group closed; the reason is in the public log.",
-                 f"#s-{token}", session=token, closed=record)
+        socketio.emit(
+            "closed", {"session": token, "closed": record}, to=admin_room(cid), namespace="/admin"
+        )
+    return _done(
+        campaign,
+        person,
+        "Group closed; the reason is in the public log.",
+        f"#s-{token}",
+        session=token,
+        closed=record,
+    )
 
 
 class AdminNamespace(Namespace):
@@ -323,8 +360,9 @@ class AdminNamespace(Namespace):
         except HTTPException:
             return Problem(ErrorCode.NOT_FOUND, "There is no such campaign.").ack()
         except RedisError:
-            return Problem(ErrorCode.UNAVAILABLE,
-                           "The service is briefly unavailable; retry.").ack()
+            return Problem(
+                ErrorCode.UNAVAILABLE, "The service is briefly unavailable; retry."
+            ).ack()
         join_room(admin_room(cid))
         return {"ok": True}
 

@@ -22,6 +22,7 @@ from socialads.admin.auth import store
 from socialads.admin.blueprint import bp
 from socialads.admin.campaigns import own_campaign
 from socialads.domain.analytics import DIRECT, minute_iso, minute_of, origin_of, ratio
+from socialads.store import Campaign
 
 CHART_MINUTES = 60
 CSV_MINUTES = 24 * 60
@@ -29,28 +30,49 @@ POLL_SECONDS = 2
 
 # The headline figures, grouped, in reading order: (stats key, label, meaning, format).
 HEADLINES = [
-    ("Reach", [
-        ("impressions", "Impressions", "Widget loads on publishers' pages", "count"),
-        ("viewers", "Unique viewers", "People who joined the unit", "count"),
-        ("engaged_viewers", "Engaged viewers", "Took part or chatted", "count"),
-        ("actions", "Actions", "Counted once each", "count"),
-    ]),
-    ("Sharing", [
-        ("sessions", "Sessions", "Groups started", "count"),
-        ("invites_opened", "Invites opened", "Invite links opened", "count"),
-        ("invite_joins", "Friends joined", "Arrived through an invite", "count"),
-        ("invite_conversion", "Invite conversion", "Friends joined per invite opened",
-         "percent"),
-        ("k_factor", "Viral coefficient k", "Friends joined per seed session", "ratio"),
-        ("cycle_time_seconds", "Cycle time", "From a group's start to a friend joining",
-         "duration"),
-    ]),
-    ("Conversation", [
-        ("messages", "Messages", "Chat messages posted", "count"),
-        ("brand_replies", "Brand replies", "Replies from your people", "count"),
-        ("median_reply_seconds", "Median reply time", "How long viewers waited for you",
-         "duration"),
-    ]),
+    (
+        "Reach",
+        [
+            ("impressions", "Impressions", "Widget loads on publishers' pages", "count"),
+            ("viewers", "Unique viewers", "People who joined the unit", "count"),
+            ("engaged_viewers", "Engaged viewers", "Took part or chatted", "count"),
+            ("actions", "Actions", "Counted once each", "count"),
+        ],
+    ),
+    (
+        "Sharing",
+        [
+            ("sessions", "Sessions", "Groups started", "count"),
+            ("invites_opened", "Invites opened", "Invite links opened", "count"),
+            ("invite_joins", "Friends joined", "Arrived through an invite", "count"),
+            (
+                "invite_conversion",
+                "Invite conversion",
+                "Friends joined per invite opened",
+                "percent",
+            ),
+            ("k_factor", "Viral coefficient k", "Friends joined per seed session", "ratio"),
+            (
+                "cycle_time_seconds",
+                "Cycle time",
+                "From a group's start to a friend joining",
+                "duration",
+            ),
+        ],
+    ),
+    (
+        "Conversation",
+        [
+            ("messages", "Messages", "Chat messages posted", "count"),
+            ("brand_replies", "Brand replies", "Replies from your people", "count"),
+            (
+                "median_reply_seconds",
+                "Median reply time",
+                "How long viewers waited for you",
+                "duration",
+            ),
+        ],
+    ),
 ]
 
 # The invite funnel: (stats key, label, unit of the step).
@@ -112,36 +134,60 @@ def _funnel(stats: dict) -> list[dict]:
     for key, label, unit in FUNNEL:
         value = stats[key]
         share = ratio(value, previous) if previous is not None else None
-        steps.append({"key": key, "label": label, "unit": unit, "value": value,
-                      "display": display(value), "width": _width(value, top),
-                      "rate": "" if previous is None else
-                      f"{display(share, 'percent')} of the step before"})
+        steps.append(
+            {
+                "key": key,
+                "label": label,
+                "unit": unit,
+                "value": value,
+                "display": display(value),
+                "width": _width(value, top),
+                "rate": ""
+                if previous is None
+                else f"{display(share, 'percent')} of the step before",
+            }
+        )
         previous = value
     return steps
 
 
 def _origins(by_origin: dict[str, dict]) -> list[dict]:
-    rows = [{"origin": origin, "label": origin_label(origin), **counts,
-             "join_rate": display(ratio(counts["joins"], counts["impressions"]), "percent")}
-            for origin, counts in by_origin.items()]
+    rows = [
+        {
+            "origin": origin,
+            "label": origin_label(origin),
+            **counts,
+            "join_rate": display(ratio(counts["joins"], counts["impressions"]), "percent"),
+        }
+        for origin, counts in by_origin.items()
+    ]
     rows.sort(key=lambda r: (-r["impressions"], -r["joins"], -r["actions"], r["origin"]))
     for row in rows:
-        row.update({f"{field}_display": display(row[field])
-                    for field in ("impressions", "joins", "actions")})
+        row.update(
+            {
+                f"{field}_display": display(row[field])
+                for field in ("impressions", "joins", "actions")
+            }
+        )
     return rows
 
 
-def report(campaign: dict) -> dict:
+def report(campaign: Campaign) -> dict:
     """Everything the Overview shows, numbers and their display text, as plain JSON."""
-    cid, goal = campaign["id"], campaign["goal"]
+    cid, goal = campaign.id, campaign.goal
     now = time.time()
     stats = store().stats(cid)
     minutes = store().minutes(cid, minute_of(now) - CHART_MINUTES + 1, CHART_MINUTES)
-    shown = {key: display(stats[key], kind)
-             for _, figures in HEADLINES for key, _, _, kind in figures}
+    shown = {
+        key: display(stats[key], kind) for _, figures in HEADLINES for key, _, _, kind in figures
+    }
     percent = min(100, stats["total"] * 100 // goal)
-    shown.update(total=display(stats["total"]), goal=display(goal),
-                 live_viewers=display(stats["live_viewers"]), percent=f"{percent}%")
+    shown.update(
+        total=display(stats["total"]),
+        goal=display(goal),
+        live_viewers=display(stats["live_viewers"]),
+        percent=f"{percent}%",
+    )
     return {
         "campaign": cid,
         "goal": goal,
@@ -151,11 +197,13 @@ def report(campaign: dict) -> dict:
         "display": shown,
         "funnel": _funnel(stats),
         "origins": _origins(stats["by_origin"]),
-        "series": {"t": [m["minute"] * 60 for m in minutes],
-                   "label": [minute_iso(m["minute"])[11:16] for m in minutes],
-                   "actions": [m["actions"] for m in minutes],
-                   "joins": [m["joins"] for m in minutes],
-                   "impressions": [m["impressions"] for m in minutes]},
+        "series": {
+            "t": [m["minute"] * 60 for m in minutes],
+            "label": [minute_iso(m["minute"])[11:16] for m in minutes],
+            "actions": [m["actions"] for m in minutes],
+            "joins": [m["joins"] for m in minutes],
+            "impressions": [m["impressions"] for m in minutes],
+        },
         "updated_at": datetime.fromtimestamp(now, UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
     }
 
@@ -167,9 +215,14 @@ def report(campaign: dict) -> dict:
 @login_required
 def campaign(cid: str):
     found = own_campaign(cid)
-    return render_template("admin/campaign.html", campaign=found, tab="overview",
-                           report=report(found), headlines=HEADLINES,
-                           poll_ms=POLL_SECONDS * 1000)
+    return render_template(
+        "admin/campaign.html",
+        campaign=found,
+        tab="overview",
+        report=report(found),
+        headlines=HEADLINES,
+        poll_ms=POLL_SECONDS * 1000,
+    )
 
 
 @bp.get("/campaigns/<cid>/stats.json")
@@ -189,10 +242,12 @@ def campaign_stats_csv(cid: str):
     writer = csv.writer(body, lineterminator="\r\n")
     writer.writerow(["minute", "impressions", "joins", "actions"])
     for row in rows:
-        writer.writerow([minute_iso(row["minute"]), row["impressions"], row["joins"],
-                         row["actions"]])
+        writer.writerow(
+            [minute_iso(row["minute"]), row["impressions"], row["joins"], row["actions"]]
+        )
     stamp = datetime.fromtimestamp(last * 60, UTC).strftime("%Y%m%d-%H%M")
     response = current_app.response_class(body.getvalue(), mimetype="text/csv")
     response.headers["Content-Disposition"] = (
-        f'attachment; filename="{found["id"]}-per-minute-{stamp}Z.csv"')
+        f'attachment; filename="{found.id}-per-minute-{stamp}Z.csv"'
+    )
     return response

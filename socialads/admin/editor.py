@@ -31,39 +31,55 @@ from socialads.admin.settings_form import settings_fields
 from socialads.domain import campaigns as campaign_rules
 from socialads.domain.errors import Problem
 from socialads.domain.texts import languages
+from socialads.store import Campaign
 from socialads.web import embed
 
-STATUSES = [("draft", "Draft: not shown to anyone yet"), ("live", "Live"),
-            ("paused", "Paused"), ("ended", "Ended")]
+STATUSES = [
+    ("draft", "Draft: not shown to anyone yet"),
+    ("live", "Live"),
+    ("paused", "Paused"),
+    ("ended", "Ended"),
+]
 
 
 # -- views ------------------------------------------------------------------------------------
 
-_after_overview = next((i + 1 for i, tab in enumerate(CAMPAIGN_TABS) if tab["name"] == "overview"),
-                       len(CAMPAIGN_TABS))
+_after_overview = next(
+    (i + 1 for i, tab in enumerate(CAMPAIGN_TABS) if tab["name"] == "overview"), len(CAMPAIGN_TABS)
+)
 CAMPAIGN_TABS[_after_overview:_after_overview] = [
     {"name": "edit", "title": "Edit", "endpoint": "admin.edit_campaign"},
     {"name": "embed", "title": "Embed", "endpoint": "admin.embed_code"},
 ]
 
 
-def _editor(brand: dict, saved: dict | None, values: dict, errors: dict, status: int = 200):
+def _editor(brand: dict, saved: Campaign | None, values: dict, errors: dict, status: int = 200):
     activities = load_activities()
     # Empty values are left out: an unchecked box is an absent one, as in a form.
     preview_query = {k: v for k, v in values.items() if isinstance(v, str) and v}
     if saved:
-        preview_query["cid"] = saved["id"]
-    preview_url = url_for("admin.preview") + "?" + urlencode(
-        [*preview_query.items(), *(("people", p) for p in values.get("people", []))])
+        preview_query["cid"] = saved.id
+    preview_url = (
+        url_for("admin.preview")
+        + "?"
+        + urlencode([*preview_query.items(), *(("people", p) for p in values.get("people", []))])
+    )
     return render_template(
-        "admin/campaign_form.html", brand=brand, campaign=saved, values=values, errors=errors,
+        "admin/campaign_form.html",
+        brand=brand,
+        campaign=saved,
+        values=values,
+        errors=errors,
         activities=activities,
         settings_fields={name: settings_fields(a) for name, a in activities.items()},
-        statuses=STATUSES, roster=store().brand_people(brand["id"]), languages=languages(),
+        statuses=STATUSES,
+        roster=store().brand_people(brand["id"]),
+        languages=languages(),
         effective_status=campaign_rules.effective_status(saved) if saved else None,
         preview_url=preview_url,
-        preview_base=url_for("admin.preview", **({"cid": saved["id"]} if saved else {})),
-        tab="edit"), status
+        preview_base=url_for("admin.preview", cid=saved.id) if saved else url_for("admin.preview"),
+        tab="edit",
+    ), status
 
 
 @bp.route("/campaigns/new", methods=["GET", "POST"])
@@ -76,10 +92,11 @@ def new_campaign():
     try:
         created = campaign_rules.create(store(), brand["id"], body)
     except Problem as problem:
-        return _editor(brand, None, values_from_form(request.form),
-                       field_errors(problem, body), 422)
-    flash(f"Campaign “{created['name']}” created.", "success")
-    return redirect(url_for("admin.edit_campaign", cid=created["id"]))
+        return _editor(
+            brand, None, values_from_form(request.form), field_errors(problem, body), 422
+        )
+    flash(f"Campaign “{created.name}” created.", "success")
+    return redirect(url_for("admin.edit_campaign", cid=created.id))
 
 
 @bp.route("/campaigns/<cid>/edit", methods=["GET", "POST"])
@@ -93,8 +110,13 @@ def edit_campaign(cid: str):
     try:
         campaign_rules.update(store(), saved, body)
     except Problem as problem:
-        return _editor(brand, saved, values_from_form(request.form),
-                       field_errors(problem, body), problem.http_status)
+        return _editor(
+            brand,
+            saved,
+            values_from_form(request.form),
+            field_errors(problem, body),
+            problem.http_status,
+        )
     flash("Saved. Totals and sessions carry on.", "success")
     return redirect(url_for("admin.edit_campaign", cid=cid))
 
@@ -106,10 +128,12 @@ def preview():
     cid = request.args.get("cid")
     saved = own_campaign(cid) if cid else None
     entry = preview_entry(request.args, saved, current_brand())
-    total, state = store().campaign_progress(saved["id"])[:2] if saved else (0, {})
+    total, state = store().campaign_progress(saved.id)[:2] if saved else (0, {})
     response = embed.render_document(
-        "embed/widget.html", embed.unit_context(entry, total, state, None, "widget",
-                                                preview=True), frame_ancestors="'self'")
+        "embed/widget.html",
+        embed.unit_context(entry, total, state, None, "widget", preview=True),
+        frame_ancestors="'self'",
+    )
     response.headers["X-Frame-Options"] = "SAMEORIGIN"
     return response
 
@@ -120,10 +144,13 @@ def embed_code(cid: str):
     campaign = own_campaign(cid)
     public_url = current_app.config["PUBLIC_URL"]
     return render_template(
-        "admin/embed_code.html", campaign=campaign, tab="embed",
+        "admin/embed_code.html",
+        campaign=campaign,
+        tab="embed",
         snippet=campaign_rules.embed_snippet(public_url, cid),
         invite_host=urlsplit(public_url).netloc,
-        invite_image=campaign["cause"].get("image_url") or url_for("embed.og_image"))
+        invite_image=campaign.cause.image_url or url_for("embed.og_image"),
+    )
 
 
 @bp.get("/campaigns/<cid>/test-page")
@@ -134,11 +161,16 @@ def test_page(cid: str):
     public_url = current_app.config["PUBLIC_URL"]
     parts = urlsplit(public_url)
     ours = f"'self' {parts.scheme}://{parts.netloc}"
-    response = current_app.make_response(render_template(
-        "admin/test_page.html", campaign=campaign,
-        snippet=campaign_rules.embed_snippet(public_url, cid)))
+    response = current_app.make_response(
+        render_template(
+            "admin/test_page.html",
+            campaign=campaign,
+            snippet=campaign_rules.embed_snippet(public_url, cid),
+        )
+    )
     response.headers["Content-Security-Policy"] = (
         f"default-src 'self'; script-src {ours}; style-src 'self'; img-src 'self' data:; "
         f"frame-src {ours}; connect-src 'self'; form-action 'self'; base-uri 'none'; "
-        "object-src 'none'; frame-ancestors 'none'")
+        "object-src 'none'; frame-ancestors 'none'"
+    )
     return response

@@ -37,20 +37,31 @@ def https_address(_form, field) -> None:
     if not field.data:
         return
     parts = urlsplit(field.data)
-    if (parts.scheme != "https" or not parts.hostname or parts.username or parts.password
-            or re.search(r"\s", field.data)):
+    if (
+        parts.scheme != "https"
+        or not parts.hostname
+        or parts.username
+        or parts.password
+        or re.search(r"\s", field.data)
+    ):
         raise ValidationError("Give an https:// address, e.g. https://cdn.example/maya.jpg")
 
 
 class PersonForm(FlaskForm):
-    name = StringField("Name", filters=[one_line],
-                       validators=[DataRequired("Give their name."), Length(max=60)])
-    role = StringField("Role", filters=[one_line],
-                       validators=[DataRequired("Say what they do."), Length(max=60)])
-    photo_url = URLField("Photo URL (optional)", filters=[one_line],
-                         validators=[Optional(), Length(max=500), https_address])
-    bio = TextAreaField("Short bio (optional)", filters=[tidy],
-                        validators=[Optional(), Length(max=280)])
+    name = StringField(
+        "Name", filters=[one_line], validators=[DataRequired("Give their name."), Length(max=60)]
+    )
+    role = StringField(
+        "Role", filters=[one_line], validators=[DataRequired("Say what they do."), Length(max=60)]
+    )
+    photo_url = URLField(
+        "Photo URL (optional)",
+        filters=[one_line],
+        validators=[Optional(), Length(max=500), https_address],
+    )
+    bio = TextAreaField(
+        "Short bio (optional)", filters=[tidy], validators=[Optional(), Length(max=280)]
+    )
 
 
 NAV.append({"name": "people", "title": "People", "endpoint": "admin.people"})
@@ -67,8 +78,13 @@ def own_person(person_id: str) -> dict:
 
 
 def _save(form: PersonForm, person_id: str) -> dict:
-    person = {"id": person_id, "name": form.name.data, "role": form.role.data,
-              "photo_url": form.photo_url.data or "", "bio": form.bio.data or ""}
+    person = {
+        "id": person_id,
+        "name": form.name.data,
+        "role": form.role.data,
+        "photo_url": form.photo_url.data or "",
+        "bio": form.bio.data or "",
+    }
     store().save_person(current_brand()["id"], person)
     return person
 
@@ -77,11 +93,17 @@ def _page(form: PersonForm, editing: dict | None = None):
     brand = current_brand()
     featured: dict[str, list[str]] = {}
     for campaign in store().brand_campaigns(brand["id"]):
-        for person_id in campaign.get("people", []):
-            featured.setdefault(person_id, []).append(campaign["name"])
+        for person_id in campaign.people:
+            featured.setdefault(person_id, []).append(campaign.name)
     status = 400 if form.errors else 200
-    return render_template("admin/people.html", brand=brand, form=form, editing=editing,
-                           people=store().brand_people(brand["id"]), featured=featured), status
+    return render_template(
+        "admin/people.html",
+        brand=brand,
+        form=form,
+        editing=editing,
+        people=store().brand_people(brand["id"]),
+        featured=featured,
+    ), status
 
 
 @bp.route("/people", methods=["GET", "POST"])
@@ -114,4 +136,3 @@ def delete_person(person_id: str):
     store().delete_person(current_brand()["id"], found["id"])
     flash(f"Removed {found['name']}. Their past replies keep their name.", "success")
     return redirect(url_for("admin.people"))
-

@@ -13,6 +13,7 @@ from typing import Any
 from werkzeug.datastructures import MultiDict
 
 from socialads.activities import Activity
+from socialads.store import Campaign
 
 INTEGER = re.compile(r"^[+-]?\d{1,15}$")
 
@@ -105,10 +106,18 @@ def settings_fields(activity: Activity) -> list[SettingField]:
             kind = "json"
         if kind is None:
             continue
-        fields.append(SettingField(
-            key, kind, prop.get("title") or key.replace("_", " ").capitalize(),
-            prop.get("description", ""), prop.get("default"),
-            {k: v for k, v in attrs.items() if v is not None}, options, nullable))
+        fields.append(
+            SettingField(
+                key,
+                kind,
+                prop.get("title") or key.replace("_", " ").capitalize(),
+                prop.get("description", ""),
+                prop.get("default"),
+                {k: v for k, v in attrs.items() if v is not None},
+                options,
+                nullable,
+            )
+        )
     return fields
 
 
@@ -116,12 +125,12 @@ def _exclusive(bound, step: int, integer: bool):
     return bound + step if integer and isinstance(bound, int) else None
 
 
-def settings_from_form(form: MultiDict, activity: Activity, saved: dict | None) -> dict:
+def settings_from_form(form: MultiDict, activity: Activity, saved: Campaign | None) -> dict:
     """The activity's settings from its inputs (``settings.<activity>.<key>``); settings the
     form does not edit keep their saved values."""
     fields = settings_fields(activity)
     edited = {f.key for f in fields}
-    kept = (saved["settings"] if saved and saved["activity"] == activity.name else {})
+    kept = saved.settings if saved and saved.activity == activity.name else {}
     settings = {k: v for k, v in kept.items() if k not in edited}
     for f in fields:
         name = f"settings.{activity.name}.{f.key}"

@@ -17,8 +17,9 @@ from socialads.domain.accounts import hasher
 class MemberForm(FlaskForm):
     email = EmailField("Email", validators=[DataRequired(), Length(max=254), EMAIL])
     password = PasswordField("Initial password", validators=[DataRequired(), Length(8, 200)])
-    role = SelectField("Role", choices=[SelectChoice("member", "Member"),
-                                        SelectChoice("owner", "Owner")])
+    role = SelectField(
+        "Role", choices=[SelectChoice("member", "Member"), SelectChoice("owner", "Owner")]
+    )
 
 
 class BrandForm(FlaskForm):
@@ -33,14 +34,17 @@ def team():
     if form.validate_on_submit():
         owner_required()
         email = form.email.data.strip().lower()
-        if store().create_user(email, brand["id"], hasher.hash(form.password.data),
-                               form.role.data):
+        if store().create_user(email, brand["id"], hasher.hash(form.password.data), form.role.data):
             flash(f"{email} can now log in.", "success")
             return redirect(url_for("admin.team"))
         form.email.errors.append("Someone already uses this email.")
-    return render_template("admin/team.html", brand=brand, form=form,
-                           users=store().brand_users(brand["id"]),
-                           can_add=current_user.superuser or current_user.role == "owner")
+    return render_template(
+        "admin/team.html",
+        brand=brand,
+        form=form,
+        users=store().brand_users(brand["id"]),
+        can_add=current_user.superuser or current_user.role == "owner",
+    )
 
 
 @bp.route("/brands", methods=["GET", "POST"])
@@ -54,8 +58,9 @@ def brands():
         session["brand_id"] = new_brand
         flash(f"Brand {form.name.data.strip()} created.", "success")
         return redirect(url_for("admin.team"))
-    return render_template("admin/brands.html", form=form, brands=store().list_brands(),
-                           chosen=session.get("brand_id"))
+    return render_template(
+        "admin/brands.html", form=form, brands=store().list_brands(), chosen=session.get("brand_id")
+    )
 
 
 @bp.post("/brands/<chosen>/open")

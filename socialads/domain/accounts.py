@@ -33,5 +33,9 @@ def make_brand(store: Store, name: str, email: str, password: str) -> dict:
     api_token}`` (the token is shown once; only its hash is kept). Raises `EmailTaken`."""
     brand_id = store.create_brand(name)
     create_user(store, email, brand_id, password, "owner")
-    return {"brand_id": brand_id, "name": name, "email": email.lower(),
-            "api_token": store.create_api_token(brand_id)}
+    return {
+        "brand_id": brand_id,
+        "name": name,
+        "email": email.lower(),
+        "api_token": store.create_api_token(brand_id),
+    }

@@ -46,14 +46,29 @@ from socialads.store.analytics import (
     ratio,
 )
 
-__all__ = ["BOT", "DIRECT", "MAX_ORIGIN", "ORIGIN_FIELDS", "SERIES_FIELDS", "SERIES_TTL",
-           "derived", "ignore_reason", "minute_iso", "minute_of", "origin_of",
-           "publisher_origin", "ratio"]
+__all__ = [
+    "BOT",
+    "DIRECT",
+    "MAX_ORIGIN",
+    "ORIGIN_FIELDS",
+    "SERIES_FIELDS",
+    "SERIES_TTL",
+    "derived",
+    "ignore_reason",
+    "minute_iso",
+    "minute_of",
+    "origin_of",
+    "publisher_origin",
+    "ratio",
+]
 
 MAX_ORIGIN = 200
 # Link unfurlers and crawlers: Slackbot, Twitterbot, facebookexternalhit, WhatsApp, ...
-BOT = re.compile(r"[a-z]bot\b|bot/|crawl|spider|slurp|facebookexternalhit|whatsapp|embedly"
-                 r"|preview|vkshare|pinterest", re.IGNORECASE)
+BOT = re.compile(
+    r"[a-z]bot\b|bot/|crawl|spider|slurp|facebookexternalhit|whatsapp|embedly"
+    r"|preview|vkshare|pinterest",
+    re.IGNORECASE,
+)
 
 
 def origin_of(url: str | None) -> str | None:
@@ -68,8 +83,7 @@ def origin_of(url: str | None) -> str | None:
     if parts.scheme not in ("http", "https") or not parts.hostname:
         return None
     default = {"http": 80, "https": 443}[parts.scheme]
-    origin = f"{parts.scheme}://{parts.hostname}" + (f":{port}" if port and port != default
-                                                     else "")
+    origin = f"{parts.scheme}://{parts.hostname}" + (f":{port}" if port and port != default else "")
     return origin if len(origin) <= MAX_ORIGIN else None
 
 
@@ -78,8 +92,13 @@ def publisher_origin(referrer: str | None) -> str:
     return origin_of(referrer) or DIRECT
 
 
-def ignore_reason(method: str, user_agent: str | None, referrer: str | None,
-                  public_url: str, allowed_origins: Sequence[str] = ()) -> str | None:
+def ignore_reason(
+    method: str,
+    user_agent: str | None,
+    referrer: str | None,
+    public_url: str,
+    allowed_origins: Sequence[str] = (),
+) -> str | None:
     """Why a page load must not count (None: it counts)."""
     if method != "GET":
         return "not a GET"

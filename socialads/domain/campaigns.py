@@ -1,9 +1,10 @@
 """Campaigns: a brand's cause, the activity people do for it, its goal, look and reach.
 
-A campaign is what a publisher embeds. Its definition (this module) is kept apart from what
-happens to it (counters, sessions: ``socialads.store``), so editing a live campaign never
-touches its totals. Per process, definitions are cached briefly and dropped as soon as any
-process announces a change, because every action needs one.
+A campaign is what a publisher embeds. Its definition (this module's rules; the record is
+``socialads.store.records.Campaign``) is kept apart from what happens to it (counters,
+sessions: ``socialads.store``), so editing a live campaign never touches its totals. Per
+process, definitions are cached briefly and dropped as soon as any process announces a change,
+because every action needs one.
 """
 
 from __future__ import annotations
@@ -20,44 +21,52 @@ from socialads.activities import Activity, Match, Settings, load_activities
 from socialads.domain.errors import Problem
 from socialads.domain.schemas import CampaignIn, CampaignPatch, error_list, schedule_error
 from socialads.protocol import ErrorCode
-from socialads.store import Store, new_id
+from socialads.store import Campaign, Store, new_id
 
 DEFAULT_ROOM_SIZE = CampaignIn.model_fields["room_size"].default
 LEDGER_SHOWN = 3  # ledger entries that travel with every update (the rest: /c/<id>/ledger)
 
 
 def embed_snippet(public_url: str, cid: str) -> str:
-    return (f'<div class="socialad" data-campaign="{cid}"></div>\n'
-            f'<script async src="{public_url}/embed.js"></script>')
+    return (
+        f'<div class="socialad" data-campaign="{cid}"></div>\n'
+        f'<script async src="{public_url}/embed.js"></script>'
+    )
 
 
-def public(campaign: dict, public_url: str) -> dict:
-    """The API's view of a campaign."""
-    return {**campaign, "embed_snippet": embed_snippet(public_url, campaign["id"]),
-            "widget_url": f"{public_url}/w/{campaign['id']}"}
+def public(campaign: Campaign, public_url: str) -> dict:
+    """The API's view of a campaign: its JSON, with how to embed it."""
+    return {
+        **campaign.to_json(),
+        "embed_snippet": embed_snippet(public_url, campaign.id),
+        "widget_url": f"{public_url}/w/{campaign.id}",
+    }
 
 
-def effective_status(campaign: dict, now: float | None = None) -> str:
+def effective_status(campaign: Campaign, now: float | None = None) -> str:
     """What viewers get: the status, with the schedule applied to a `live` campaign.
 
     Before ``starts_at`` a live campaign is ``draft`` (it has not started), after ``ends_at``
     it is ``ended``; the stored status is untouched, so a schedule needs no job to flip it.
     Times are normalised UTC strings (``schemas.UtcTime``).
     """
-    status = campaign["status"]
-    if status != "live" or not (campaign.get("starts_at") or campaign.get("ends_at")):
+    status, starts_at, ends_at = campaign.status, campaign.starts_at, campaign.ends_at
+    if status != "live" or not (starts_at or ends_at):
         return status  # (on every action: no clock reading when there is no schedule)
     at = datetime.fromtimestamp(time.time() if now is None else now, UTC)
     at_text = at.strftime("%Y-%m-%dT%H:%M:%SZ")
-    if campaign.get("starts_at") and at_text < campaign["starts_at"]:
+    if starts_at and at_text < starts_at:
         return "draft"
-    if campaign.get("ends_at") and at_text >= campaign["ends_at"]:
+    if ends_at and at_text >= ends_at:
         return "ended"
     return "live"
 
 
-INACTIVE_MESSAGES = {"draft": "This campaign hasn't started yet.",
-                     "paused": "This campaign is paused.", "ended": "This campaign has ended."}
+INACTIVE_MESSAGES = {
+    "draft": "This campaign hasn't started yet.",
+    "paused": "This campaign is paused.",
+    "ended": "This campaign has ended.",
+}
 
 
 def _invalid(errors: list[dict[str, str]]) -> Problem:
@@ -91,58 +100,71 @@ def _failed(errors: list[dict], field: str) -> bool:
     return any(e["field"] == field or e["field"].startswith(field + ".") for e in errors)
 
 
-def create(store: Store, brand_id: str, body: Any) -> dict:
+def create(store: Store, brand_id: str, body: Any) -> Campaign:
     """A new campaign from the API's or the admin's fields; raises Problem (422) with details."""
     data, errors = _validate(CampaignIn, store, brand_id, body)
     raw = body if isinstance(body, dict) else {}
     settings = None
     if not _failed(errors, "activity") and not _failed(errors, "settings"):
-        settings, more = _settings_errors(data.activity if data else raw.get("activity"),
-                                          data.settings if data else raw.get("settings"))
+        settings, more = _settings_errors(
+            data.activity if data else raw.get("activity"),
+            data.settings if data else raw.get("settings"),
+        )
         errors += more
     if errors:
         raise _invalid(errors)
     now = time.time()
-    campaign = {
-        "id": new_id("c"), "brand_id": brand_id, **data.model_dump(),
-        "created_at": now, "updated_at": now,
-    }
-    campaign["settings"] = settings
+    campaign = Campaign.from_json(
+        {
+            "id": new_id("c"),
+            "brand_id": brand_id,
+            **data.model_dump(),
+            "settings": settings,
+            "created_at": now,
+            "updated_at": now,
+        }
+    )
     store.save_campaign(campaign, new=True)
     return campaign
 
 
-def update(store: Store, campaign: dict, body: Any) -> dict:
+def update(store: Store, campaign: Campaign, body: Any) -> Campaign:
     """Change the fields sent; counters and sessions live elsewhere and are never touched."""
-    patch, errors = _validate(CampaignPatch, store, campaign["brand_id"], body)
+    patch, errors = _validate(CampaignPatch, store, campaign.brand_id, body)
     if errors:
         raise _invalid(errors)
     # The fields sent replace the stored ones whole (a nested `look` keeps its defaults).
     changes = {name: patch.model_dump(include={name})[name] for name in patch.model_fields_set}
-    if "activity" in changes and changes["activity"] != campaign["activity"]:
-        if store.stats(campaign["id"])["actions"]:
-            message = ("people already took part; the activity of a campaign with actions "
-                       "cannot change.")
-            raise Problem(ErrorCode.CONFLICT, f"activity: {message}", 409,
-                          details=[{"field": "activity", "message": message}])
+    if "activity" in changes and changes["activity"] != campaign.activity:
+        if store.stats(campaign.id)["actions"]:
+            message = (
+                "people already took part; the activity of a campaign with actions cannot change."
+            )
+            raise Problem(
+                ErrorCode.CONFLICT,
+                f"activity: {message}",
+                409,
+                details=[{"field": "activity", "message": message}],
+            )
         changes.setdefault("settings", {})
-    updated = {**campaign, **changes, "updated_at": time.time()}
-    problem = schedule_error(updated.get("starts_at"), updated.get("ends_at"))
+    updated = {**campaign.to_json(), **changes, "updated_at": time.time()}
+    problem = schedule_error(updated["starts_at"], updated["ends_at"])
     if problem:
         errors.append({"field": "ends_at", "message": problem})
     updated["settings"], more = _settings_errors(updated["activity"], updated["settings"])
     errors += more
     if errors:
         raise _invalid(errors)
-    store.save_campaign(updated)
-    return updated
+    saved = Campaign.from_json(updated)
+    store.save_campaign(saved)
+    return saved
 
 
 @dataclass(frozen=True)
 class Entry:
     """A campaign with its activity and validated settings, ready for the hot path."""
 
-    campaign: dict
+    campaign: Campaign
     brand_name: str
     activity: Activity
     settings: Settings
@@ -164,7 +186,7 @@ class Entry:
     @property
     def room_size(self) -> int:
         """People per session; 0 (no limit) for campaigns stored before rooms had a size."""
-        return self.campaign.get("room_size", 0)
+        return self.campaign.room_size
 
     def summarise(self, state: dict[str, int]) -> dict:
         return self.activity.summarise(self.settings, state)
@@ -173,14 +195,19 @@ class Entry:
         """The activity's state as viewers get it: its summary, plus the leaderboard and the
         group match (pool, used, latest ledger entries) when the activity has them."""
         state = self.summarise(counters)
-        cid = self.campaign["id"]
+        cid = self.campaign.id
         if self.activity.leaderboard:
             state["board"] = store.leaderboard(cid, self.activity.leaderboard)
         match = self.match
         if match:
             used, ledger = store.match_summary(cid, LEDGER_SHOWN)
-            state["match"] = {"every": match.every, "amount": match.amount, "pool": match.pool,
-                              "used": used, "ledger": ledger}
+            state["match"] = {
+                "every": match.every,
+                "amount": match.amount,
+                "pool": match.pool,
+                "used": used,
+                "ledger": ledger,
+            }
         return state
 
     def group(self, session: dict[str, int]) -> dict[str, int] | None:
@@ -214,12 +241,17 @@ class Campaigns:
         campaign = self.store.get_campaign(cid)
         if campaign is None:
             return None
-        activity = load_activities().get(campaign["activity"])
+        activity = load_activities().get(campaign.activity)
         if activity is None:
             return None
-        brand = self.store.get_brand(campaign["brand_id"]) or {}
-        return Entry(campaign, brand.get("name", ""), activity,
-                     activity.settings(campaign["settings"]), time.monotonic() + self.ttl)
+        brand = self.store.get_brand(campaign.brand_id) or {}
+        return Entry(
+            campaign,
+            brand.get("name", ""),
+            activity,
+            activity.settings(campaign.settings),
+            time.monotonic() + self.ttl,
+        )
 
     def live(self, cid: str) -> Entry:
         """The campaign if people can take part in it now; otherwise the error to answer."""

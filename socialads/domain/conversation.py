@@ -13,13 +13,13 @@ import re
 from datetime import UTC, datetime
 
 from socialads.domain.texts import Texts
-from socialads.store import Store
+from socialads.store import Campaign, Store
 
 ACTIONS = ("hide", "block", "unblock", "close")
 
 
 def initials(name: str) -> str:
-    """"Maya López" -> "ML": the avatar a widget shows instead of a photo from elsewhere."""
+    """ "Maya López" -> "ML": the avatar a widget shows instead of a photo from elsewhere."""
     words = [word for word in re.split(r"[\s\-]+", name or "") if word]
     if not words:
         return "?"
@@ -40,25 +40,32 @@ def answer_time(seconds: float, t: Texts | None = None) -> str:
     return t("within.days", n=math.ceil(seconds / 86400))
 
 
-def widget_talk(store: Store, campaign: dict, brand_name: str, t: Texts | None = None) -> dict:
+def widget_talk(store: Store, campaign: Campaign, brand_name: str, t: Texts | None = None) -> dict:
     """The widget's view of the brand's people: ``people`` (featured, with initials),
     ``answers`` (the median reply line, or None before the first reply) and
     ``moderation_url`` (on our own origin, like everything the widget links to)."""
-    ids = [pid for pid in campaign.get("people", []) if isinstance(pid, str)]
-    people, median = store.talk_summary(campaign["id"], campaign["brand_id"], ids)
+    ids = [pid for pid in campaign.people if isinstance(pid, str)]
+    people, median = store.talk_summary(campaign.id, campaign.brand_id, ids)
     return {
-        "people": [{"name": p["name"], "role": p.get("role", ""), "initials": initials(p["name"])}
-                   for p in people],
-        "answers": None if median is None else
-        (t or Texts(None))("unit.answers_within", brand=brand_name, within=answer_time(median, t)),
-        "moderation_url": f"/c/{campaign['id']}/moderation",
+        "people": [
+            {"name": p["name"], "role": p.get("role", ""), "initials": initials(p["name"])}
+            for p in people
+        ],
+        "answers": None
+        if median is None
+        else (t or Texts(None))(
+            "unit.answers_within", brand=brand_name, within=answer_time(median, t)
+        ),
+        "moderation_url": f"/c/{campaign.id}/moderation",
     }
 
 
 def when(seconds: float) -> dict:
     moment = datetime.fromtimestamp(seconds, UTC)
-    return {"iso": moment.strftime("%Y-%m-%dT%H:%M:%SZ"),
-            "text": moment.strftime("%-d %b %Y, %H:%M UTC")}
+    return {
+        "iso": moment.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "text": moment.strftime("%-d %b %Y, %H:%M UTC"),
+    }
 
 
 def public_log(store: Store, cid: str) -> list[dict]:
@@ -68,7 +75,13 @@ def public_log(store: Store, cid: str) -> list[dict]:
     for entry in store.moderation_log(cid):
         by = entry.get("by") or {}
         action = entry["action"] if entry["action"] in ACTIONS else "other"
-        entries.append({"when": when(entry["at"]), "action": action,
-                        "why": entry.get("reason", ""), "by_name": by.get("name", ""),
-                        "by_role": by.get("role", "")})
+        entries.append(
+            {
+                "when": when(entry["at"]),
+                "action": action,
+                "why": entry.get("reason", ""),
+                "by_name": by.get("name", ""),
+                "by_role": by.get("role", ""),
+            }
+        )
     return entries

@@ -53,8 +53,10 @@ def _display_name(value: str | None) -> str | None:
     return value or None
 
 
-HOSTNAME = re.compile(r"^(?=.{1,253}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?"
-                      r"(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$")
+HOSTNAME = re.compile(
+    r"^(?=.{1,253}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?"
+    r"(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$"
+)
 
 
 def _origin(value: str) -> str:
@@ -62,9 +64,15 @@ def _origin(value: str) -> str:
     only a strict host syntax passes (IDNA for international names, IPv6 in brackets)."""
     problem = "an origin is scheme://host[:port], e.g. https://news.example"
     parts = urlsplit(value.strip())
-    if (parts.scheme.lower() not in ("http", "https") or not parts.hostname
-            or parts.path not in ("", "/") or parts.query or parts.fragment or parts.username
-            or parts.password):
+    if (
+        parts.scheme.lower() not in ("http", "https")
+        or not parts.hostname
+        or parts.path not in ("", "/")
+        or parts.query
+        or parts.fragment
+        or parts.username
+        or parts.password
+    ):
         raise ValueError(problem)
     try:
         port = parts.port
@@ -98,8 +106,13 @@ def _hex_colour(value: str) -> str:
 def _https_url(value: str) -> str:
     value = value.strip()
     parts = urlsplit(value)
-    if (parts.scheme != "https" or not parts.hostname or parts.username or parts.password
-            or re.search(r"[\s\x00-\x1f\x7f]", value)):
+    if (
+        parts.scheme != "https"
+        or not parts.hostname
+        or parts.username
+        or parts.password
+        or re.search(r"[\s\x00-\x1f\x7f]", value)
+    ):
         raise ValueError("give an https:// address, e.g. https://cdn.example/bay.jpg")
     return value
 
@@ -175,24 +188,31 @@ class LeaveIn(Strict):
 
 
 HttpsUrl = Annotated[str, StringConstraints(max_length=500), AfterValidator(_https_url)]
-UtcTime = Annotated[str, StringConstraints(max_length=40), AfterValidator(_utc_time),
-                    Field(json_schema_extra={"format": "date-time"},
-                          examples=["2025-06-01T09:00:00Z"])]
+UtcTime = Annotated[
+    str,
+    StringConstraints(max_length=40),
+    AfterValidator(_utc_time),
+    Field(json_schema_extra={"format": "date-time"}, examples=["2025-06-01T09:00:00Z"]),
+]
 PersonIds = Annotated[list[Id], Field(max_length=12), AfterValidator(_known_people)]
-SCHEDULE = ("A `live` campaign is shown as not started before `starts_at` and as ended after "
-            "`ends_at`; null: no limit.")
+SCHEDULE = (
+    "A `live` campaign is shown as not started before `starts_at` and as ended after "
+    "`ends_at`; null: no limit."
+)
 
 
 class Cause(Strict):
     title: Annotated[str, Field(min_length=1, max_length=120), AfterValidator(_required_text)]
     description: Annotated[str, Field(max_length=2000)] = ""
     image_url: HttpsUrl | None = Field(
-        None, description="An https:// image for link previews of invites (≤ 500 characters).")
+        None, description="An https:// image for link previews of invites (≤ 500 characters)."
+    )
 
 
 class Look(Strict):
-    accent: Annotated[str, AfterValidator(_hex_colour),
-                      Field(json_schema_extra={"pattern": HEX_COLOUR.pattern})] = "#0b6e4f"
+    accent: Annotated[
+        str, AfterValidator(_hex_colour), Field(json_schema_extra={"pattern": HEX_COLOUR.pattern})
+    ] = "#0b6e4f"
     theme: Literal["light", "dark"] = "light"
 
 
@@ -205,16 +225,28 @@ def _language(value: str) -> str:
     return value
 
 
-Language = Annotated[str, AfterValidator(_language),
-                     Field(description="The language viewers read the unit in.",
-                           json_schema_extra={"enum": list(languages())})]
-RoomSize = Annotated[int, Field(ge=2, le=10_000, description=(
-    "How many people one shared session holds; the next friend is offered a new room of "
-    "the same group."))]
+Language = Annotated[
+    str,
+    AfterValidator(_language),
+    Field(
+        description="The language viewers read the unit in.",
+        json_schema_extra={"enum": list(languages())},
+    ),
+]
+RoomSize = Annotated[
+    int,
+    Field(
+        ge=2,
+        le=10_000,
+        description=(
+            "How many people one shared session holds; the next friend is offered a new room of "
+            "the same group."
+        ),
+    ),
+]
 
 
-CampaignName = Annotated[str, Field(min_length=1, max_length=120),
-                         AfterValidator(_required_text)]
+CampaignName = Annotated[str, Field(min_length=1, max_length=120), AfterValidator(_required_text)]
 
 
 class CampaignIn(Strict):
@@ -231,7 +263,8 @@ class CampaignIn(Strict):
     ends_at: UtcTime | None = Field(None, description="When it ends (UTC), after `starts_at`.")
     people: PersonIds = Field(
         default_factory=list,
-        description="Ids of the brand's people (its roster) who speak for it in this campaign.")
+        description="Ids of the brand's people (its roster) who speak for it in this campaign.",
+    )
     language: Language = "en"
     room_size: RoomSize = 20
 
@@ -245,21 +278,24 @@ class CampaignIn(Strict):
 
 
 class CampaignPatch(Strict):
-    name: CampaignName | None = None
-    activity: Id | None = None
-    cause: Cause | None = None
-    goal: Annotated[int, Field(gt=0, le=10**12)] | None = None
-    promise: Annotated[str, Field(max_length=300)] | None = None
-    settings: dict[str, Any] | None = None
-    allowed_origins: Annotated[list[Origin], Field(max_length=100)] | None = None
-    status: Status | None = None
-    look: Look | None = None
+    # A field left out is None here and not changed; an explicit null is refused by the field's
+    # type (422), except for the times, where null clears. The defaults are deliberately outside
+    # the types, hence the ignores: `X | None` would let a null through and into the campaign.
+    name: CampaignName = None  # type: ignore[assignment]
+    activity: Id = None  # type: ignore[assignment]
+    cause: Cause = None  # type: ignore[assignment]
+    goal: Annotated[int, Field(gt=0, le=10**12)] = None  # type: ignore[assignment]
+    promise: Annotated[str, Field(max_length=300)] = None  # type: ignore[assignment]
+    settings: dict[str, Any] = None  # type: ignore[assignment]
+    allowed_origins: Annotated[list[Origin], Field(max_length=100)] = None  # type: ignore[assignment]
+    status: Status = None  # type: ignore[assignment]
+    look: Look = None  # type: ignore[assignment]
     # null clears a time; ``campaigns.update`` checks the merged schedule.
     starts_at: UtcTime | None = Field(None, description="When it starts (UTC). " + SCHEDULE)
     ends_at: UtcTime | None = Field(None, description="When it ends (UTC), after `starts_at`.")
-    people: PersonIds | None = None
-    language: Language | None = None
-    room_size: RoomSize | None = None
+    people: PersonIds = None  # type: ignore[assignment]
+    language: Language = None  # type: ignore[assignment]
+    room_size: RoomSize = None  # type: ignore[assignment]
 
 
 def _message(error: ErrorDetails) -> str:
@@ -275,8 +311,10 @@ def first_error(exc: ValidationError) -> tuple[str, str]:
 
 
 def error_list(exc: ValidationError) -> list[dict[str, str]]:
-    return [{"field": ".".join(str(p) for p in e["loc"]), "message": _message(e)}
-            for e in exc.errors(include_url=False)]
+    return [
+        {"field": ".".join(str(p) for p in e["loc"]), "message": _message(e)}
+        for e in exc.errors(include_url=False)
+    ]
 
 
 def is_too_long(exc: ValidationError) -> bool:

@@ -1,6 +1,6 @@
 """Every word a viewer reads, in one place, so a campaign can speak its audience's language.
 
-Catalogs are JSON files, one per language: ``socialads/texts/<lang>.json`` for the unit's
+Catalogs are JSON files, one per language: ``socialads/domain/texts/<lang>.json`` for the unit's
 frame (status, presence, chat, invite pages) and ``<widget folder>/texts/<lang>.json`` for an
 activity's own words, whose keys are read with the activity's name in front
 (``pledge.thanks``). English is complete and fills whatever another catalog lacks, so a
@@ -28,8 +28,16 @@ from socialads.activities import load_activities
 
 FALLBACK = "en"
 # What the live code in the browser reads (the rest only renders the first paint).
-LIVE = ("number.", "status.", "presence.", "member.", "chat.", "note.", "unit.goal_reached",
-        "unit.of_goal")
+LIVE = (
+    "number.",
+    "status.",
+    "presence.",
+    "member.",
+    "chat.",
+    "note.",
+    "unit.goal_reached",
+    "unit.of_goal",
+)
 CORE = Path(str(files("socialads.domain"))) / "texts"
 
 
@@ -75,8 +83,11 @@ class Texts:
     def live(self) -> dict[str, Any]:
         """The texts the browser needs: the frame's live words and all of the activity's."""
         own = f"{self.activity}."
-        return {key: text for key, text in self.catalog.items()
-                if key.startswith(LIVE) or key.startswith(own)}
+        return {
+            key: text
+            for key, text in self.catalog.items()
+            if key.startswith(LIVE) or key.startswith(own)
+        }
 
     def __call__(self, key: str, **fields: Any) -> Markup:
         """The text, its fields filled in; escaped for HTML, except fields that are Markup
@@ -84,8 +95,10 @@ class Texts:
         text = self.catalog[key]
         if isinstance(text, dict):
             text = text["one" if fields.get("n") == 1 else "other"]
-        shown = {k: self.n(v) if isinstance(v, int) and not isinstance(v, bool) else v
-                 for k, v in fields.items()}
+        shown = {
+            k: self.n(v) if isinstance(v, int) and not isinstance(v, bool) else v
+            for k, v in fields.items()
+        }
         return escape(text).format_map(shown)  # escape() is Markup: fields are escaped too
 
     def plain(self, key: str, **fields: Any) -> str:

@@ -42,8 +42,7 @@ class Connection:
 
     def presence_entry(self) -> dict[str, Any]:
         """The presence entry of this connection, as stored in Redis."""
-        return {"viewer": self.viewer, "id": self.member, "name": self.name,
-                "t": self.joined_at}
+        return {"viewer": self.viewer, "id": self.member, "name": self.name, "t": self.joined_at}
 
 
 class Connections:
@@ -87,15 +86,17 @@ class Connections:
     def sids_of(self, cid: str, member: str) -> list[str]:
         """The connections of one member (a viewer, by public id) of campaign ``cid``."""
         with self.lock:
-            return [sid for sid, c in self._by_sid.items()
-                    if c.campaign == cid and c.member == member]
+            return [
+                sid for sid, c in self._by_sid.items() if c.campaign == cid and c.member == member
+            ]
 
     def presence(self) -> tuple[list[PresenceEntry], set[tuple[str, str]]]:
         """What the heartbeat keeps alive: every connection's presence entry, and every
         (campaign, session) with a connection here."""
         with self.lock:
-            entries = [(c.campaign, c.session, sid, c.presence_entry())
-                       for sid, c in self._by_sid.items()]
+            entries = [
+                (c.campaign, c.session, sid, c.presence_entry()) for sid, c in self._by_sid.items()
+            ]
             places = {(c, s) for c, sessions in self._by_campaign.items() for s in sessions}
         return entries, places
 

@@ -6,8 +6,8 @@ behaviour: a payload too large is ``too_large`` even from a connection over its 
     join     payload · own bucket · campaign live · shared buckets · viewer not blocked
              · one viewer per connection · invite known and open
     act      payload · own bucket · joined · campaign live · the activity's rules
-             | in the count script: shared buckets, per-viewer cap, once-only choice,
-             cooldown, session open
+             | in the count script: session open · not a duplicate (a re-sent id is
+             never limited) · shared buckets · per-viewer cap · once-only choice · cooldown
     say      payload · text not empty · own bucket · joined · shared buckets · campaign
              live · viewer not blocked | in the chat script: session open
     leave    payload
@@ -48,13 +48,23 @@ Model = TypeVar("Model", bound=BaseModel)
 
 
 def closed_problem(reason: str = "") -> Problem:
-    return Problem(ErrorCode.NOT_FOUND, "The people of this campaign closed this group.", 404,
-                   closed=True, reason=reason)
+    return Problem(
+        ErrorCode.NOT_FOUND,
+        "The people of this campaign closed this group.",
+        404,
+        closed=True,
+        reason=reason,
+    )
 
 
 def blocked_problem(reason: str) -> Problem:
-    return Problem(ErrorCode.INACTIVE, f"The people of this campaign blocked you from taking part. "
-                               f"Their reason: {reason}", 403, blocked=True, reason=reason)
+    return Problem(
+        ErrorCode.INACTIVE,
+        f"The people of this campaign blocked you from taking part. Their reason: {reason}",
+        403,
+        blocked=True,
+        reason=reason,
+    )
 
 
 @dataclass
@@ -80,9 +90,15 @@ class Bucket:
 
 
 # The count script's answers that refuse an act (any other: counted, or a duplicate).
-REFUSALS = frozenset({ActionStatus.CAPPED, ActionStatus.ALREADY_CHOSEN,
-                      ActionStatus.SESSION_CLOSED, ActionStatus.RATE_LIMITED,
-                      ActionStatus.COOLING_DOWN})
+REFUSALS = frozenset(
+    {
+        ActionStatus.CAPPED,
+        ActionStatus.ALREADY_CHOSEN,
+        ActionStatus.SESSION_CLOSED,
+        ActionStatus.RATE_LIMITED,
+        ActionStatus.COOLING_DOWN,
+    }
+)
 
 
 def act_refusal(result: ActionResult, effect: Effect) -> Problem | None:
@@ -91,8 +107,11 @@ def act_refusal(result: ActionResult, effect: Effect) -> Problem | None:
     if result.status not in REFUSALS:  # the common case, in one look-up
         return None
     if result.status == ActionStatus.CAPPED:
-        return Problem(ErrorCode.INVALID, "You have already taken part as many times as this "
-                                          "campaign allows.", capped=True)
+        return Problem(
+            ErrorCode.INVALID,
+            "You have already taken part as many times as this campaign allows.",
+            capped=True,
+        )
     if result.status == ActionStatus.ALREADY_CHOSEN:
         return Problem(ErrorCode.INVALID, effect.already, already=effect.once)
     if result.status == ActionStatus.SESSION_CLOSED:
@@ -100,8 +119,11 @@ def act_refusal(result: ActionResult, effect: Effect) -> Problem | None:
     if result.status == ActionStatus.RATE_LIMITED:
         return rate_limited(result.wait)
     if result.status == ActionStatus.COOLING_DOWN:
-        return Problem(ErrorCode.RATE_LIMITED, "Wait a moment before you act again.",
-                       retry_after=round(max(result.wait, 0.01), 2))
+        return Problem(
+            ErrorCode.RATE_LIMITED,
+            "Wait a moment before you act again.",
+            retry_after=round(max(result.wait, 0.01), 2),
+        )
     return None
 
 
@@ -109,8 +131,14 @@ class Guard:
     """Admits or refuses each event of this process's connections (see the module docstring);
     keeps each connection's own token buckets."""
 
-    def __init__(self, config: Mapping[str, Any], store: Store, campaigns: Campaigns,
-                 connections: Connections, limits: SharedLimits):
+    def __init__(
+        self,
+        config: Mapping[str, Any],
+        store: Store,
+        campaigns: Campaigns,
+        connections: Connections,
+        limits: SharedLimits,
+    ):
         self.config = config
         self.store = store
         self.campaigns = campaigns
@@ -136,8 +164,11 @@ class Guard:
             # (seats in a room, people unlocking a group match, per-viewer limits).
             raise Problem(ErrorCode.INVALID, "viewer: one connection is one viewer.")
         if data.session:
-            state = (self.store.session_state(cid, data.session)
-                     if self.store.session_campaign(data.session) == cid else None)
+            state = (
+                self.store.session_state(cid, data.session)
+                if self.store.session_campaign(data.session) == cid
+                else None
+            )
             if state is None:
                 raise Problem(ErrorCode.NOT_FOUND, "This invite link has expired or is unknown.")
             if state == "closed":

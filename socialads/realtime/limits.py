@@ -102,8 +102,7 @@ class SharedLimits:
             if wait:
                 raise rate_limited(wait, "Too many connections lately from your address.")
             cap = self.config.get("CONNECTIONS_PER_IP")
-            if cap and not self.store.admit_connection(ip, sid, self.config["PRESENCE_TTL"],
-                                                       cap):
+            if cap and not self.store.admit_connection(ip, sid, self.config["PRESENCE_TTL"], cap):
                 wait = self.config["HEARTBEAT_INTERVAL"]
                 raise rate_limited(wait, "Too many open connections from your address.")
         except RedisError:

@@ -26,8 +26,14 @@ BLOCKED, CLOSED = EventKind.BLOCKED, EventKind.CLOSED
 class Listener:
     """This process's subscription to the events channel."""
 
-    def __init__(self, store: Store, campaigns: Campaigns, hearing: Hearing,
-                 progress: Progress, viewers: Viewers):
+    def __init__(
+        self,
+        store: Store,
+        campaigns: Campaigns,
+        hearing: Hearing,
+        progress: Progress,
+        viewers: Viewers,
+    ):
         self.store = store
         self.campaigns = campaigns
         self.hearing = hearing  # the liveness check's side of this listener

@@ -95,8 +95,7 @@ class Hearing:
 class Liveness:
     """Round trips through this process's listeners, for ``/healthz`` and the watchdog."""
 
-    def __init__(self, store: Store, queue_channel: str | None, timeout: float,
-                 interval: float):
+    def __init__(self, store: Store, queue_channel: str | None, timeout: float, interval: float):
         self.store = store
         self.timeout = timeout
         self.interval = interval
@@ -134,8 +133,12 @@ class Liveness:
             silent = since is not None and since < sent and hearing.last_message < sent
             hearing.misses = hearing.misses + 1 if name in deaf and silent else 0
             if hearing.misses:
-                log.warning("%s not heard within %ss%s", name, self.timeout,
-                            ": its listener reconnects" if hearing.misses >= 2 else "")
+                log.warning(
+                    "%s not heard within %ss%s",
+                    name,
+                    self.timeout,
+                    ": its listener reconnects" if hearing.misses >= 2 else "",
+                )
             if hearing.misses >= 2:
                 hearing.misses = 0
                 hearing.reconnect()

@@ -36,8 +36,14 @@ def public_members(members: list[dict[str, Any]]) -> list[dict[str, Any]]:
 class Presence:
     """The members this process last told each session's viewers about, and the heartbeat."""
 
-    def __init__(self, config: Mapping[str, Any], store: Store, connections: Connections,
-                 guard: Guard, progress: Progress):
+    def __init__(
+        self,
+        config: Mapping[str, Any],
+        store: Store,
+        connections: Connections,
+        guard: Guard,
+        progress: Progress,
+    ):
         self.config = config
         self.store = store
         self.connections = connections
@@ -45,16 +51,25 @@ class Presence:
         self.progress = progress
         self.last: dict[str, list[dict[str, Any]]] = {}  # session -> members its viewers have
 
-    def broadcast(self, cid: str, session: str, members: list[dict[str, Any]] | None = None,
-                  local_only: bool = False) -> list[dict[str, Any]]:
+    def broadcast(
+        self,
+        cid: str,
+        session: str,
+        members: list[dict[str, Any]] | None = None,
+        local_only: bool = False,
+    ) -> list[dict[str, Any]]:
         """Tell the viewers of ``session`` (on every process, or only on this one) who is in
         it: ``members`` as just read, or as Redis has them now."""
         if members is None:
             members = self.store.members(cid, session)
         public = public_members(members)
         self.last[session] = public
-        socketio.emit("presence", {"members": public, "count": len(public)},
-                      to=session_room(session), ignore_queue=local_only)
+        socketio.emit(
+            "presence",
+            {"members": public, "count": len(public)},
+            to=session_room(session),
+            ignore_queue=local_only,
+        )
         return public
 
     def forget(self, session: str) -> None:
@@ -73,15 +88,17 @@ class Presence:
             entries, here = self.connections.presence()
             try:
                 for chunk in range(0, len(entries), HEARTBEAT_CHUNK):
-                    self.store.refresh_presence(entries[chunk:chunk + HEARTBEAT_CHUNK],
-                                                self.config["PRESENCE_TTL"])
+                    self.store.refresh_presence(
+                        entries[chunk : chunk + HEARTBEAT_CHUNK], self.config["PRESENCE_TTL"]
+                    )
                     time.sleep(0)  # let the viewers' events in between chunks
                 self.guard.refresh()
                 places = sorted(here)
                 for chunk in range(0, len(places), HEARTBEAT_CHUNK):
-                    part = places[chunk:chunk + HEARTBEAT_CHUNK]
-                    for (cid, session), members in zip(part, self.store.members_of(part),
-                                                       strict=True):
+                    part = places[chunk : chunk + HEARTBEAT_CHUNK]
+                    for (cid, session), members in zip(
+                        part, self.store.members_of(part), strict=True
+                    ):
                         if public_members(members) != self.last.get(session):
                             self.broadcast(cid, session, members, local_only=True)
                     time.sleep(0)

@@ -35,8 +35,13 @@ class Progress:
     """Which campaigns owe their viewers an update, what each session's viewers were last
     sent, and the loop that sends the updates."""
 
-    def __init__(self, config: Mapping[str, Any], store: Store, campaigns: Campaigns,
-                 connections: Connections):
+    def __init__(
+        self,
+        config: Mapping[str, Any],
+        store: Store,
+        campaigns: Campaigns,
+        connections: Connections,
+    ):
         self.config = config
         self.store = store
         self.campaigns = campaigns
@@ -134,8 +139,11 @@ class Progress:
         with self.lock:
             sessions = list(self.connections.sessions(cid))
             changed = self.changed.pop(cid, set())
-            known = {s: self.session_counts[s] for s in sessions
-                     if s not in changed and s in self.session_counts}
+            known = {
+                s: self.session_counts[s]
+                for s in sessions
+                if s not in changed and s in self.session_counts
+            }
             stale = [s for s in sessions if s not in known]
         if not sessions:
             return
@@ -154,10 +162,12 @@ class Progress:
             here = self.connections.sessions(cid)
             self.session_counts.update((s, c) for s, c in read.items() if s in here)
         counts = {**known, **read}
-        base: dict[str, Any] = {"total": total,
-                                "goal": entry.campaign["goal"] if entry else 0,
-                                "state": public_state,
-                                "status": entry.status if entry else "ended"}
+        base: dict[str, Any] = {
+            "total": total,
+            "goal": entry.campaign.goal if entry else 0,
+            "state": public_state,
+            "status": entry.status if entry else "ended",
+        }
         self.last_status[cid] = base["status"]
         alike: dict[bytes, tuple[dict[str, Any], list[str]]] = {}
         for session in sessions:

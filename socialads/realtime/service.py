@@ -43,14 +43,15 @@ class Realtime:
         config = app.config
         self.liveness = liveness
         self.connections = Connections()
-        self.guard = Guard(config, store, campaigns, self.connections,
-                           SharedLimits(store, config))
+        self.guard = Guard(config, store, campaigns, self.connections, SharedLimits(store, config))
         self.progress = Progress(config, store, campaigns, self.connections)
         self.presence = Presence(config, store, self.connections, self.guard, self.progress)
-        self.viewers = Viewers(config, store, campaigns, self.connections, self.guard,
-                               self.presence, self.progress)
-        self.listener = Listener(store, campaigns, liveness.hearings[EVENTS], self.progress,
-                                 self.viewers)
+        self.viewers = Viewers(
+            config, store, campaigns, self.connections, self.guard, self.presence, self.progress
+        )
+        self.listener = Listener(
+            store, campaigns, liveness.hearings[EVENTS], self.progress, self.viewers
+        )
         self._lock = threading.Lock()
         self._started = False
 
@@ -62,8 +63,12 @@ class Realtime:
             self._started = True
         start_queue_listener(socketio.server)
         self.liveness.listening = True
-        for loop in (self.listener.listen, self.progress.coalesce, self.presence.heartbeat,
-                     self.liveness.watch):
+        for loop in (
+            self.listener.listen,
+            self.progress.coalesce,
+            self.presence.heartbeat,
+            self.liveness.watch,
+        ):
             socketio.start_background_task(self._forever, loop)
 
     def _forever(self, loop: Callable[[], None]) -> None:

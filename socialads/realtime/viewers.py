@@ -32,9 +32,16 @@ OVERFLOW_HOPS = 20  # full rooms of one group a join walks through before starti
 class Viewers:
     """The viewer namespace's events, for this process's connections."""
 
-    def __init__(self, config: Mapping[str, Any], store: Store, campaigns: Campaigns,
-                 connections: Connections, guard: Guard, presence: Presence,
-                 progress: Progress):
+    def __init__(
+        self,
+        config: Mapping[str, Any],
+        store: Store,
+        campaigns: Campaigns,
+        connections: Connections,
+        guard: Guard,
+        presence: Presence,
+        progress: Progress,
+    ):
         self.config = config
         self.store = store
         self.campaigns = campaigns
@@ -53,20 +60,29 @@ class Viewers:
             session = data.session
         else:
             name = data.name or friendly_name(member)
-            group = Texts(entry.campaign.get("language")).plain("group.name", name=name)
+            group = Texts(entry.campaign.language).plain("group.name", name=name)
             session = self.store.create_session(cid, data.viewer, group)
         same_place = previous and (previous.campaign, previous.session) == (cid, session)
         if previous and not same_place:
             self._leave(sid)
-        connection = Connection(cid, session, data.viewer, member,
-                                data.name or friendly_name(member),
-                                previous.joined_at if previous and same_place else time.time(),
-                                data.origin or DIRECT)
+        connection = Connection(
+            cid,
+            session,
+            data.viewer,
+            member,
+            data.name or friendly_name(member),
+            previous.joined_at if previous and same_place else time.time(),
+            data.origin or DIRECT,
+        )
         # A widget on our own origin is the invite landing page, whose load counted the open.
-        seat = {"sid": sid, "member": connection.presence_entry(),
-                "ttl": self.config["PRESENCE_TTL"], "origin": connection.origin,
-                "room_size": entry.room_size,
-                "landing": connection.origin == origin_of(self.config["PUBLIC_URL"])}
+        seat = {
+            "sid": sid,
+            "member": connection.presence_entry(),
+            "ttl": self.config["PRESENCE_TTL"],
+            "origin": connection.origin,
+            "room_size": entry.room_size,
+            "landing": connection.origin == origin_of(self.config["PUBLIC_URL"]),
+        }
         try:
             self.store.join_session(cid, session, **seat)
         except RoomFull as full:
@@ -78,17 +94,22 @@ class Viewers:
             if self.connections.add(sid, connection):
                 self.progress.forget_session_counts(session)
         join_room(session_room(session))
-        snapshot = self.store.session_snapshot(cid, session, data.since,
-                                               self.config["CHAT_SNAPSHOT"])
+        snapshot = self.store.session_snapshot(
+            cid, session, data.since, self.config["CHAT_SNAPSHOT"]
+        )
         members = self.presence.broadcast(cid, session, snapshot.members)
         ack = {
-            "ok": True, "session": session,
+            "ok": True,
+            "session": session,
             "invite_url": f"{self.config['PUBLIC_URL']}/s/{session}",
             "members": [{**m, "self": True} if m["id"] == member else m for m in members],
-            "total": snapshot.total, "session_total": snapshot.session_total,
-            "goal": entry.campaign["goal"], "status": entry.status,
+            "total": snapshot.total,
+            "session_total": snapshot.session_total,
+            "goal": entry.campaign.goal,
+            "status": entry.status,
             "state": entry.public_state(self.store, snapshot.state),
-            "messages": snapshot.messages, "mine": self.store.choices(cid, data.viewer),
+            "messages": snapshot.messages,
+            "mine": self.store.choices(cid, data.viewer),
         }
         ack["group_name"] = snapshot.name
         group_match = entry.group(snapshot.session)
@@ -98,8 +119,9 @@ class Viewers:
             ack["room_full"] = room_full
         return ack
 
-    def _overflow(self, cid: str, session: str, viewer: str, name: str,
-                  seat: dict[str, Any]) -> str:
+    def _overflow(
+        self, cid: str, session: str, viewer: str, name: str, seat: dict[str, Any]
+    ) -> str:
         """The room a friend gets when ``session``'s is full: the group's next room, the same
         one for every friend who follows (and for the same friend reloading), created when
         there is none or it closed; a full one passes them on to its own next room."""
@@ -120,16 +142,29 @@ class Viewers:
     def act(self, sid: str, payload: Any) -> dict[str, Any]:
         data, connection, entry, effect = self.guard.act(sid, payload)
         result = self.store.record_action(
-            connection.campaign, connection.session, connection.viewer, data.id,
-            effect.amount, effect.per_viewer_cap, effect.state, origin=connection.origin,
-            once=effect.once, choice=effect.choice, cooldown=effect.cooldown, match=entry.match,
-            buckets=self.guard.act_buckets(connection, sid))
+            connection.campaign,
+            connection.session,
+            connection.viewer,
+            data.id,
+            effect.amount,
+            effect.per_viewer_cap,
+            effect.state,
+            origin=connection.origin,
+            once=effect.once,
+            choice=effect.choice,
+            cooldown=effect.cooldown,
+            match=entry.match,
+            buckets=self.guard.act_buckets(connection, sid),
+        )
         refusal = act_refusal(result, effect)
         if refusal is not None:
             raise refusal
         self.progress.due(connection.campaign, connection.session)
-        ack: dict[str, Any] = {"ok": True, "total": result.total,
-                               "session_total": result.session_total}
+        ack: dict[str, Any] = {
+            "ok": True,
+            "total": result.total,
+            "session_total": result.session_total,
+        }
         if result.status == ActionStatus.DUPLICATE:
             ack["duplicate"] = True
         if result.matched:
@@ -139,18 +174,28 @@ class Viewers:
     def say(self, sid: str, payload: Any) -> dict[str, Any]:
         data, connection = self.guard.say(sid, payload)
         message: dict[str, Any] = {
-            "text": data.text, "ts": int(time.time() * 1000), "author": {
-                "id": connection.member, "name": connection.name, "brand_person": False}}
+            "text": data.text,
+            "ts": int(time.time() * 1000),
+            "author": {"id": connection.member, "name": connection.name, "brand_person": False},
+        }
         try:
             posted, message = self.store.post_message(
-                connection.campaign, connection.session, f"{connection.viewer}\0{data.id}",
-                message, viewer=connection.viewer)
+                connection.campaign,
+                connection.session,
+                f"{connection.viewer}\0{data.id}",
+                message,
+                viewer=connection.viewer,
+            )
         except SessionClosed:
             raise closed_problem() from None
         if posted:
             socketio.emit("message", message, to=session_room(connection.session))
-            socketio.emit("message", {"session": connection.session, "message": message},
-                          to=admin_room(connection.campaign), namespace="/admin")
+            socketio.emit(
+                "message",
+                {"session": connection.session, "message": message},
+                to=admin_room(connection.campaign),
+                namespace="/admin",
+            )
         return {"ok": True, "message": message}
 
     def leave(self, sid: str, payload: Any) -> dict[str, Any]:
@@ -187,13 +232,21 @@ class Viewers:
             if not self.connections.refuse(sid, reason):
                 continue  # gone meanwhile: nothing to refuse
             self._leave(sid)
-            socketio.emit("blocked", {"message": blocked_problem(reason).message,
-                                      "reason": reason}, to=sid, ignore_queue=True)
+            socketio.emit(
+                "blocked",
+                {"message": blocked_problem(reason).message, "reason": reason},
+                to=sid,
+                ignore_queue=True,
+            )
 
     def drop_session(self, cid: str, session: str, reason: str) -> None:
         """The brand closed a session: take this process's connections out of it and tell
         their widgets (which start a new group)."""
         for sid in self.connections.sids_in(cid, session):
             self._leave(sid)
-            socketio.emit("closed", {"message": closed_problem(reason).message, "reason": reason},
-                          to=sid, ignore_queue=True)
+            socketio.emit(
+                "closed",
+                {"message": closed_problem(reason).message, "reason": reason},
+                to=sid,
+                ignore_queue=True,
+            )

@@ -63,8 +63,9 @@ def refuse_malformed_packets(server: socketio.Server) -> None:
         try:
             return handle(eio_sid, data)
         except MALFORMED as exc:
-            log.warning("malformed Socket.IO packet (%s); disconnecting the client",
-                        type(exc).__name__)
+            log.warning(
+                "malformed Socket.IO packet (%s); disconnecting the client", type(exc).__name__
+            )
             server.eio.disconnect(eio_sid)
             return None
 
@@ -93,17 +94,28 @@ class QueueManager(socketio.RedisManager):
     and wrap the first."""
 
     def __init__(self, url: str, channel: str, hearing: Hearing):
-        super().__init__(url, channel=channel, redis_options={
-            "socket_timeout": 2, "socket_connect_timeout": 2, "health_check_interval": 30,
-            **READER})
+        super().__init__(
+            url,
+            channel=channel,
+            redis_options={
+                "socket_timeout": 2,
+                "socket_connect_timeout": 2,
+                "health_check_interval": 30,
+                **READER,
+            },
+        )
         self.hearing = hearing
 
     def _redis_listen_with_retries(self) -> Iterator[dict[str, Any]]:
         wait = RECONNECT_WAIT[0]
         while True:
-            client = redis.Redis.from_url(self.redis_url, socket_timeout=5,
-                                          socket_connect_timeout=2, socket_keepalive=True,
-                                          **READER)
+            client = redis.Redis.from_url(
+                self.redis_url,
+                socket_timeout=5,
+                socket_connect_timeout=2,
+                socket_keepalive=True,
+                **READER,
+            )
             pubsub = client.pubsub(ignore_subscribe_messages=True)
             try:
                 pubsub.subscribe(self.channel)

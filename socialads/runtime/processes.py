@@ -55,15 +55,23 @@ class ServeProcess:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log_path = Path(log_dir) / f"serve-{self.port}.log"
-        self.env = {**os.environ, "SOCIALADS_REDIS_URL": redis_url,
-                    "SOCIALADS_SECRET_KEY": secret, "SOCIALADS_PUBLIC_URL": self.url, **env}
+        self.env = {
+            **os.environ,
+            "SOCIALADS_REDIS_URL": redis_url,
+            "SOCIALADS_SECRET_KEY": secret,
+            "SOCIALADS_PUBLIC_URL": self.url,
+            **env,
+        }
         self.process: subprocess.Popen | None = None
 
     def spawn(self) -> ServeProcess:
         with open(self.log_path, "ab") as log:
             self.process = subprocess.Popen(  # noqa: S603
                 [sys.executable, "-m", "socialads", "serve", "--port", str(self.port)],
-                env=self.env, stdout=log, stderr=subprocess.STDOUT)
+                env=self.env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
         return self
 
     def wait_ready(self, timeout: float = 30) -> ServeProcess:

@@ -26,8 +26,9 @@ class NoDelayHandler(WebSocketHandler):
 def run(app, host: str, port: int, extra_servers: tuple = (), on_ready=None) -> None:
     """Serve ``app`` until interrupted. ``extra_servers`` are started alongside (the demo's
     publisher page); ``on_ready`` is called once every socket accepts connections."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: "
-                                                   "%(message)s")
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
     # gevent-websocket logs every request at INFO: an access log belongs to the proxy in front.
     logging.getLogger("geventwebsocket.handler").setLevel(logging.WARNING)
     server = pywsgi.WSGIServer((host, port), app, handler_class=NoDelayHandler, log=None)

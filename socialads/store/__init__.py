@@ -9,6 +9,8 @@ script. The modules:
 - ``scripts``: the Lua scripts (``lua/``) and the KEYS and ARGV of each, by name;
   ``batching``: the group commit of the count script;
 - ``base``: the Redis clients and what every domain shares;
+- ``records``: what is kept as typed records (`Campaign`, with its `Cause` and `Look`), the
+  shape a campaign has wherever it crosses a module's boundary;
 - one module per domain: ``accounts`` (brands, users, API tokens, brand people),
   ``campaigns`` (definitions), ``analytics`` (counters and stats), ``sessions``,
   ``presence``, ``actions`` (counting, choices, leaderboard, match), ``chat``,
@@ -34,10 +36,19 @@ from socialads.store.events import Events
 from socialads.store.limits import Limits
 from socialads.store.moderation import Moderation
 from socialads.store.presence import Presence
+from socialads.store.records import Campaign
 from socialads.store.sessions import RoomFull, Sessions, SessionSnapshot
 
-__all__ = ["READER", "ActionResult", "RoomFull", "SessionClosed", "SessionSnapshot", "Store",
-           "new_id"]
+__all__ = [
+    "READER",
+    "ActionResult",
+    "Campaign",
+    "RoomFull",
+    "SessionClosed",
+    "SessionSnapshot",
+    "Store",
+    "new_id",
+]
 
 
 class Store:

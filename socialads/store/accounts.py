@@ -40,8 +40,11 @@ class Accounts(Domain):
         pipe = self.redis.pipeline(transaction=False)
         for brand_id in ids:
             pipe.hgetall(self.keys.brand(brand_id))
-        return [{"id": brand_id, **data} for brand_id, data in zip(ids, pipe.execute(), strict=True)
-                if data]
+        return [
+            {"id": brand_id, **data}
+            for brand_id, data in zip(ids, pipe.execute(), strict=True)
+            if data
+        ]
 
     def get_brand(self, brand_id: str) -> dict[str, Any] | None:
         data = cast("dict[str, str]", self.redis.hgetall(self.keys.brand(brand_id)))
@@ -52,10 +55,15 @@ class Accounts(Domain):
         key = self.keys.user(email)
         created = self.redis.hsetnx(key, "email", email.lower())
         if created:
-            self.redis.hset(key, mapping={
-                "brand_id": brand_id, "role": role, "password_hash": password_hash,
-                "created_at": time.time(),
-            })
+            self.redis.hset(
+                key,
+                mapping={
+                    "brand_id": brand_id,
+                    "role": role,
+                    "password_hash": password_hash,
+                    "created_at": time.time(),
+                },
+            )
             if brand_id:
                 self.redis.sadd(self.keys.brand_users(brand_id), email.lower())
         return bool(created)
@@ -72,8 +80,7 @@ class Accounts(Domain):
 
     def login_failures(self, email: str, ip: str) -> int:
         """The larger of the account's and the address's failed logins in this window."""
-        counts = self.redis.mget(self.keys.login_failures(email),
-                                 self.keys.login_failures_from(ip))
+        counts = self.redis.mget(self.keys.login_failures(email), self.keys.login_failures_from(ip))
         return max(int(count or 0) for count in counts)
 
     def count_login_failure(self, email: str, ip: str, window: int) -> None:
@@ -104,8 +111,7 @@ class People(Domain):
         self.redis.hset(self.keys.brand_people(brand_id), person["id"], orjson.dumps(person))
 
     def brand_people(self, brand_id: str) -> list[JSONObject]:
-        people = [orjson.loads(raw) for raw in
-                  self.redis.hvals(self.keys.brand_people(brand_id))]
+        people = [orjson.loads(raw) for raw in self.redis.hvals(self.keys.brand_people(brand_id))]
         return sorted(people, key=lambda p: p["name"].lower())
 
     def get_person(self, brand_id: str, person_id: str) -> JSONObject | None:

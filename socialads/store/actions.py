@@ -53,11 +53,22 @@ class ActionResult(NamedTuple):
 class Actions(Domain):
     """Actions and the totals they make."""
 
-    def record_action(self, cid: str, token: str, viewer: str, action_id: str, amount: int,
-                      per_viewer_cap: int = 0, state: dict[str, int] | None = None,
-                      origin: str = DIRECT, once: str = "", choice: str = "",
-                      cooldown: float = 0, match: Match | None = None,
-                      buckets: Sequence[SharedBucket] = ()) -> ActionResult:
+    def record_action(
+        self,
+        cid: str,
+        token: str,
+        viewer: str,
+        action_id: str,
+        amount: int,
+        per_viewer_cap: int = 0,
+        state: dict[str, int] | None = None,
+        origin: str = DIRECT,
+        once: str = "",
+        choice: str = "",
+        cooldown: float = 0,
+        match: Match | None = None,
+        buckets: Sequence[SharedBucket] = (),
+    ) -> ActionResult:
         """Count one action exactly once (see record_action.lua). ``once`` names a choice a
         viewer makes only once (a poll, a quiz question) and ``choice`` what they chose;
         ``cooldown`` is the seconds a viewer waits between two actions; ``match`` is the
@@ -67,31 +78,56 @@ class Actions(Domain):
         key = self.keys.campaign(cid)
         status, total, session_total, wait_ms, *unlocked = self.scripts.record_action(
             record_action_keys(
-                done=key.done, counters=key.counters, session=key.session_hash(token),
-                per_viewer=key.per_viewer, state=key.state, engaged=key.engaged,
-                minute=key.minute(minute_of(time.time())), origin_actions=key.origin_actions,
-                friends=key.friends, choices=key.choices(viewer), last_action=key.last_action,
-                board=key.board, acted=key.session_acted(token), ledger=key.ledger,
-                buckets=[key.bucket(scope, whose, "act") for scope, whose, _ in buckets]),
+                done=key.done,
+                counters=key.counters,
+                session=key.session_hash(token),
+                per_viewer=key.per_viewer,
+                state=key.state,
+                engaged=key.engaged,
+                minute=key.minute(minute_of(time.time())),
+                origin_actions=key.origin_actions,
+                friends=key.friends,
+                choices=key.choices(viewer),
+                last_action=key.last_action,
+                board=key.board,
+                acted=key.session_acted(token),
+                ledger=key.ledger,
+                buckets=[key.bucket(scope, whose, "act") for scope, whose, _ in buckets],
+            ),
             record_action_args(
-                member=f"{viewer}\0{action_id}", amount=amount, viewer=viewer,
-                per_viewer_cap=per_viewer_cap, channel=self.keys.events, campaign=cid,
-                token=token, origin=origin, once=once, choice=choice,
+                member=f"{viewer}\0{action_id}",
+                amount=amount,
+                viewer=viewer,
+                per_viewer_cap=per_viewer_cap,
+                channel=self.keys.events,
+                campaign=cid,
+                token=token,
+                origin=origin,
+                once=once,
+                choice=choice,
                 cooldown_ms=int(cooldown * 1000),
                 match_every=match.every if match else 0,
                 match_amount=match.amount if match else 0,
                 match_pool=match.pool if match else 0,
                 rates=rates_of(buckets) if buckets else (),
-                increments=[x for pair in state.items() for x in pair] if state else ()))
-        return ActionResult(ACTION_STATUSES[status], int(total), int(session_total),
-                            int(wait_ms) / 1000, int(unlocked[0]) if unlocked else 0)
+                increments=[x for pair in state.items() for x in pair] if state else (),
+            ),
+        )
+        return ActionResult(
+            ACTION_STATUSES[status],
+            int(total),
+            int(session_total),
+            int(wait_ms) / 1000,
+            int(unlocked[0]) if unlocked else 0,
+        )
 
     def choices(self, cid: str, viewer: str) -> dict[str, str]:
         """What a viewer chose, by ``once`` key (their vote, their answers)."""
         return cast("dict[str, str]", self.redis.hgetall(self.keys.campaign(cid).choices(viewer)))
 
-    def campaign_progress(self, cid: str, tokens: Sequence[str] = ()
-                          ) -> tuple[int, dict[str, int], list[SessionProgress]]:
+    def campaign_progress(
+        self, cid: str, tokens: Sequence[str] = ()
+    ) -> tuple[int, dict[str, int], list[SessionProgress]]:
         """The campaign total, activity state counters and, for each of ``tokens``, its
         session's ``total``, ``people`` (who acted) and ``matched``, in one round trip."""
         key = self.keys.campaign(cid)
@@ -101,20 +137,26 @@ class Actions(Domain):
         for token in tokens:
             pipe.hmget(key.session_hash(token), SESSION_PROGRESS)
         total, state, *sessions = pipe.execute()
-        return (int(total or 0), {k: int(v) for k, v in state.items()},
-                [session_progress(values) for values in sessions])
+        return (
+            int(total or 0),
+            {k: int(v) for k, v in state.items()},
+            [session_progress(values) for values in sessions],
+        )
 
     def leaderboard(self, cid: str, size: int) -> list[BoardEntry]:
         """The sessions with the largest totals: group names and totals, never tokens."""
         key = self.keys.campaign(cid)
-        top = cast("list[tuple[str, float]]",
-                   self.redis.zrevrange(key.board, 0, size - 1, withscores=True))
+        top = cast(
+            "list[tuple[str, float]]", self.redis.zrevrange(key.board, 0, size - 1, withscores=True)
+        )
         pipe = self.redis.pipeline(transaction=False)
         for token, _ in top:
             pipe.hget(key.session_hash(token), "name")
         names = pipe.execute()
-        return [{"name": name or "A group", "total": int(score)}
-                for (_, score), name in zip(top, names, strict=True)]
+        return [
+            {"name": name or "A group", "total": int(score)}
+            for (_, score), name in zip(top, names, strict=True)
+        ]
 
     def match_summary(self, cid: str, latest: int) -> tuple[int, list[JSONObject]]:
         """What the brand's match pool has given (the campaign's ``matched``) and the latest

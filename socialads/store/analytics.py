@@ -17,15 +17,28 @@ from socialads.store.base import Domain
 from socialads.store.keys import SERIES_TTL, CampaignKeys
 from socialads.store.scripts import invite_opened_keys, no_args
 
-__all__ = ["DIRECT", "ORIGIN_FIELDS", "SERIES_FIELDS", "SERIES_TTL", "derived", "minute_of",
-           "ratio"]
+__all__ = [
+    "DIRECT",
+    "ORIGIN_FIELDS",
+    "SERIES_FIELDS",
+    "SERIES_TTL",
+    "derived",
+    "minute_of",
+    "ratio",
+]
 
 DIRECT = "direct"  # the publisher origin of a widget load without a usable Referer
 SERIES_FIELDS = ("impressions", "joins", "actions")  # counted per minute
 ORIGIN_FIELDS = ("impressions", "joins", "actions")  # counted per publisher origin
 COUNTER_FIELDS = ("total", "actions", "impressions", "sessions", "invite_joins", "messages")
-ANALYTICS_FIELDS = ("joins", "invites_opened", "invited_sessions", "seed_sessions",
-                    "friends_acted", "matched")
+ANALYTICS_FIELDS = (
+    "joins",
+    "invites_opened",
+    "invited_sessions",
+    "seed_sessions",
+    "friends_acted",
+    "matched",
+)
 
 
 def minute_of(timestamp: float) -> int:
@@ -46,6 +59,7 @@ class Derived(TypedDict):
 
 def derived(counters: dict[str, str]) -> Derived:
     """The ratios of ``Store.stats`` from the raw counter hash."""
+
     def count(field: str) -> int:
         return int(counters.get(field, 0))
 
@@ -88,9 +102,13 @@ class Analytics(Domain):
         stats["brand_replies"] = int(raw.get("brand_replies", 0))
         stats["median_reply_seconds"] = float(median) if median is not None else None
         origins = sorted(set().union(*per_origin))
-        stats["by_origin"] = {origin: {field: int(counts.get(origin, 0)) for field, counts
-                                       in zip(ORIGIN_FIELDS, per_origin, strict=True)}
-                              for origin in origins}
+        stats["by_origin"] = {
+            origin: {
+                field: int(counts.get(origin, 0))
+                for field, counts in zip(ORIGIN_FIELDS, per_origin, strict=True)
+            }
+            for origin in origins
+        }
         return stats
 
     def minutes(self, cid: str, first: int, count: int) -> list[dict[str, int]]:
@@ -100,9 +118,16 @@ class Analytics(Domain):
         pipe = self.redis.pipeline(transaction=False)
         for minute in range(first, first + count):
             pipe.hmget(key.minute(minute), SERIES_FIELDS)
-        return [{"minute": first + i, **{field: int(value or 0) for field, value
-                                         in zip(SERIES_FIELDS, values, strict=True)}}
-                for i, values in enumerate(pipe.execute())]
+        return [
+            {
+                "minute": first + i,
+                **{
+                    field: int(value or 0)
+                    for field, value in zip(SERIES_FIELDS, values, strict=True)
+                },
+            }
+            for i, values in enumerate(pipe.execute())
+        ]
 
     def count_impression(self, cid: str, origin: str = DIRECT) -> None:
         """A widget load on a publisher ``origin``."""

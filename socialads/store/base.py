@@ -27,8 +27,15 @@ def connect(url: str) -> redis.Redis:
     connections waits a moment for one (a plain pool would fail them at once, and the
     viewers would see `unavailable` for nothing)."""
     pool = redis.BlockingConnectionPool.from_url(
-        url, max_connections=POOL_SIZE, timeout=5, decode_responses=True, socket_timeout=5,
-        socket_connect_timeout=2, health_check_interval=30, **READER)
+        url,
+        max_connections=POOL_SIZE,
+        timeout=5,
+        decode_responses=True,
+        socket_timeout=5,
+        socket_connect_timeout=2,
+        health_check_interval=30,
+        **READER,
+    )
     return redis.Redis(connection_pool=pool)
 
 
@@ -36,8 +43,13 @@ def listener_connection(url: str) -> redis.Redis:
     """A connection for pub/sub: it must block forever, so no socket timeout. Messages stay
     bytes (JSON parses them as they are): a message that is not UTF-8 must not stop it."""
     return redis.Redis.from_url(
-        url, decode_responses=False, socket_timeout=None, socket_connect_timeout=2,
-        socket_keepalive=True, health_check_interval=0, **READER,
+        url,
+        decode_responses=False,
+        socket_timeout=None,
+        socket_connect_timeout=2,
+        socket_keepalive=True,
+        health_check_interval=0,
+        **READER,
     )
 
 

@@ -53,8 +53,9 @@ class BatchedScript:
         with self.lock:
             self.queue.append(item)
             if self.worker is None or not self.worker.is_alive():
-                self.worker = threading.Thread(target=self._forever, daemon=True,
-                                               name="socialads-count")
+                self.worker = threading.Thread(
+                    target=self._forever, daemon=True, name="socialads-count"
+                )
                 self.worker.start()
         self.ready.set()
         if not item.done.wait(self.wait):

@@ -1,8 +1,9 @@
 """Campaign definitions: one JSON document per campaign, listed under its brand.
 
 A definition holds what the brand set (activity, settings, cause, schedule); its counters
-live beside it (``socialads.store.analytics``) and outlive it. Every change is announced
-on the events channel, so each process drops its cached copy.
+live beside it (``socialads.store.analytics``) and outlive it. Definitions come and go as
+`Campaign` records (``socialads.store.records``), kept as the JSON of `Campaign.to_json`.
+Every change is announced on the events channel, so each process drops its cached copy.
 """
 
 from __future__ import annotations
@@ -11,38 +12,39 @@ from typing import cast
 
 import orjson
 
-from socialads.store.base import Domain, JSONObject
+from socialads.store.base import Domain
 from socialads.store.events import campaign_changed
+from socialads.store.records import Campaign
 
 
 class Campaigns(Domain):
     """Saving, reading and deleting campaign definitions."""
 
-    def save_campaign(self, campaign: JSONObject, *, new: bool = False) -> None:
-        cid, brand_id = campaign["id"], campaign["brand_id"]
+    def save_campaign(self, campaign: Campaign, *, new: bool = False) -> None:
+        cid = campaign.id
         pipe = self.redis.pipeline(transaction=True)
-        pipe.set(self.keys.campaign(cid).definition, orjson.dumps(campaign))
+        pipe.set(self.keys.campaign(cid).definition, orjson.dumps(campaign.to_json()))
         if new:
-            pipe.zadd(self.keys.brand_campaigns(brand_id), {cid: campaign["created_at"]})
+            pipe.zadd(self.keys.brand_campaigns(campaign.brand_id), {cid: campaign.created_at})
         pipe.publish(self.keys.events, campaign_changed(cid))
         pipe.execute()
 
-    def get_campaign(self, cid: str) -> JSONObject | None:
+    def get_campaign(self, cid: str) -> Campaign | None:
         raw = self.redis.get(self.keys.campaign(cid).definition)
-        return orjson.loads(raw) if raw else None
+        return Campaign.from_json(orjson.loads(raw)) if raw else None
 
-    def brand_campaigns(self, brand_id: str) -> list[JSONObject]:
+    def brand_campaigns(self, brand_id: str) -> list[Campaign]:
         ids = cast("list[str]", self.redis.zrange(self.keys.brand_campaigns(brand_id), 0, -1))
         if not ids:
             return []
         raws = self.redis.mget([self.keys.campaign(cid).definition for cid in ids])
-        return [orjson.loads(raw) for raw in raws if raw]
+        return [Campaign.from_json(orjson.loads(raw)) for raw in raws if raw]
 
-    def delete_campaign(self, campaign: JSONObject) -> None:
+    def delete_campaign(self, campaign: Campaign) -> None:
         """Remove the definition; counters stay as the campaign's record."""
-        cid = campaign["id"]
+        cid = campaign.id
         pipe = self.redis.pipeline(transaction=True)
         pipe.delete(self.keys.campaign(cid).definition)
-        pipe.zrem(self.keys.brand_campaigns(campaign["brand_id"]), cid)
+        pipe.zrem(self.keys.brand_campaigns(campaign.brand_id), cid)
         pipe.publish(self.keys.events, campaign_changed(cid))
         pipe.execute()

@@ -43,17 +43,21 @@ class Chat(Domain):
         super().__init__(backend)
         self.chat_keep = chat_keep  # messages kept per session
 
-    def post_message(self, cid: str, token: str, client_key: str, message: JSONObject,
-                     viewer: str | None = None) -> tuple[bool, JSONObject]:
+    def post_message(
+        self, cid: str, token: str, client_key: str, message: JSONObject, viewer: str | None = None
+    ) -> tuple[bool, JSONObject]:
         """Store a chat message; returns (posted, message) and the original on a repeat.
         A ``viewer``'s message makes them an engaged viewer."""
         key = self.keys.campaign(cid)
         session = key.session(token)
         status, raw = self.scripts.post_message(
-            post_message_keys(sent=session.sent, session=session.hash, chat=session.chat,
-                            counters=key.counters),
-            post_message_args(client_key=client_key, message=orjson.dumps(message),
-                            keep=self.chat_keep))
+            post_message_keys(
+                sent=session.sent, session=session.hash, chat=session.chat, counters=key.counters
+            ),
+            post_message_args(
+                client_key=client_key, message=orjson.dumps(message), keep=self.chat_keep
+            ),
+        )
         if status == PostStatus.SESSION_CLOSED:
             raise SessionClosed(token)
         posted = status == PostStatus.POSTED
@@ -76,17 +80,27 @@ class Chat(Domain):
             pipe.hsetnx(key.session_hash(token), "waiting_since", at)
         pipe.execute()
 
-    def post_brand_reply(self, cid: str, token: str, reply_id: str, message: JSONObject,
-                         ) -> tuple[bool, JSONObject]:
+    def post_brand_reply(
+        self,
+        cid: str,
+        token: str,
+        reply_id: str,
+        message: JSONObject,
+    ) -> tuple[bool, JSONObject]:
         """Post a reply a brand person typed (numbered like any message), and count it with
         how long the session waited; a repeated ``reply_id`` answers the original."""
         posted, message = self.post_message(cid, token, f"\0brand\0{reply_id}", message)
         if posted:
             key = self.keys.campaign(cid)
             self.scripts.brand_reply(
-                brand_reply_keys(session=key.session_hash(token), counters=key.counters,
-                               replies=key.replies, reply_median=key.reply_median),
-                brand_reply_args(at=message["ts"]))
+                brand_reply_keys(
+                    session=key.session_hash(token),
+                    counters=key.counters,
+                    replies=key.replies,
+                    reply_median=key.reply_median,
+                ),
+                brand_reply_args(at=message["ts"]),
+            )
         return posted, message
 
     def brand_replies(self, cid: str) -> int:
@@ -103,8 +117,12 @@ class Chat(Domain):
         """The last 1000 waits for a brand reply in seconds, newest first."""
         return [float(v) for v in self.redis.lrange(self.keys.campaign(cid).replies, 0, -1)]
 
-    def talk_summary(self, cid: str, brand_id: str, person_ids: list[str],
-                     ) -> tuple[list[JSONObject], float | None]:
+    def talk_summary(
+        self,
+        cid: str,
+        brand_id: str,
+        person_ids: list[str],
+    ) -> tuple[list[JSONObject], float | None]:
         """What a widget shows of the brand's people, in one round trip: the featured people
         (skipping ids no longer on the roster) and the median reply time."""
         pipe = self.redis.pipeline(transaction=False)
@@ -115,14 +133,26 @@ class Chat(Domain):
         people = [orjson.loads(raw) for raw in (raws[0] if raws else []) if raw]
         return people, float(median) if median is not None else None
 
-    def conversations(self, cid: str, before: int | None = None, limit: int = 20,
-                      ) -> list[Conversation]:
+    def conversations(
+        self,
+        cid: str,
+        before: int | None = None,
+        limit: int = 20,
+    ) -> list[Conversation]:
         """Sessions with messages, latest activity first (``before``: ms, to page back),
         hidden messages as their record."""
         key = self.keys.campaign(cid)
-        found = cast("list[tuple[str, float]]", self.redis.zrevrangebyscore(
-            key.talk, f"({before}" if before is not None else "+inf", "-inf", start=0,
-            num=limit, withscores=True))
+        found = cast(
+            "list[tuple[str, float]]",
+            self.redis.zrevrangebyscore(
+                key.talk,
+                f"({before}" if before is not None else "+inf",
+                "-inf",
+                start=0,
+                num=limit,
+                withscores=True,
+            ),
+        )
         pipe = self.redis.pipeline(transaction=False)
         for token, _ in found:
             session = key.session(token)
@@ -134,15 +164,22 @@ class Chat(Domain):
         talks: list[Conversation] = []
         gone = []
         for index, (token, last) in enumerate(found):
-            shown, hidden, waiting, closed = results[4 * index:4 * index + 4]
-            messages = sorted((orjson.loads(raw) for raw in [*shown, *hidden]),
-                              key=lambda message: message["id"])
+            shown, hidden, waiting, closed = results[4 * index : 4 * index + 4]
+            messages = sorted(
+                (orjson.loads(raw) for raw in [*shown, *hidden]), key=lambda message: message["id"]
+            )
             if not messages:
                 gone.append(token)  # the session expired
                 continue
-            talks.append({"session": token, "last": int(last), "messages": messages,
-                          "waiting_since": int(waiting) if waiting else None,
-                          "closed": orjson.loads(closed) if closed else None})
+            talks.append(
+                {
+                    "session": token,
+                    "last": int(last),
+                    "messages": messages,
+                    "waiting_since": int(waiting) if waiting else None,
+                    "closed": orjson.loads(closed) if closed else None,
+                }
+            )
         if gone:
             self.redis.zrem(key.talk, *gone)
         return talks

@@ -136,9 +136,27 @@ class SessionKeys:
 class CampaignKeys:
     """The keys of one campaign, built once: the count script of every act needs a dozen."""
 
-    __slots__ = ("definition", "counters", "viewers", "engaged", "friends", "done",
-                 "per_viewer", "state", "last_action", "board", "ledger", "live", "talk",
-                 "replies", "reply_median", "blocked", "modlog", "origin_actions", "_tag")
+    __slots__ = (
+        "definition",
+        "counters",
+        "viewers",
+        "engaged",
+        "friends",
+        "done",
+        "per_viewer",
+        "state",
+        "last_action",
+        "board",
+        "ledger",
+        "live",
+        "talk",
+        "replies",
+        "reply_median",
+        "blocked",
+        "modlog",
+        "origin_actions",
+        "_tag",
+    )
 
     def __init__(self, definition: str):
         self.definition = definition  # sa:c:{C}, the campaign JSON

@@ -35,24 +35,29 @@ class Limits(Domain):
         or ``"ip"``, whose, (capacity, refill per second))), or from none: returns 0, or the
         seconds to wait until all of them can give one."""
         key = self.keys.campaign(cid)
-        return self._take([key.bucket(scope, whose, event) for scope, whose, _ in buckets],
-                          rates_of(buckets))
+        return self._take(
+            [key.bucket(scope, whose, event) for scope, whose, _ in buckets], rates_of(buckets)
+        )
 
     def take_connect_token(self, ip: str, rate: Rate) -> float:
         """The address's connect bucket: 0, or the seconds to wait."""
         return self._take([self.keys.connect_bucket(ip)], list(rate))
 
     def _take(self, buckets: list[str], rates: list[float]) -> float:
-        wait = self.scripts.rate_limit(rate_limit_keys(buckets=buckets),
-                                       rate_limit_args(rates=rates))
+        wait = self.scripts.rate_limit(
+            rate_limit_keys(buckets=buckets), rate_limit_args(rates=rates)
+        )
         return int(wait) / 1000
 
     def admit_connection(self, ip: str, sid: str, ttl: float, cap: int) -> bool:
         """Count a connection from ``ip`` unless it already has ``cap`` live ones."""
         now = time.time()
-        return bool(self.scripts.connections(
-            connections_keys(connections=self.keys.connections(ip)),
-            connections_args(now=now, connection=sid, expires=now + ttl, cap=cap)))
+        return bool(
+            self.scripts.connections(
+                connections_keys(connections=self.keys.connections(ip)),
+                connections_args(now=now, connection=sid, expires=now + ttl, cap=cap),
+            )
+        )
 
     def release_connection(self, ip: str, sid: str) -> None:
         self.redis.zrem(self.keys.connections(ip), sid)

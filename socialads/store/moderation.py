@@ -23,18 +23,25 @@ class Moderation(Domain):
 
     def _shown_message(self, cid: str, token: str, message_id: int) -> str | None:
         prefix = f'{{"id":{int(message_id)},'  # as post_message.lua writes it
-        chat = cast("list[str]", self.redis.lrange(self.keys.campaign(cid).session(token).chat,
-                                                   0, -1))
+        chat = cast(
+            "list[str]", self.redis.lrange(self.keys.campaign(cid).session(token).chat, 0, -1)
+        )
         return next((raw for raw in chat if raw.startswith(prefix)), None)
 
     def session_message(self, cid: str, token: str, message_id: int) -> JSONObject | None:
         """One message of a session, shown or hidden (a hidden one without its text)."""
         raw = self._shown_message(cid, token, message_id) or self.redis.hget(
-            self.keys.campaign(cid).session(token).hidden, str(message_id))
+            self.keys.campaign(cid).session(token).hidden, str(message_id)
+        )
         return orjson.loads(raw) if raw else None
 
-    def hide_message(self, cid: str, token: str, message_id: int, record: JSONObject,
-                     ) -> JSONObject | None:
+    def hide_message(
+        self,
+        cid: str,
+        token: str,
+        message_id: int,
+        record: JSONObject,
+    ) -> JSONObject | None:
         """Take a shown message out of its session (join snapshots and ``since`` no longer
         include it), keep who wrote it and why it was hidden but not its text, and log it.
         ``record``: {at, reason, by, user}. Returns the hidden message's record, or None when
@@ -45,13 +52,16 @@ class Moderation(Domain):
         if raw is None or not self.redis.lrem(session.chat, 1, raw):
             return None
         message = orjson.loads(raw)
-        kept = {"id": message["id"], "ts": message["ts"], "author": message["author"],
-                "hidden": record}
+        kept = {
+            "id": message["id"],
+            "ts": message["ts"],
+            "author": message["author"],
+            "hidden": record,
+        }
         pipe = self.redis.pipeline(transaction=True)
         pipe.hset(session.hidden, str(message["id"]), orjson.dumps(kept))
         pipe.expire(session.hidden, SESSION_TTL)
-        pipe.lpush(key.modlog, orjson.dumps({**record, "action": "hide",
-                                             "message": message["id"]}))
+        pipe.lpush(key.modlog, orjson.dumps({**record, "action": "hide", "message": message["id"]}))
         pipe.execute()
         return kept
 
@@ -72,8 +82,9 @@ class Moderation(Domain):
         if not self.redis.hsetnx(self.keys.campaign(cid).blocked, member, orjson.dumps(record)):
             return False
         entry = {k: v for k, v in record.items() if k != "name"}
-        self._log_decision(cid, {**entry, "action": "block"},
-                           viewer_blocked(cid, member, record["reason"]))
+        self._log_decision(
+            cid, {**entry, "action": "block"}, viewer_blocked(cid, member, record["reason"])
+        )
         return True
 
     def unblock_viewer(self, cid: str, member: str, record: JSONObject) -> bool:
@@ -89,11 +100,11 @@ class Moderation(Domain):
         public moderation log; every process hears it and takes its viewers out. False when
         it was closed already (or is gone)."""
         key = self.keys.campaign(cid).session_hash(token)
-        if not self.redis.exists(key) or not self.redis.hsetnx(key, "closed",
-                                                                 orjson.dumps(record)):
+        if not self.redis.exists(key) or not self.redis.hsetnx(key, "closed", orjson.dumps(record)):
             return False
-        self._log_decision(cid, {**record, "action": "close"},
-                           session_closed(cid, token, record["reason"]))
+        self._log_decision(
+            cid, {**record, "action": "close"}, session_closed(cid, token, record["reason"])
+        )
         return True
 
     def _log_decision(self, cid: str, entry: JSONObject, event: bytes | None = None) -> None:

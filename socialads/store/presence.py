@@ -34,8 +34,10 @@ class Presence(Domain):
     def queue_members(self, pipe: Pipeline, session: SessionKeys, now: float) -> None:
         """Read a session's live members in a pipeline (decode them with `members_from`)."""
         self.scripts.presence.queue(
-            pipe, presence_keys(presence=session.presence, members=session.members),
-            presence_args(now=now))
+            pipe,
+            presence_keys(presence=session.presence, members=session.members),
+            presence_args(now=now),
+        )
 
     def leave_session(self, cid: str, token: str, sid: str) -> None:
         key = self.keys.campaign(cid)
@@ -75,9 +77,12 @@ class Presence(Domain):
     def members(self, cid: str, token: str) -> list[JSONObject]:
         """Live members of a session, dropping those whose heartbeat expired."""
         session = self.keys.campaign(cid).session(token)
-        return members_from(self.scripts.presence(
-            presence_keys(presence=session.presence, members=session.members),
-            presence_args(now=time.time())))
+        return members_from(
+            self.scripts.presence(
+                presence_keys(presence=session.presence, members=session.members),
+                presence_args(now=time.time()),
+            )
+        )
 
     def members_of(self, places: list[tuple[str, str]]) -> list[list[JSONObject]]:
         """`members` of many (campaign, session) places, in one round trip."""

@@ -40,13 +40,19 @@ from socialads.store.keys import (
 
 Flat = tuple[Any, ...]  # KEYS or ARGV as Redis takes them
 Layout = Callable[..., Flat]
-LIFETIMES = {"SOLO_SESSION_TTL": SOLO_SESSION_TTL, "SESSION_TTL": SESSION_TTL,
-             "INVITE_LOOKUP_TTL": INVITE_LOOKUP_TTL, "SERIES_TTL": SERIES_TTL,
-             "REPLIES_KEPT": REPLIES_KEPT, "LEDGER_KEPT": LEDGER_KEPT}
+LIFETIMES = {
+    "SOLO_SESSION_TTL": SOLO_SESSION_TTL,
+    "SESSION_TTL": SESSION_TTL,
+    "INVITE_LOOKUP_TTL": INVITE_LOOKUP_TTL,
+    "SERIES_TTL": SERIES_TTL,
+    "REPLIES_KEPT": REPLIES_KEPT,
+    "LEDGER_KEPT": LEDGER_KEPT,
+}
 
 
 def record_action_keys(
-    *, done: str,  # "viewer NUL action id" of every counted action (dedupe)
+    *,
+    done: str,  # "viewer NUL action id" of every counted action (dedupe)
     counters: str,  # the campaign's counters
     session: str,  # the session hash
     per_viewer: str,  # viewer -> actions counted
@@ -62,12 +68,28 @@ def record_action_keys(
     ledger: str,  # the public match ledger
     buckets: Sequence[str] = (),  # the shared rate-limit buckets of this viewer and address
 ) -> Flat:
-    return (done, counters, session, per_viewer, state, engaged, minute, origin_actions,
-            friends, choices, last_action, board, acted, ledger, *buckets)
+    return (
+        done,
+        counters,
+        session,
+        per_viewer,
+        state,
+        engaged,
+        minute,
+        origin_actions,
+        friends,
+        choices,
+        last_action,
+        board,
+        acted,
+        ledger,
+        *buckets,
+    )
 
 
 def record_action_args(
-    *, member: str,  # the dedupe member: "viewer NUL action id"
+    *,
+    member: str,  # the dedupe member: "viewer NUL action id"
     amount: int,
     viewer: str,
     per_viewer_cap: int,  # 0: none
@@ -84,8 +106,24 @@ def record_action_args(
     rates: Sequence[float] = (),  # each bucket's (KEYS' tail) capacity and refill per second
     increments: Sequence[str | int] = (),  # (activity state field, increment) pairs
 ) -> Flat:
-    return (member, amount, viewer, per_viewer_cap, channel, campaign, token, origin, once,
-            choice, cooldown_ms, match_every, match_amount, match_pool, *rates, *increments)
+    return (
+        member,
+        amount,
+        viewer,
+        per_viewer_cap,
+        channel,
+        campaign,
+        token,
+        origin,
+        once,
+        choice,
+        cooldown_ms,
+        match_every,
+        match_amount,
+        match_pool,
+        *rates,
+        *increments,
+    )
 
 
 def post_message_keys(*, sent: str, session: str, chat: str, counters: str) -> Flat:
@@ -112,8 +150,9 @@ def seat_keys(*, presence: str, members: str, viewers: str) -> Flat:
     return (presence, members, viewers)
 
 
-def seat_args(*, now: float, connection: str, member: bytes, expires: float, viewer: str,
-              room_size: int) -> Flat:
+def seat_args(
+    *, now: float, connection: str, member: bytes, expires: float, viewer: str, room_size: int
+) -> Flat:
     """``room_size`` 0: no limit."""
     return (now, connection, member, expires, viewer, room_size)
 
@@ -155,8 +194,10 @@ def connections_args(*, now: float, connection: str, expires: float, cap: int) -
 
 def fields(layout: Layout) -> list[tuple[str, bool]]:
     """A layout's fields in order, each with whether it is a tail."""
-    found = [(name, parameter.default == ())
-             for name, parameter in inspect.signature(layout).parameters.items()]
+    found = [
+        (name, parameter.default == ())
+        for name, parameter in inspect.signature(layout).parameters.items()
+    ]
     tails = [is_tail for _, is_tail in found]
     if tails != sorted(tails):
         raise TypeError(f"{layout.__name__}: a tail must come last")
@@ -166,8 +207,7 @@ def fields(layout: Layout) -> list[tuple[str, bool]]:
 def _locals(layout: Layout, table: str) -> list[str]:
     """``local <field> = KEYS[i]`` for the fixed fields, ``<tail>_at`` for the first tail."""
     found = fields(layout)
-    lines = [f"local {name} = {table}[{i}]" for i, (name, tail) in enumerate(found, 1)
-             if not tail]
+    lines = [f"local {name} = {table}[{i}]" for i, (name, tail) in enumerate(found, 1) if not tail]
     tails = [name for name, tail in found if tail]
     if tails:
         lines.append(f"local {tails[0]}_at = {len(lines) + 1}")
@@ -181,13 +221,15 @@ def source(name: str, keys: Layout, args: Layout, library: str = "") -> str:
     if len(set(names)) != len(names):
         raise TypeError(f"{name}: a name is used for a key and an argument")
     lua = files("socialads.store").joinpath("lua")
-    return "".join([
-        lua_constants(),
-        "".join(f"local {constant} = {value}\n" for constant, value in LIFETIMES.items()),
-        "\n".join([*_locals(keys, "KEYS"), *_locals(args, "ARGV")]) + "\n",
-        lua.joinpath(f"{library}.lua").read_text() if library else "",
-        lua.joinpath(f"{name}.lua").read_text(),
-    ])
+    return "".join(
+        [
+            lua_constants(),
+            "".join(f"local {constant} = {value}\n" for constant, value in LIFETIMES.items()),
+            "\n".join([*_locals(keys, "KEYS"), *_locals(args, "ARGV")]) + "\n",
+            lua.joinpath(f"{library}.lua").read_text() if library else "",
+            lua.joinpath(f"{name}.lua").read_text(),
+        ]
+    )
 
 
 class Lua:
@@ -212,8 +254,7 @@ class Lua:
         self.run(keys, args, client=pipe)
 
 
-def _script(client: redis.Redis, name: str, keys: Layout, args: Layout,
-            library: str = "") -> Lua:
+def _script(client: redis.Redis, name: str, keys: Layout, args: Layout, library: str = "") -> Lua:
     text = source(name, keys, args, library)
     return Lua(text, client.register_script(text))
 
@@ -235,8 +276,9 @@ class Scripts:
     def __init__(self, client: redis.Redis):
         text = source("record_action", *self.LAYOUTS["record_action"], "buckets")
         # Many actions per round trip under load (see batching.py), one alone when idle.
-        self.record_action = Lua(text, BatchedScript(client, client.register_script(text)),
-                                 pipelined=False)
+        self.record_action = Lua(
+            text, BatchedScript(client, client.register_script(text)), pipelined=False
+        )
         self.post_message = _script(client, "post_message", *self.LAYOUTS["post_message"])
         self.presence = _script(client, "presence", *self.LAYOUTS["presence"])
         self.seat = _script(client, "seat", *self.LAYOUTS["seat"])

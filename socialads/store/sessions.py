@@ -101,8 +101,16 @@ class Sessions(Domain):
         key = self.keys.campaign(cid)
         session = key.session_hash(token)
         pipe = self.redis.pipeline(transaction=True)
-        pipe.hset(session, mapping={"created_at": time.time(), "leader": leader, "total": 0,
-                                    "msg_seq": 0, "name": name})
+        pipe.hset(
+            session,
+            mapping={
+                "created_at": time.time(),
+                "leader": leader,
+                "total": 0,
+                "msg_seq": 0,
+                "name": name,
+            },
+        )
         pipe.expire(session, SOLO_SESSION_TTL)
         pipe.set(self.keys.session_campaign(token), cid, ex=SOLO_SESSION_TTL)
         pipe.hincrby(key.counters, "sessions", 1)
@@ -112,8 +120,17 @@ class Sessions(Domain):
             self.redis.hincrby(key.counters, "seed_sessions", 1)
         return token
 
-    def join_session(self, cid: str, token: str, sid: str, member: JSONObject, ttl: float,
-                     origin: str = DIRECT, landing: bool = False, room_size: int = 0) -> bool:
+    def join_session(
+        self,
+        cid: str,
+        token: str,
+        sid: str,
+        member: JSONObject,
+        ttl: float,
+        origin: str = DIRECT,
+        landing: bool = False,
+        room_size: int = 0,
+    ) -> bool:
         """Put a connection into a session's presence; returns True for an invited friend's
         first join (someone other than the leader joining this session for the first time).
         Raises `RoomFull` when the session already holds ``room_size`` other people.
@@ -127,10 +144,16 @@ class Sessions(Domain):
         now = time.time()
         expires = now + ttl
         seated = self.scripts.seat(
-            seat_keys(presence=session.presence, members=session.members,
-                     viewers=session.viewers),
-            seat_args(now=now, connection=sid, member=orjson.dumps(member), expires=expires,
-                     viewer=viewer, room_size=room_size))
+            seat_keys(presence=session.presence, members=session.members, viewers=session.viewers),
+            seat_args(
+                now=now,
+                connection=sid,
+                member=orjson.dumps(member),
+                expires=expires,
+                viewer=viewer,
+                room_size=room_size,
+            ),
+        )
         if not seated:
             raise RoomFull(self.session_name(cid, token))
         pipe = self.redis.pipeline(transaction=True)
@@ -148,34 +171,61 @@ class Sessions(Domain):
             pipe.hset(session.hash, "shared", 1)
             pipe.expire(self.keys.session_campaign(token), INVITE_LOOKUP_TTL)
         if first_time:  # counted once: only the call whose SADD added the viewer gets here
-            self._count_join(pipe, key, session, viewer, now, origin, invited=invited,
-                             created_at=created_at, landing=landing)
+            self._count_join(
+                pipe,
+                key,
+                session,
+                viewer,
+                now,
+                origin,
+                invited=invited,
+                created_at=created_at,
+                landing=landing,
+            )
         kept = SESSION_TTL if invited or shared else SOLO_SESSION_TTL
-        for each in (session.hash, session.presence, session.members, session.viewers,
-                     session.acted):
+        for each in (
+            session.hash,
+            session.presence,
+            session.members,
+            session.viewers,
+            session.acted,
+        ):
             pipe.expire(each, kept)
         pipe.execute()
         return invited
 
-    def _count_join(self, pipe: Pipeline, key: CampaignKeys, session: SessionKeys, viewer: str,
-                    now: float, origin: str, invited: bool, created_at: str | None,
-                    landing: bool) -> None:
+    def _count_join(
+        self,
+        pipe: Pipeline,
+        key: CampaignKeys,
+        session: SessionKeys,
+        viewer: str,
+        now: float,
+        origin: str,
+        invited: bool,
+        created_at: str | None,
+        landing: bool,
+    ) -> None:
         pipe.hincrby(key.counters, "joins", 1)
         pipe.hincrby(key.by_origin("joins"), origin, 1)
         count_minute(pipe, key, "joins", now)
         if invited:
             pipe.hsetnx(key.friends, viewer, 0)
             if created_at:
-                pipe.hincrbyfloat(key.counters, "cycle_seconds",
-                                  max(0.0, now - float(created_at)))
+                pipe.hincrbyfloat(key.counters, "cycle_seconds", max(0.0, now - float(created_at)))
                 pipe.hincrby(key.counters, "cycle_joins", 1)
             if not landing:
                 self.scripts.invite_opened.queue(
-                    pipe, invite_opened_keys(session=session.hash, counters=key.counters),
-                    no_args())
+                    pipe, invite_opened_keys(session=session.hash, counters=key.counters), no_args()
+                )
 
-    def session_snapshot(self, cid: str, token: str, since: int | None, latest: int,
-                         ) -> SessionSnapshot:
+    def session_snapshot(
+        self,
+        cid: str,
+        token: str,
+        since: int | None,
+        latest: int,
+    ) -> SessionSnapshot:
         """Everything a joining client needs, in one round trip: totals, state, members,
         and the latest ``latest`` messages or every kept message after id ``since``."""
         key = self.keys.campaign(cid)
@@ -194,6 +244,12 @@ class Sessions(Domain):
             messages = [m for m in messages if m["id"] > since]
         else:
             messages = messages[-latest:]
-        return SessionSnapshot(int(total or 0), progress["total"],
-                               {k: int(v) for k, v in state.items()},
-                               members_from(raw_members), messages, progress, name or "")
+        return SessionSnapshot(
+            int(total or 0),
+            progress["total"],
+            {k: int(v) for k, v in state.items()},
+            members_from(raw_members),
+            messages,
+            progress,
+            name or "",
+        )

@@ -14,6 +14,7 @@ from socialads.activities import load_activities
 from socialads.domain import campaigns as campaign_rules
 from socialads.domain.errors import Problem
 from socialads.protocol import ErrorCode
+from socialads.store import Campaign
 from socialads.web import openapi
 
 API_PREFIX = "/api/v1"
@@ -42,11 +43,18 @@ def authenticate():
 
 def _body():
     if request.mimetype != "application/json":
-        raise Problem(ErrorCode.UNSUPPORTED_MEDIA_TYPE, "Send a JSON body (Content-Type: "
-                                                "application/json).", 415)
+        raise Problem(
+            ErrorCode.UNSUPPORTED_MEDIA_TYPE,
+            "Send a JSON body (Content-Type: application/json).",
+            415,
+        )
     limit = current_app.config["MAX_CONTENT_LENGTH"]
-    if (request.content_length is None and limit is not None
-            and len(request.get_data()) >= limit and request.environ["wsgi.input"].read(1)):
+    if (
+        request.content_length is None
+        and limit is not None
+        and len(request.get_data()) >= limit
+        and request.environ["wsgi.input"].read(1)
+    ):
         # A body without Content-Length (chunked) is cut at the limit by werkzeug, not
         # refused: the byte after the limit tells that there was more.
         raise RequestEntityTooLarge()
@@ -61,14 +69,14 @@ def _body():
     return data
 
 
-def _own_campaign(cid: str) -> dict:
+def _own_campaign(cid: str) -> Campaign:
     campaign = _store().get_campaign(cid) if len(cid) <= 64 else None
-    if campaign is None or campaign["brand_id"] != g.brand_id:
+    if campaign is None or campaign.brand_id != g.brand_id:
         raise Problem(ErrorCode.NOT_FOUND, "There is no such campaign.", 404)
     return campaign
 
 
-def _public(campaign: dict) -> dict:
+def _public(campaign: Campaign) -> dict:
     return campaign_rules.public(campaign, current_app.config["PUBLIC_URL"])
 
 
@@ -103,7 +111,7 @@ def delete_campaign(cid: str):
 @bp.get("/campaigns/<cid>/stats")
 def campaign_stats(cid: str):
     campaign = _own_campaign(cid)
-    return jsonify({"campaign": cid, "goal": campaign["goal"], **_store().stats(cid)})
+    return jsonify({"campaign": cid, "goal": campaign.goal, **_store().stats(cid)})
 
 
 @bp.get("/activities")

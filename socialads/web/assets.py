@@ -77,8 +77,13 @@ def send_asset(relative: str, max_age: int | None = None):
     if mimetype.startswith("text/") or mimetype.endswith("javascript"):
         mimetype += "; charset=utf-8"
     immutable = bool(HASHED.search(path.name))
-    response = send_file(chosen, mimetype=mimetype, conditional=True, etag=True,
-                         max_age=31536000 if immutable else (max_age or 300))
+    response = send_file(
+        chosen,
+        mimetype=mimetype,
+        conditional=True,
+        etag=True,
+        max_age=31536000 if immutable else (max_age or 300),
+    )
     if encoding:
         response.headers["Content-Encoding"] = encoding
     response.headers["Vary"] = "Accept-Encoding"

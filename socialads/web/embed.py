@@ -81,36 +81,60 @@ def _security_headers(response, frame_ancestors: str, nonce: str):
     return response
 
 
-def unit_context(entry: Entry, total: int, state: dict[str, int], session: str | None,
-                 page: str, preview: bool = False) -> dict:
+def unit_context(
+    entry: Entry,
+    total: int,
+    state: dict[str, int],
+    session: str | None,
+    page: str,
+    preview: bool = False,
+) -> dict:
     """The template context of a campaign's unit (see above), from its totals."""
     campaign = entry.campaign
     status = entry.status
-    goal = campaign["goal"]
-    texts = Texts(campaign.get("language"), campaign["activity"])
+    goal = campaign.goal
+    texts = Texts(campaign.language, campaign.activity)
     return {
-        "page": page, "preview": preview, "t": texts, "n": texts.n, "lang": texts.lang,
-        "campaign": {**campaign, "brand_name": entry.brand_name, "status": status},
+        "page": page,
+        "preview": preview,
+        "t": texts,
+        "n": texts.n,
+        "lang": texts.lang,
+        "campaign": {**campaign.to_json(), "brand_name": entry.brand_name, "status": status},
         "settings": entry.settings.model_dump(),
-        "summary": {"total": total, "goal": goal, "state": entry.public_state(_store(), state),
-                    "percent": min(100, total * 100 // goal)},
+        "summary": {
+            "total": total,
+            "goal": goal,
+            "state": entry.public_state(_store(), state),
+            "percent": min(100, total * 100 // goal),
+        },
         "active": entry.active and not preview,
-        "config": {"campaign": campaign["id"], "session": session,
-                   "base": current_app.config["PUBLIC_URL"], "status": status,
-                   "total": total, "session_total": 0, "goal": goal,
-                   "activity": campaign["activity"], "landing": page != "widget",
-                   "lang": texts.lang, "texts": texts.live()},
+        "config": {
+            "campaign": campaign.id,
+            "session": session,
+            "base": current_app.config["PUBLIC_URL"],
+            "status": status,
+            "total": total,
+            "session_total": 0,
+            "goal": goal,
+            "activity": campaign.activity,
+            "landing": page != "widget",
+            "lang": texts.lang,
+            "texts": texts.live(),
+        },
     }
 
 
-def render_document(template: str, context: dict, status: int = 200,
-                    frame_ancestors: str = "'none'"):
+def render_document(
+    template: str, context: dict, status: int = 200, frame_ancestors: str = "'none'"
+):
     """One of our documents with its security headers (a fresh style nonce each time)."""
     nonce = secrets.token_urlsafe(12)
     texts = Texts(None)  # pages without a campaign speak English
     defaults = {"campaign": None, "t": texts, "n": texts.n, "lang": texts.lang}
     response = current_app.make_response(
-        (render_template(template, **{**defaults, **context, "nonce": nonce}), status))
+        (render_template(template, **{**defaults, **context, "nonce": nonce}), status)
+    )
     return _gzipped(_security_headers(response, frame_ancestors, nonce))
 
 
@@ -132,12 +156,19 @@ def _gzipped(response):
     return response
 
 
-def _render(template: str, entry: Entry | None, session: str | None, page: str,
-            status: int = 200, frame_ancestors: str = "'none'", **extra):
+def _render(
+    template: str,
+    entry: Entry | None,
+    session: str | None,
+    page: str,
+    status: int = 200,
+    frame_ancestors: str = "'none'",
+    **extra,
+):
     context = {"page": page, **extra}
     if entry is not None:
         campaign = entry.campaign
-        total, state, _ = _store().campaign_progress(campaign["id"])
+        total, state, _ = _store().campaign_progress(campaign.id)
         context.update(unit_context(entry, total, state, session, page))
         context["talk"] = widget_talk(_store(), campaign, entry.brand_name, context["t"])
     return render_document(template, context, status, frame_ancestors)
@@ -151,17 +182,22 @@ def widget(cid: str):
     session = request.args.get("session", "")
     if not SESSION_TOKEN.match(session) or _store().session_campaign(session) != cid:
         session = ""  # e.g. an invite to another unit on the same publisher page
-    origins = entry.campaign["allowed_origins"]
+    origins = entry.campaign.allowed_origins
     try:
         if _ignore_reason(origins) is None:
             _store().count_impression(cid, analytics.publisher_origin(request.referrer))
     except RedisError:
         pass  # the unit still shows; one impression less is better than no ad
-    return _render("embed/widget.html", entry, session if SESSION_TOKEN.match(session) else None,
-                   "widget", frame_ancestors=widget_frame_ancestors(origins))
+    return _render(
+        "embed/widget.html",
+        entry,
+        session if SESSION_TOKEN.match(session) else None,
+        "widget",
+        frame_ancestors=widget_frame_ancestors(origins),
+    )
 
 
-def widget_frame_ancestors(origins: list[str]) -> str:
+def widget_frame_ancestors(origins: Sequence[str]) -> str:
     """Who may frame the widget: the brand's publishers and our own pages; anyone if unlisted."""
     return " ".join(["'self'", *origins]) if origins else "*"
 
@@ -182,15 +218,21 @@ def landing(token: str):
             _store().count_invite_opened(cid, token)
     except RedisError:
         pass
-    return _render("embed/landing.html", entry, token, "landing", **invite_preview(entry, token),
-                   full_group=_full_group(entry, token))
+    return _render(
+        "embed/landing.html",
+        entry,
+        token,
+        "landing",
+        **invite_preview(entry, token),
+        full_group=_full_group(entry, token),
+    )
 
 
 def _full_group(entry: Entry, token: str) -> str | None:
     """The group's name when its room is full now: the landing page says up front that the
     friend will get a new room of it (the join does that)."""
     store = _store()
-    cid = entry.campaign["id"]
+    cid = entry.campaign.id
     if not entry.room_size or len(store.members(cid, token)) < entry.room_size:
         return None
     return store.session_name(cid, token)
@@ -198,14 +240,19 @@ def _full_group(entry: Entry, token: str) -> str | None:
 
 def _ignore_reason(allowed_origins: Sequence[str] = ()) -> str | None:
     """Why this page load must not count in the analytics (None: it counts)."""
-    return analytics.ignore_reason(request.method, request.user_agent.string, request.referrer,
-                                   current_app.config["PUBLIC_URL"], allowed_origins)
+    return analytics.ignore_reason(
+        request.method,
+        request.user_agent.string,
+        request.referrer,
+        current_app.config["PUBLIC_URL"],
+        allowed_origins,
+    )
 
 
 def invite_preview(entry: Entry, token: str) -> dict:
     """What a shared invite link shows: its URL and the image of its link preview."""
     public_url = current_app.config["PUBLIC_URL"]
-    image = entry.campaign["cause"].get("image_url") or f"{public_url}/og.png"
+    image = entry.campaign.cause.image_url or f"{public_url}/og.png"
     return {"invite_url": f"{public_url}/s/{token}", "og_image_url": image}
 
 
@@ -215,8 +262,9 @@ def moderation(cid: str):
     entry = _campaigns().get(cid) if CAMPAIGN_ID.match(cid) else None
     if entry is None:
         return _render("embed/not_found.html", None, None, "not_found", 404)
-    return _render("embed/moderation.html", entry, None, "moderation",
-                   log=public_log(_store(), cid))
+    return _render(
+        "embed/moderation.html", entry, None, "moderation", log=public_log(_store(), cid)
+    )
 
 
 @bp.get("/c/<cid>/ledger")
@@ -228,9 +276,14 @@ def ledger(cid: str):
         return _render("embed/not_found.html", None, None, "not_found", 404)
     used, entries = _store().match_summary(cid, -1)
     rows = [{**row, "when": when(row["at"] / 1000)} for row in entries]
-    return _render("embed/ledger.html", entry, None, "ledger", ledger=rows,
-                   match={"used": used, "pool": entry.match.pool,
-                          "left": max(0, entry.match.pool - used)})
+    return _render(
+        "embed/ledger.html",
+        entry,
+        None,
+        "ledger",
+        ledger=rows,
+        match={"used": used, "pool": entry.match.pool, "left": max(0, entry.match.pool - used)},
+    )
 
 
 @bp.app_errorhandler(404)

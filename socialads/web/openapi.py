@@ -3,14 +3,14 @@
 Why it is built, not written: request bodies are the pydantic models that validate them
 (``socialads.domain.schemas``) and the campaign a brand gets back is the same model plus the fields
 the server sets, so the document cannot drift from what the API accepts and answers.
-``tests/test_openapi.py`` holds the rest to account: every route in the url_map must be
+``tests/web/test_openapi.py`` holds the rest to account: every route in the url_map must be
 described here, and real answers must validate against the schema for their status code.
 
 To change the API's shape:
 
 - a field a brand sends: add it to ``CampaignIn``/``CampaignPatch`` (nothing to do here);
 - a field the server sets on campaigns (``campaigns.create``/``public``): add it to `Campaign`;
-- a counter in ``/stats``: add it to `Stats`;
+- a counter in ``/stats``: add it to `Stats` (``socialads.web.openapi_models``);
 - a route: add its operations to `_paths` with every status it can answer.
 """
 
@@ -19,108 +19,15 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from flask import Flask
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel
 from pydantic.json_schema import GenerateJsonSchema, models_json_schema
 
-from socialads.domain.schemas import CampaignIn, CampaignPatch, Id
+from socialads.domain.schemas import CampaignIn, CampaignPatch
+from socialads.web.openapi_models import Activities, Campaign, CampaignList, Stats
 
 PREFIX = "/api/v1"
 SCHEMAS = "#/components/schemas/"
 RESPONSES = "#/components/responses/"
-
-
-# -- answers that are not request models ------------------------------------------------
-
-
-class Campaign(CampaignIn):
-    """A campaign as the API answers it: the brand's fields plus those the server sets."""
-
-    model_config = ConfigDict(title="Campaign")
-
-    id: Id = Field(description="Server-chosen id, e.g. `c_k3j9x2m4q8`.")
-    brand_id: Id = Field(description="The brand that owns the campaign (the token's brand).")
-    created_at: float = Field(description="Unix time, seconds.")
-    updated_at: float = Field(description="Unix time, seconds, of the last change.")
-    embed_snippet: str = Field(description="HTML a publisher pastes into a page.")
-    widget_url: str = Field(description="The widget document (`/w/<id>`) the snippet frames.")
-
-
-class CampaignList(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    campaigns: list[Campaign] = Field(description="The brand's campaigns, oldest first.")
-
-
-class OriginStats(BaseModel):
-    """What happened on one publisher's pages."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    impressions: int = Field(ge=0, description="Widget loads on that publisher's pages.")
-    joins: int = Field(ge=0, description="First joins of a session there.")
-    actions: int = Field(ge=0, description="Actions counted there.")
-
-
-class Stats(BaseModel):
-    """What happened in a campaign so far (``/stats``)."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    campaign: Id = Field(description="The campaign id.")
-    goal: int = Field(description="The campaign's goal, for comparison with `total`.")
-    total: int = Field(ge=0, description="Progress towards the goal: the sum of action amounts "
-                                         "and of the group matches the brand added.")
-    matched: int = Field(ge=0, description="What the brand added through group matches (part "
-                                           "of `total`; its public ledger is /c/<id>/ledger).")
-    actions: int = Field(ge=0, description="Actions counted.")
-    impressions: int = Field(ge=0, description="Times the widget was loaded.")
-    viewers: int = Field(ge=0, description="Distinct viewers (an estimate).")
-    sessions: int = Field(ge=0, description="Sessions (groups of friends) started.")
-    invite_joins: int = Field(ge=0, description="Friends who joined through an invite link.")
-    messages: int = Field(ge=0, description="Chat messages posted.")
-    live_viewers: int = Field(ge=0, description="Viewers present right now.")
-    joins: int = Field(ge=0, description="Viewers' first joins of a session (starting one or "
-                                         "arriving as a friend); reconnects do not count.")
-    engaged_viewers: int = Field(ge=0, description="Distinct viewers who acted or chatted "
-                                                   "(an estimate).")
-    invites_opened: int = Field(ge=0, description=(
-        "Invite links opened: loads of the invite landing page (`/s/<token>`, link-preview "
-        "bots excluded) plus friends arriving with the invite on a publisher page."))
-    invited_sessions: int = Field(ge=0, description="Sessions whose invite was opened at "
-                                                    "least once.")
-    seed_sessions: int = Field(ge=0, description="Sessions started by a viewer no invite "
-                                                 "brought (the base of `k_factor`).")
-    friends_acted: int = Field(ge=0, description="Friends who joined through an invite and "
-                                                 "then acted.")
-    invite_conversion: float | None = Field(ge=0, description=(
-        "`invite_joins / invites_opened`; null before any invite was opened."))
-    k_factor: float | None = Field(ge=0, description=(
-        "Viral coefficient: `invite_joins / seed_sessions`; null before any session."))
-    cycle_time_seconds: float | None = Field(ge=0, description=(
-        "Mean seconds from a session's start to each invited friend's first join; null "
-        "before the first friend."))
-    brand_replies: int | None = Field(ge=0, description="Replies posted by the brand's people.")
-    median_reply_seconds: float | None = Field(ge=0, description=(
-        "Median seconds a session waited for a brand reply; null before the first reply."))
-    by_origin: dict[str, OriginStats] = Field(description=(
-        "Per publisher origin (`scheme://host[:port]`; `direct` when unknown): what happened "
-        "on that publisher's pages."))
-
-
-class Activity(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    name: Id = Field(description="The value for a campaign's `activity`.")
-    title: str
-    description: str
-    settings: dict[str, Any] = Field(
-        description="JSON Schema (2020-12) of the activity's `settings`; `{}` takes defaults.")
-
-
-class Activities(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    activities: list[Activity]
 
 
 class _Generator(GenerateJsonSchema):
@@ -141,8 +48,11 @@ class _Generator(GenerateJsonSchema):
 
 def _allows_null(json_schema: dict) -> bool:
     types = json_schema.get("type")
-    return (types == "null" or (isinstance(types, list) and "null" in types)
-            or any(_allows_null(s) for s in json_schema.get("anyOf", ())))
+    return (
+        types == "null"
+        or (isinstance(types, list) and "null" in types)
+        or any(_allows_null(s) for s in json_schema.get("anyOf", ()))
+    )
 
 
 MODELS: list[tuple[type[BaseModel], Literal["validation", "serialization"]]] = [
@@ -161,8 +71,9 @@ def _model_schemas() -> tuple[dict[str, dict], dict[str, dict]]:
     A nested model used both in requests and answers (``Cause``, ``Look``) is described twice
     by pydantic, as ``Cause-Input`` and ``Cause-Output``, because answers carry every field.
     """
-    refs, top = models_json_schema(MODELS, ref_template=SCHEMAS + "{model}",
-                                   schema_generator=_Generator)
+    refs, top = models_json_schema(
+        MODELS, ref_template=SCHEMAS + "{model}", schema_generator=_Generator
+    )
     return {model.__name__: ref for (model, _), ref in refs.items()}, top["$defs"]
 
 
@@ -173,70 +84,99 @@ ERROR = {
     "description": "Every error. `code` is stable (for programs), `message` is for people.",
     "required": ["error"],
     "additionalProperties": False,
-    "properties": {"error": {
-        "type": "object",
-        "required": ["code", "message"],
-        "properties": {
-            "code": {"type": "string"},
-            "message": {"type": "string"},
-            "details": {
-                "type": "array",
-                "description": "With `invalid`: every problem found, not only the first.",
-                "items": {
-                    "type": "object",
-                    "required": ["field", "message"],
-                    "additionalProperties": False,
-                    "properties": {"field": {"type": "string"}, "message": {"type": "string"}},
+    "properties": {
+        "error": {
+            "type": "object",
+            "required": ["code", "message"],
+            "properties": {
+                "code": {"type": "string"},
+                "message": {"type": "string"},
+                "details": {
+                    "type": "array",
+                    "description": "With `invalid`: every problem found, not only the first.",
+                    "items": {
+                        "type": "object",
+                        "required": ["field", "message"],
+                        "additionalProperties": False,
+                        "properties": {"field": {"type": "string"}, "message": {"type": "string"}},
+                    },
                 },
             },
-        },
-    }},
+        }
+    },
 }
 
 # status -> (component name, error code, when)
 ERRORS: dict[int, tuple[str, str, str]] = {
     400: ("BadRequest", "bad_request", "The body is not valid JSON."),
-    401: ("Unauthorized", "unauthorized",
-          "No `Authorization: Bearer API_TOKEN` header, or an unknown token."),
-    404: ("NotFound", "not_found",
-          "No such campaign, or it belongs to another brand (the same answer, so ids cannot "
-          "be probed)."),
-    405: ("MethodNotAllowed", "method_not_allowed",
-          "The path exists but not with this method (any path under /api/v1)."),
-    409: ("Conflict", "conflict",
-          "The change conflicts with what happened: the activity of a campaign with actions "
-          "cannot change."),
+    401: (
+        "Unauthorized",
+        "unauthorized",
+        "No `Authorization: Bearer API_TOKEN` header, or an unknown token.",
+    ),
+    404: (
+        "NotFound",
+        "not_found",
+        "No such campaign, or it belongs to another brand (the same answer, so ids cannot "
+        "be probed).",
+    ),
+    405: (
+        "MethodNotAllowed",
+        "method_not_allowed",
+        "The path exists but not with this method (any path under /api/v1).",
+    ),
+    409: (
+        "Conflict",
+        "conflict",
+        "The change conflicts with what happened: the activity of a campaign with actions "
+        "cannot change.",
+    ),
     413: ("TooLarge", "too_large", "The body is over 1 MiB."),
-    415: ("UnsupportedMediaType", "unsupported_media_type",
-          "The body is not `Content-Type: application/json`."),
-    422: ("Invalid", "invalid",
-          "The body is JSON but not a valid object for this request: a missing, unknown or "
-          "out-of-range field, an unknown activity or settings the activity refuses."),
+    415: (
+        "UnsupportedMediaType",
+        "unsupported_media_type",
+        "The body is not `Content-Type: application/json`.",
+    ),
+    422: (
+        "Invalid",
+        "invalid",
+        "The body is JSON but not a valid object for this request: a missing, unknown or "
+        "out-of-range field, an unknown activity or settings the activity refuses.",
+    ),
     503: ("Unavailable", "unavailable", "The data store did not answer; retry shortly."),
 }
 
 
 def _error_response(code: str, when: str) -> dict:
-    schema = {"allOf": [
-        {"$ref": SCHEMAS + "Error"},
-        {"properties": {"error": {"properties": {"code": {"const": code}}}}},
-    ]}
-    return {"description": f"`{code}`: {when}",
-            "content": {"application/json": {"schema": schema}}}
+    schema = {
+        "allOf": [
+            {"$ref": SCHEMAS + "Error"},
+            {"properties": {"error": {"properties": {"code": {"const": code}}}}},
+        ]
+    }
+    return {"description": f"`{code}`: {when}", "content": {"application/json": {"schema": schema}}}
 
 
 # -- paths ---------------------------------------------------------------------------------
 
 CAMPAIGN_ID = {
-    "name": "cid", "in": "path", "required": True,
+    "name": "cid",
+    "in": "path",
+    "required": True,
     "description": "A campaign id, as returned when the campaign was created.",
     "schema": {"type": "string"},
 }
 
 
-def _operation(operation_id: str, summary: str, ok: tuple[int, str, str | None],
-               errors: tuple[int, ...] = (), body: str | None = None, public: bool = False,
-               description: str | None = None) -> dict:
+def _operation(
+    operation_id: str,
+    summary: str,
+    ok: tuple[int, str, str | None],
+    errors: tuple[int, ...] = (),
+    body: str | None = None,
+    public: bool = False,
+    description: str | None = None,
+) -> dict:
     """One operation. ``ok`` is (status, description, $ref of the JSON answer or None)."""
     status, what, answer = ok
     success: dict[str, Any] = {"description": what}
@@ -245,8 +185,10 @@ def _operation(operation_id: str, summary: str, ok: tuple[int, str, str | None],
     operation: dict[str, Any] = {
         "operationId": operation_id,
         "summary": summary,
-        "responses": {str(status): success,
-                      **{str(e): {"$ref": RESPONSES + ERRORS[e][0]} for e in errors}},
+        "responses": {
+            str(status): success,
+            **{str(e): {"$ref": RESPONSES + ERRORS[e][0]} for e in errors},
+        },
     }
     if description:
         operation["description"] = description
@@ -268,47 +210,68 @@ def _paths(ref: dict[str, dict]) -> dict[str, dict]:
     campaign = ref["Campaign"]["$ref"]
     return {
         f"{PREFIX}/campaigns": {
-            "get": _operation("listCampaigns", "The brand's campaigns",
-                              (200, "The campaigns.", ref["CampaignList"]["$ref"]), authed),
+            "get": _operation(
+                "listCampaigns",
+                "The brand's campaigns",
+                (200, "The campaigns.", ref["CampaignList"]["$ref"]),
+                authed,
+            ),
             "post": _operation(
-                "createCampaign", "Create a campaign",
+                "createCampaign",
+                "Create a campaign",
                 (201, "The campaign, with its id and embed snippet.", campaign),
-                authed + with_body, body=ref["CampaignIn"]["$ref"],
+                authed + with_body,
+                body=ref["CampaignIn"]["$ref"],
                 description="`activity` is a `name` from `GET /api/v1/activities`; `settings` "
-                            "are validated by that activity (`{}` takes its defaults)."),
+                "are validated by that activity (`{}` takes its defaults).",
+            ),
         },
         f"{PREFIX}/campaigns/{{cid}}": {
             "parameters": [CAMPAIGN_ID],
-            "get": _operation("getCampaign", "One campaign", (200, "The campaign.", campaign),
-                              authed + (404,)),
+            "get": _operation(
+                "getCampaign", "One campaign", (200, "The campaign.", campaign), authed + (404,)
+            ),
             "patch": _operation(
-                "updateCampaign", "Change some fields of a campaign",
+                "updateCampaign",
+                "Change some fields of a campaign",
                 (200, "The campaign after the change.", campaign),
-                authed + with_body + (404, 409), body=ref["CampaignPatch"]["$ref"],
+                authed + with_body + (404, 409),
+                body=ref["CampaignPatch"]["$ref"],
                 description="Fields left out keep their values. Counters are never touched. "
-                            "Changing `activity` resets `settings` unless they are sent too."),
-            "delete": _operation("deleteCampaign", "Delete a campaign",
-                                 (204, "Deleted.", None), authed + (404,)),
+                "Changing `activity` resets `settings` unless they are sent too.",
+            ),
+            "delete": _operation(
+                "deleteCampaign", "Delete a campaign", (204, "Deleted.", None), authed + (404,)
+            ),
         },
         f"{PREFIX}/campaigns/{{cid}}/stats": {
             "parameters": [CAMPAIGN_ID],
-            "get": _operation("getCampaignStats", "What happened in a campaign",
-                              (200, "Its counters.", ref["Stats"]["$ref"]), authed + (404,)),
+            "get": _operation(
+                "getCampaignStats",
+                "What happened in a campaign",
+                (200, "Its counters.", ref["Stats"]["$ref"]),
+                authed + (404,),
+            ),
         },
         f"{PREFIX}/activities": {
-            "get": _operation("listActivities", "The activities a campaign can use",
-                              (200, "Installed activities.", ref["Activities"]["$ref"]),
-                              public=True),
+            "get": _operation(
+                "listActivities",
+                "The activities a campaign can use",
+                (200, "Installed activities.", ref["Activities"]["$ref"]),
+                public=True,
+            ),
         },
         f"{PREFIX}/openapi.json": {
             "get": {
                 "operationId": "getOpenAPI",
                 "summary": "This document",
                 "security": [],
-                "responses": {"200": {
-                    "description": "The OpenAPI 3.1 description of this API.",
-                    "content": {"application/json": {"schema": {"type": "object"}}},
-                }},
+                "responses": {
+                    "200": {
+                        "description": "The OpenAPI 3.1 description of this API.",
+                        "content": {"application/json": {"schema": {"type": "object"}}},
+                    }
+                },
             },
         },
     }
@@ -329,7 +292,7 @@ def document(public_url: str) -> dict:
                 "Campaigns, their stats and the available activities, for a brand's own tools."
                 " Send `Authorization: Bearer API_TOKEN`; a token belongs to one brand, which "
                 "sees only its own campaigns (another brand's campaign answers 404). Bodies are"
-                " JSON, at most 1 MiB. Every error is `{\"error\": {\"code\", \"message\"}}`; a"
+                ' JSON, at most 1 MiB. Every error is `{"error": {"code", "message"}}`; a'
                 " method a path does not offer answers 405 `method_not_allowed` and an unknown "
                 "path under /api/v1 answers 404 `not_found`."
             ),
@@ -338,13 +301,17 @@ def document(public_url: str) -> dict:
         "security": [{"bearer": []}],
         "paths": _paths(refs),
         "components": {
-            "securitySchemes": {"bearer": {
-                "type": "http", "scheme": "bearer",
-                "description": "A brand's API token (`socialads brand create` prints one).",
-            }},
+            "securitySchemes": {
+                "bearer": {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "description": "A brand's API token (`socialads brand create` prints one).",
+                }
+            },
             "schemas": {**schemas, "Error": ERROR},
-            "responses": {name: _error_response(code, when)
-                          for name, code, when in ERRORS.values()},
+            "responses": {
+                name: _error_response(code, when) for name, code, when in ERRORS.values()
+            },
         },
     }
 

@@ -19,11 +19,18 @@ def publisher_app(folder: Path, base: str, campaign: str):
             return [b"not found"]
         body = path.read_bytes()
         if path.suffix == ".html":
-            body = (body.replace(b"__SOCIALADS_BASE__", base.encode())
-                    .replace(b"__SOCIALADS_CAMPAIGN__", campaign.encode()))
+            body = body.replace(b"__SOCIALADS_BASE__", base.encode()).replace(
+                b"__SOCIALADS_CAMPAIGN__", campaign.encode()
+            )
         kind = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
-        start_response("200 OK", [("Content-Type", kind), ("Cache-Control", "no-store"),
-                                  ("Content-Length", str(len(body)))])
+        start_response(
+            "200 OK",
+            [
+                ("Content-Type", kind),
+                ("Cache-Control", "no-store"),
+                ("Content-Length", str(len(body))),
+            ],
+        )
         return [body]
 
     return app

@@ -16,27 +16,39 @@ from tests.support.browser import TIMEOUT, expect_text, unit
 # -- the roster -------------------------------------------------------------------------------
 
 
-def test_the_roster_adds_edits_and_removes_people_with_errors_by_the_fields(admin, brand,
-                                                                            store, app):
+def test_the_roster_adds_edits_and_removes_people_with_errors_by_the_fields(
+    admin, brand, store, app
+):
     page = admin.get("/admin/people")
     assert page.status_code == 200 and 'href="/admin/people"' in page.get_data(as_text=True)
 
-    refused = admin.post("/admin/people", {"name": " ", "role": "x" * 61,
-                                           "photo_url": "http://cdn.example/m.jpg",
-                                           "bio": "b" * 281})
+    refused = admin.post(
+        "/admin/people",
+        {"name": " ", "role": "x" * 61, "photo_url": "http://cdn.example/m.jpg", "bio": "b" * 281},
+    )
     html = refused.get_data(as_text=True)
     assert refused.status_code == 400
     for field in ("name", "role", "photo_url", "bio"):
         assert f'id="{field}-error"' in html, field
     assert "https://" in html and store.brand_people(brand["brand_id"]) == []
 
-    added = admin.post("/admin/people", {"name": "  Maya   Lopez ", "role": "Head of sourcing",
-                                         "photo_url": "https://cdn.example/maya.jpg",
-                                         "bio": "Buys the cotton."})
+    added = admin.post(
+        "/admin/people",
+        {
+            "name": "  Maya   Lopez ",
+            "role": "Head of sourcing",
+            "photo_url": "https://cdn.example/maya.jpg",
+            "bio": "Buys the cotton.",
+        },
+    )
     assert added.status_code == 302
     [maya] = store.brand_people(brand["brand_id"])
     assert (maya["name"], maya["role"], maya["photo_url"], maya["bio"]) == (
-        "Maya Lopez", "Head of sourcing", "https://cdn.example/maya.jpg", "Buys the cotton.")
+        "Maya Lopez",
+        "Head of sourcing",
+        "https://cdn.example/maya.jpg",
+        "Buys the cotton.",
+    )
     listed = admin.get("/admin/people").get_data(as_text=True)
     assert "Maya Lopez" in listed and "Head of sourcing" in listed
 
@@ -60,8 +72,9 @@ def test_the_roster_adds_edits_and_removes_people_with_errors_by_the_fields(admi
 # -- replies ----------------------------------------------------------------------------------
 
 
-def test_a_reply_as_a_person_reaches_the_widget_live(server, viewers, make_campaign, store,
-                                                     brand, web_admin):
+def test_a_reply_as_a_person_reaches_the_widget_live(
+    server, viewers, make_campaign, store, brand, web_admin
+):
     campaign = make_campaign()
     cid = campaign["id"]
     maya = add_person(store, brand["brand_id"])
@@ -78,26 +91,44 @@ def test_a_reply_as_a_person_reaches_the_widget_live(server, viewers, make_campa
     assert "data-waiting>Waiting for an answer" in page.text
 
     marks = {viewer: viewer.mark() for viewer in (ana, ben)}
-    answer = web_admin.post(f"{conversation(cid)}/reply", {
-        "session": token, "reply_id": "r-" + uuid.uuid4().hex, "person": maya["id"],
-        "text": "Yes: certified by GOTS, and we publish the farms."}, csrf_from=conversation(cid))
+    answer = web_admin.post(
+        f"{conversation(cid)}/reply",
+        {
+            "session": token,
+            "reply_id": "r-" + uuid.uuid4().hex,
+            "person": maya["id"],
+            "text": "Yes: certified by GOTS, and we publish the farms.",
+        },
+        csrf_from=conversation(cid),
+    )
     answered = time.time()
     assert answer.status_code == 302 and answer.headers["Location"].endswith(f"#s-{token}")
     for viewer in (ana, ben):
-        reply = viewer.wait_for("message", lambda m: m["author"].get("brand_person"),
-                                after=marks[viewer])
+        reply = viewer.wait_for(
+            "message", lambda m: m["author"].get("brand_person"), after=marks[viewer]
+        )
         assert reply["text"] == "Yes: certified by GOTS, and we publish the farms."
-        assert reply["author"] == {"id": maya["id"], "name": "Maya Lopez",
-                                   "role": "Head of sourcing", "brand_person": True}
+        assert reply["author"] == {
+            "id": maya["id"],
+            "name": "Maya Lopez",
+            "role": "Head of sourcing",
+            "brand_person": True,
+        }
         assert reply["id"] == asked["id"] + 1  # numbered like any message
 
     # the same form sent twice (a double click) posts once; fetch gets JSON
-    again = web_admin.post(f"{conversation(cid)}/reply", {
-        "session": token, "reply_id": "r-twice-1", "person": maya["id"], "text": "Thanks!"},
-        csrf_from=conversation(cid), headers={"Accept": "application/json"})
-    repeat = web_admin.post(f"{conversation(cid)}/reply", {
-        "session": token, "reply_id": "r-twice-1", "person": maya["id"], "text": "Thanks!"},
-        csrf_from=conversation(cid), headers={"Accept": "application/json"})
+    again = web_admin.post(
+        f"{conversation(cid)}/reply",
+        {"session": token, "reply_id": "r-twice-1", "person": maya["id"], "text": "Thanks!"},
+        csrf_from=conversation(cid),
+        headers={"Accept": "application/json"},
+    )
+    repeat = web_admin.post(
+        f"{conversation(cid)}/reply",
+        {"session": token, "reply_id": "r-twice-1", "person": maya["id"], "text": "Thanks!"},
+        csrf_from=conversation(cid),
+        headers={"Accept": "application/json"},
+    )
     assert again.json()["ok"] and repeat.json()["message"] == again.json()["message"]
     snapshot = viewers(server.url).join(cid, session=token)["messages"]
     assert [m["text"] for m in snapshot].count("Thanks!") == 1
@@ -124,12 +155,20 @@ def test_reply_latency_counts_from_the_oldest_unanswered_message(make_campaign, 
         token = store.create_session(cid, "leader")
         for kind, ts in events:
             if kind == "viewer":
-                store.post_message(cid, token, f"v\0{uuid.uuid4().hex}", {
-                    "text": "?", "ts": ts, "author": {"id": "m", "name": "V",
-                                                      "brand_person": False}})
+                store.post_message(
+                    cid,
+                    token,
+                    f"v\0{uuid.uuid4().hex}",
+                    {
+                        "text": "?",
+                        "ts": ts,
+                        "author": {"id": "m", "name": "V", "brand_person": False},
+                    },
+                )
             else:
-                store.post_brand_reply(cid, token, uuid.uuid4().hex,
-                                       {"text": "!", "ts": ts, "author": brand_author})
+                store.post_brand_reply(
+                    cid, token, uuid.uuid4().hex, {"text": "!", "ts": ts, "author": brand_author}
+                )
 
     assert store.median_reply_seconds(cid) is None
     # two questions, one answer: the wait counts from the first; a second reply waits for
@@ -143,7 +182,13 @@ def test_reply_latency_counts_from_the_oldest_unanswered_message(make_campaign, 
     assert store.median_reply_seconds(cid) == 40.0  # (20 + 60) / 2
     assert store.brand_replies(cid) == 5
     assert [answer_time(s) for s in (5, 60, 61, 7199, 7201, 200_000)] == [
-        "a minute", "a minute", "2 minutes", "2 hours", "3 hours", "3 days"]
+        "a minute",
+        "a minute",
+        "2 minutes",
+        "2 hours",
+        "3 hours",
+        "3 days",
+    ]
 
 
 def test_a_reply_needs_text_and_a_person(admin, make_campaign, store, brand):
@@ -151,17 +196,24 @@ def test_a_reply_needs_text_and_a_person(admin, make_campaign, store, brand):
     cid = campaign["id"]
     maya = add_person(store, brand["brand_id"])
     token, _ = viewer_message(store, cid)
-    empty = admin.post(f"{conversation(cid)}/reply", {
-        "session": token, "reply_id": "r-12345678", "person": maya["id"], "text": "  "},
-        csrf_from=conversation(cid))
+    empty = admin.post(
+        f"{conversation(cid)}/reply",
+        {"session": token, "reply_id": "r-12345678", "person": maya["id"], "text": "  "},
+        csrf_from=conversation(cid),
+    )
     assert empty.status_code == 400 and "Write a reply." in empty.get_data(as_text=True)
-    long = admin.post(f"{conversation(cid)}/reply", {
-        "session": token, "reply_id": "r-12345678", "person": maya["id"], "text": "x" * 501},
-        csrf_from=conversation(cid), headers={"Accept": "application/json"})
+    long = admin.post(
+        f"{conversation(cid)}/reply",
+        {"session": token, "reply_id": "r-12345678", "person": maya["id"], "text": "x" * 501},
+        csrf_from=conversation(cid),
+        headers={"Accept": "application/json"},
+    )
     assert long.status_code == 400 and long.get_json()["error"]["fields"]["text"]
-    nobody = admin.post(f"{conversation(cid)}/reply", {
-        "session": token, "reply_id": "r-12345678", "person": "", "text": "Hello"},
-        csrf_from=conversation(cid))
+    nobody = admin.post(
+        f"{conversation(cid)}/reply",
+        {"session": token, "reply_id": "r-12345678", "person": "", "text": "Hello"},
+        csrf_from=conversation(cid),
+    )
     assert nobody.status_code == 400 and "Choose who speaks." in nobody.get_data(as_text=True)
     assert store.brand_replies(cid) == 0
 
@@ -200,8 +252,7 @@ def test_the_widget_shows_the_featured_people_as_initials(client, make_campaign,
 
 
 @pytest.mark.browser
-def test_a_reply_typed_in_the_admin_shows_in_the_widget(person, publisher, server,
-                                                        store, brand):
+def test_a_reply_typed_in_the_admin_shows_in_the_widget(person, publisher, server, store, brand):
     from playwright.sync_api import expect
 
     origin, campaign = publisher

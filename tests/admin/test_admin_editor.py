@@ -42,30 +42,56 @@ def test_a_campaign_is_created_through_the_form(admin, store, brand, person_of):
     maya = person_of("Maya")
     assert 'href="/admin/campaigns/new"' in admin.get("/admin/").get_data(as_text=True)
     page = admin.get("/admin/campaigns/new").get_data(as_text=True)
-    for name in ("name", "activity", "status", "cause.title", "cause.description",
-                 "cause.image_url", "goal", "promise", "look.accent", "look.theme",
-                 "allowed_origins", "starts_at", "ends_at", "settings.pledge.amount"):
+    for name in (
+        "name",
+        "activity",
+        "status",
+        "cause.title",
+        "cause.description",
+        "cause.image_url",
+        "goal",
+        "promise",
+        "look.accent",
+        "look.theme",
+        "allowed_origins",
+        "starts_at",
+        "ends_at",
+        "settings.pledge.amount",
+    ):
         assert f'name="{name}"' in page, name
     assert 'type="color"' in page and 'type="datetime-local"' in page and "UTC" in page
     assert f'value="{maya["id"]}"' in page and "Maya" in page
 
-    response = admin.post("/admin/campaigns/new", {**FORM, "people": [maya["id"]]},
-                          csrf_from="/admin/campaigns/new")
+    response = admin.post(
+        "/admin/campaigns/new", {**FORM, "people": [maya["id"]]}, csrf_from="/admin/campaigns/new"
+    )
     assert response.status_code == 302
     cid = response.headers["Location"].split("/")[-2]
     assert response.headers["Location"] == f"/admin/campaigns/{cid}/edit"
-    saved = store.get_campaign(cid)
+    saved = store.get_campaign(cid).to_json()
     assert saved["brand_id"] == brand["brand_id"] and saved["goal"] == 5000
-    assert saved["cause"] == {"title": "Plant a forest", "description": "One tree per pledge.\n"
-                              "Together.", "image_url": "https://cdn.example/forest.jpg"}
-    assert saved["settings"] == {"unit": "tree", "unit_plural": "trees", "button_label": "Plant",
-                                 "amount": 1, "max_per_viewer": 3, "match_every": 0,
-                                 "match_amount": 1, "match_pool": 100}
+    assert saved["cause"] == {
+        "title": "Plant a forest",
+        "description": "One tree per pledge.\nTogether.",
+        "image_url": "https://cdn.example/forest.jpg",
+    }
+    assert saved["settings"] == {
+        "unit": "tree",
+        "unit_plural": "trees",
+        "button_label": "Plant",
+        "amount": 1,
+        "max_per_viewer": 3,
+        "match_every": 0,
+        "match_amount": 1,
+        "match_pool": 100,
+    }
     assert saved["language"] == "en" and saved["room_size"] == 20
     assert saved["look"] == {"accent": "#aa3300", "theme": "dark"}
     assert saved["allowed_origins"] == ["https://news.example", "http://localhost:8001"]
-    assert (saved["starts_at"], saved["ends_at"]) == ("2030-06-01T09:00:00Z",
-                                                      "2030-07-01T18:30:00Z")
+    assert (saved["starts_at"], saved["ends_at"]) == (
+        "2030-06-01T09:00:00Z",
+        "2030-07-01T18:30:00Z",
+    )
     assert saved["people"] == [maya["id"]] and saved["status"] == "live"
 
     edit = admin.get(f"/admin/campaigns/{cid}/edit").get_data(as_text=True)
@@ -76,20 +102,28 @@ def test_a_campaign_is_created_through_the_form(admin, store, brand, person_of):
     assert tabs.index("Edit") < tabs.index("Embed") and 'aria-current="page">Edit' in tabs
 
 
-@pytest.mark.parametrize(("name", "value", "message"), [
-    ("goal", "0", "greater than 0"),
-    ("goal", "many", "valid integer"),
-    ("allowed_origins", "https://news.example\nnews.example/path", "news.example/path: an origin"),
-    ("look.accent", "red", "a colour is #"),
-    ("ends_at", "2030-05-01T09:00", "the end must come after the start"),
-    ("cause.image_url", "http://cdn.example/x.jpg", "https://"),
-    ("cause.title", "", "at least 1 character"),
-    ("settings.pledge.amount", "5000", "less than or equal to 1000"),
-])
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [
+        ("goal", "0", "greater than 0"),
+        ("goal", "many", "valid integer"),
+        (
+            "allowed_origins",
+            "https://news.example\nnews.example/path",
+            "news.example/path: an origin",
+        ),
+        ("look.accent", "red", "a colour is #"),
+        ("ends_at", "2030-05-01T09:00", "the end must come after the start"),
+        ("cause.image_url", "http://cdn.example/x.jpg", "https://"),
+        ("cause.title", "", "at least 1 character"),
+        ("settings.pledge.amount", "5000", "less than or equal to 1000"),
+    ],
+)
 def test_each_error_is_shown_next_to_its_field(admin, store, brand, name, value, message):
     before = len(store.brand_campaigns(brand["brand_id"]))
-    response = admin.post("/admin/campaigns/new", {**FORM, name: value},
-                          csrf_from="/admin/campaigns/new")
+    response = admin.post(
+        "/admin/campaigns/new", {**FORM, name: value}, csrf_from="/admin/campaigns/new"
+    )
     assert response.status_code == 422
     page = response.get_data(as_text=True)
     assert message in field_error(page, name)
@@ -101,9 +135,18 @@ def test_each_error_is_shown_next_to_its_field(admin, store, brand, name, value,
 
 def test_every_problem_is_shown_at_once(admin, person_of):
     person_of("Maya")
-    response = admin.post("/admin/campaigns/new", {
-        **FORM, "goal": "0", "look.accent": "red", "allowed_origins": "ftp://x",
-        "ends_at": "2030-05-01T09:00", "people": ["p_nobody"]}, csrf_from="/admin/campaigns/new")
+    response = admin.post(
+        "/admin/campaigns/new",
+        {
+            **FORM,
+            "goal": "0",
+            "look.accent": "red",
+            "allowed_origins": "ftp://x",
+            "ends_at": "2030-05-01T09:00",
+            "people": ["p_nobody"],
+        },
+        csrf_from="/admin/campaigns/new",
+    )
     page = response.get_data(as_text=True)
     assert response.status_code == 422
     assert field_error(page, "goal") and field_error(page, "look.accent")
@@ -118,30 +161,40 @@ def test_people_must_be_on_the_roster_through_the_api_too(client, brand, person_
     maya = person_of("Maya")
     headers = {"Authorization": f"Bearer {brand['api_token']}"}
     body = {"name": "x", "activity": "pledge", "cause": {"title": "x"}, "goal": 5}
-    answer = client.post("/api/v1/campaigns", json={**body, "people": ["p_elsewhere"]},
-                         headers=headers)
+    answer = client.post(
+        "/api/v1/campaigns", json={**body, "people": ["p_elsewhere"]}, headers=headers
+    )
     assert answer.status_code == 422
     assert answer.get_json()["error"]["details"][0]["field"] == "people"
-    created = client.post("/api/v1/campaigns", json={**body, "people": [maya["id"]] * 2},
-                          headers=headers).get_json()
+    created = client.post(
+        "/api/v1/campaigns", json={**body, "people": [maya["id"]] * 2}, headers=headers
+    ).get_json()
     assert created["people"] == [maya["id"]]
-    too_many = client.post("/api/v1/campaigns", json={**body, "people": [f"p_{i}" for i in
-                                                                         range(13)]},
-                           headers=headers)
+    too_many = client.post(
+        "/api/v1/campaigns", json={**body, "people": [f"p_{i}" for i in range(13)]}, headers=headers
+    )
     assert too_many.status_code == 422
 
 
 def test_schedules_through_the_api(client, brand):
     headers = {"Authorization": f"Bearer {brand['api_token']}"}
     body = {"name": "x", "activity": "pledge", "cause": {"title": "x"}, "goal": 5}
-    created = client.post("/api/v1/campaigns", headers=headers, json={
-        **body, "starts_at": "2030-06-01T11:00:00+02:00", "ends_at": "2030-06-02T00:00Z"})
+    created = client.post(
+        "/api/v1/campaigns",
+        headers=headers,
+        json={**body, "starts_at": "2030-06-01T11:00:00+02:00", "ends_at": "2030-06-02T00:00Z"},
+    )
     assert created.status_code == 201
     campaign = created.get_json()
-    assert (campaign["starts_at"], campaign["ends_at"]) == ("2030-06-01T09:00:00Z",
-                                                            "2030-06-02T00:00:00Z")
-    for bad in ({"starts_at": "2030-06-01T09:00:00"}, {"ends_at": "tomorrow"},
-                {"starts_at": "2030-06-02T00:00Z", "ends_at": "2030-06-01T00:00Z"}):
+    assert (campaign["starts_at"], campaign["ends_at"]) == (
+        "2030-06-01T09:00:00Z",
+        "2030-06-02T00:00:00Z",
+    )
+    for bad in (
+        {"starts_at": "2030-06-01T09:00:00"},
+        {"ends_at": "tomorrow"},
+        {"starts_at": "2030-06-02T00:00Z", "ends_at": "2030-06-01T00:00Z"},
+    ):
         answer = client.post("/api/v1/campaigns", headers=headers, json={**body, **bad})
         assert answer.status_code == 422, bad
     # a PATCH is checked against the schedule it leaves: the end before the stored start
@@ -149,7 +202,8 @@ def test_schedules_through_the_api(client, brand):
     answer = client.patch(path, headers=headers, json={"ends_at": "2030-05-01T00:00:00Z"})
     assert answer.status_code == 422
     assert answer.get_json()["error"]["details"] == [
-        {"field": "ends_at", "message": "the end must come after the start"}]
+        {"field": "ends_at", "message": "the end must come after the start"}
+    ]
     cleared = client.patch(path, headers=headers, json={"starts_at": None, "ends_at": None})
     assert cleared.get_json()["starts_at"] is None and cleared.get_json()["ends_at"] is None
 
@@ -172,11 +226,20 @@ def test_editing_a_live_campaign_keeps_its_totals_and_sessions(admin, store, mak
     before = store.stats(cid)
     assert before["total"] == 5
 
-    response = admin.post(f"/admin/campaigns/{cid}/edit", {
-        **FORM, "cause.title": "Clean the whole bay", "goal": "2000", "status": "live",
-        "settings.pledge.amount": "2", "starts_at": "", "ends_at": ""})
+    response = admin.post(
+        f"/admin/campaigns/{cid}/edit",
+        {
+            **FORM,
+            "cause.title": "Clean the whole bay",
+            "goal": "2000",
+            "status": "live",
+            "settings.pledge.amount": "2",
+            "starts_at": "",
+            "ends_at": "",
+        },
+    )
     assert response.status_code == 302
-    saved = store.get_campaign(cid)
+    saved = store.get_campaign(cid).to_json()
     assert saved["cause"]["title"] == "Clean the whole bay" and saved["goal"] == 2000
     assert saved["settings"]["amount"] == 2 and saved["created_at"] == campaign["created_at"]
     assert store.stats(cid) == before
@@ -184,17 +247,17 @@ def test_editing_a_live_campaign_keeps_its_totals_and_sessions(admin, store, mak
     assert store.record_action(cid, token, "viewer-1", "a1", 2).status == 0  # still deduped
     assert store.record_action(cid, token, "viewer-1", "a2", 2).total == 7
     # the overview still counts the same campaign
-    assert "Clean the whole bay" in admin.get(f"/admin/campaigns/{cid}/edit").get_data(
-        as_text=True)
+    assert "Clean the whole bay" in admin.get(f"/admin/campaigns/{cid}/edit").get_data(as_text=True)
 
 
 def test_an_edit_with_a_problem_changes_nothing(admin, store, make_campaign):
     campaign = make_campaign()
-    response = admin.post(f"/admin/campaigns/{campaign['id']}/edit",
-                          {**FORM, "goal": "0", "cause.title": "Changed"})
+    response = admin.post(
+        f"/admin/campaigns/{campaign['id']}/edit", {**FORM, "goal": "0", "cause.title": "Changed"}
+    )
     assert response.status_code == 422
     assert "greater than 0" in field_error(response.get_data(as_text=True), "goal")
-    assert store.get_campaign(campaign["id"]) == campaign
+    assert store.get_campaign(campaign["id"]).to_json() == campaign
 
 
 # -- the generated settings form -------------------------------------------------------------
@@ -202,13 +265,21 @@ def test_an_edit_with_a_problem_changes_nothing(admin, store, make_campaign):
 
 def test_the_pledge_settings_form_is_generated_from_its_schema(admin):
     page = admin.get("/admin/campaigns/new").get_data(as_text=True)
-    fieldset = re.search(r'<fieldset data-activity-settings="pledge">(.*?)</fieldset>', page,
-                         re.S).group(1)
+    fieldset = re.search(
+        r'<fieldset data-activity-settings="pledge">(.*?)</fieldset>', page, re.S
+    ).group(1)
     assert "Pledge settings" in fieldset
-    inputs = dict(re.findall(r'<input id="[^"]+" name="settings\.pledge\.(\w+)"([^>]*)>',
-                             fieldset))
-    assert list(inputs) == ["unit", "unit_plural", "button_label", "amount", "max_per_viewer",
-                            "match_every", "match_amount", "match_pool"]
+    inputs = dict(re.findall(r'<input id="[^"]+" name="settings\.pledge\.(\w+)"([^>]*)>', fieldset))
+    assert list(inputs) == [
+        "unit",
+        "unit_plural",
+        "button_label",
+        "amount",
+        "max_per_viewer",
+        "match_every",
+        "match_amount",
+        "match_pool",
+    ]
     assert 'type="text"' in inputs["unit"] and 'maxlength="24"' in inputs["unit"]
     # blank by default: the unit shows the word of the campaign's language
     assert 'value=""' in inputs["unit_plural"] and "empty: &#34;pledges&#34;" in fieldset

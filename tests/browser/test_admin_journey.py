@@ -86,7 +86,8 @@ def test_create_preview_embed_pledge_and_watch(browser, server, brand, store):
         expect_text(page.locator('.kpi [data-stat="actions"]'), r"^1$")
         expect_text(page.locator('.kpi [data-stat="impressions"]'), r"^1$")
         expect(page.locator("[data-dashboard-chart]")).to_have_attribute(
-            "aria-label", re.compile(r": 1 action and 1 join$"), timeout=TIMEOUT)
+            "aria-label", re.compile(r": 1 action and 1 join$"), timeout=TIMEOUT
+        )
         assert page.evaluate("performance.getEntriesByType('navigation').length") == navigations
         assert store.stats(cid)["total"] == 1
     finally:

@@ -51,8 +51,10 @@ def test_pledge_invite_and_see_each_other_live(person, publisher, server):
 
     # trust: no cookies, and nothing loaded from anyone but the publisher and us
     assert ana.context.cookies() == [] and ben.context.cookies() == []
-    assert all(url.startswith((origin, server.url, server.url.replace("http", "ws")))
-               for url in requests_seen), requests_seen
+    assert all(
+        url.startswith((origin, server.url, server.url.replace("http", "ws")))
+        for url in requests_seen
+    ), requests_seen
 
 
 def test_a_friend_joins_on_the_publisher_page_by_hash(person, publisher):
@@ -92,17 +94,19 @@ def test_the_frame_follows_the_unit_height_and_several_units_fit_a_page(person, 
     frames = page.locator("iframe")
     expect(frames).to_have_count(2, timeout=TIMEOUT)
     for index in range(2):
-        expect(unit(page, index).locator("[data-socialad-action]")
-               ).to_be_enabled(timeout=TIMEOUT)
+        expect(unit(page, index).locator("[data-socialad-action]")).to_be_enabled(timeout=TIMEOUT)
     page.wait_for_function(
         "() => [...document.querySelectorAll('iframe')].every(f => f.style.height && "
-        "f.style.height !== '460px')", timeout=TIMEOUT)
+        "f.style.height !== '460px')",
+        timeout=TIMEOUT,
+    )
     page.evaluate("window.socialads.init()")  # idempotent for single-page sites
     expect(frames).to_have_count(2)
 
 
-def test_a_publisher_not_on_the_list_cannot_frame_the_unit(person, publisher, server,
-                                                           make_campaign):
+def test_a_publisher_not_on_the_list_cannot_frame_the_unit(
+    person, publisher, server, make_campaign
+):
     origin, _ = publisher
     elsewhere = make_campaign(allowed_origins=["https://news.example"])
     page = person()
@@ -110,7 +114,9 @@ def test_a_publisher_not_on_the_list_cannot_frame_the_unit(person, publisher, se
     page.evaluate(
         """id => { const d = document.createElement('div'); d.className = 'socialad';
                   d.dataset.campaign = id; d.id = 'other'; document.body.append(d);
-                  window.socialads.init(); }""", elsewhere["id"])
+                  window.socialads.init(); }""",
+        elsewhere["id"],
+    )
     frame_element = page.locator("#other iframe")
     assert elsewhere["id"] in frame_element.get_attribute("src")
     page.wait_for_timeout(1500)
@@ -130,14 +136,20 @@ def test_the_first_paint_opens_no_socket_until_the_unit_is_in_view(browser, publ
         page = context.new_page()
         sockets, ours = [], []
         page.on("websocket", lambda socket: sockets.append(socket.url))
-        page.on("request", lambda request: ours.append(request.url)
-                if request.url.startswith(server.url) else None)
+        page.on(
+            "request",
+            lambda request: (
+                ours.append(request.url) if request.url.startswith(server.url) else None
+            ),
+        )
         page.goto(origin + "/")
         frame = page.frame_locator("iframe").first  # not scrolled to: below the fold
         # the server-rendered first paint is there, with the current total, below the fold
         expect_text(frame.locator("[data-socialad-total]"), r"^0$")
-        page.wait_for_function("() => document.querySelector('iframe').style.height "
-                               "&& document.querySelector('iframe').style.height !== '460px'")
+        page.wait_for_function(
+            "() => document.querySelector('iframe').style.height "
+            "&& document.querySelector('iframe').style.height !== '460px'"
+        )
         page.wait_for_timeout(1500)
         assert sockets == []
         first_paint = sorted(url.replace(server.url, "") for url in ours)
@@ -154,12 +166,14 @@ def test_the_first_paint_opens_no_socket_until_the_unit_is_in_view(browser, publ
 
 @pytest.mark.parametrize("theme", ["light", "dark"])
 @pytest.mark.parametrize("activity", sorted(load_activities()))
-def test_the_unit_passes_an_accessibility_audit(browser, server, make_campaign, store, theme,
-                                                activity):
+def test_the_unit_passes_an_accessibility_audit(
+    browser, server, make_campaign, store, theme, activity
+):
     """axe-core in Chromium, for every activity with its default settings, live and with
     chat, in the light and the dark look."""
-    campaign = make_campaign(activity=activity, settings={},
-                             look={"accent": "#0b6e4f", "theme": theme})
+    campaign = make_campaign(
+        activity=activity, settings={}, look={"accent": "#0b6e4f", "theme": theme}
+    )
     token = store.create_session(campaign["id"], "ana")
     context = browser.new_context(bypass_csp=True)  # lets the test inject axe-core
     context.set_default_timeout(TIMEOUT)

@@ -41,11 +41,24 @@ def plugin_env(tmp_path_factory):
     """The environment of a process that has the example package installed."""
     work = tmp_path_factory.mktemp("third_party")
     source = work / "source"  # build from a copy: setuptools writes build/ and egg-info there
-    shutil.copytree(EXAMPLE, source, ignore=shutil.ignore_patterns(
-        "build", "*.egg-info", "__pycache__"))
+    shutil.copytree(
+        EXAMPLE, source, ignore=shutil.ignore_patterns("build", "*.egg-info", "__pycache__")
+    )
     target = work / "site"
-    run(sys.executable, "-m", "pip", "install", "--no-deps", "-q", "--disable-pip-version-check",
-        "--target", str(target), str(source), env=dict(os.environ), timeout=300)
+    run(
+        sys.executable,
+        "-m",
+        "pip",
+        "install",
+        "--no-deps",
+        "-q",
+        "--disable-pip-version-check",
+        "--target",
+        str(target),
+        str(source),
+        env=dict(os.environ),
+        timeout=300,
+    )
     pythonpath = os.pathsep.join(filter(None, [str(target), os.environ.get("PYTHONPATH")]))
     return {**os.environ, "PYTHONPATH": pythonpath, "PYTHON": sys.executable}, target
 
@@ -53,8 +66,13 @@ def plugin_env(tmp_path_factory):
 def test_the_core_never_names_the_example():
     assert "cheer" not in load_activities()  # not installed in this process
     named = re.compile(r"\bcheer\b|socialads[_-]cheer", re.IGNORECASE)
-    core = [*(ROOT / "socialads").rglob("*"), *(ROOT / "static").glob("*.mjs"),
-            *(ROOT / "static" / "src").rglob("*"), ROOT / "pyproject.toml", ROOT / "Makefile"]
+    core = [
+        *(ROOT / "socialads").rglob("*"),
+        *(ROOT / "static").glob("*.mjs"),
+        *(ROOT / "static" / "src").rglob("*"),
+        ROOT / "pyproject.toml",
+        ROOT / "Makefile",
+    ]
     for path in core:
         if path.is_file() and path.suffix in ("", ".py", ".html", ".js", ".css", ".mjs", ".toml"):
             assert not named.search(path.read_text(errors="replace")), path
@@ -62,8 +80,7 @@ def test_the_core_never_names_the_example():
 
 def test_discovery_sees_the_installed_package(plugin_env):
     env, target = plugin_env
-    listed = json.loads(run(sys.executable, "-m", "socialads", "widgets", "--json",
-                            env=env).stdout)
+    listed = json.loads(run(sys.executable, "-m", "socialads", "widgets", "--json", env=env).stdout)
     folders = {widget["name"]: widget["folder"] for widget in listed}
     assert "pledge" in folders
     cheer = Path(folders["cheer"])
@@ -71,16 +88,23 @@ def test_discovery_sees_the_installed_package(plugin_env):
     for name in ("template.html", "widget.js", "widget.css"):  # package data was shipped
         assert (cheer / name).is_file(), name
 
-    fresh = run(sys.executable, "-c", (
-        "from importlib.metadata import entry_points\n"
-        "print({e.name: e.value for e in entry_points(group='socialads.widgets')}['cheer'])"),
-        env=env)
+    fresh = run(
+        sys.executable,
+        "-c",
+        (
+            "from importlib.metadata import entry_points\n"
+            "print({e.name: e.value for e in entry_points(group='socialads.widgets')}['cheer'])"
+        ),
+        env=env,
+    )
     assert fresh.stdout.strip() == "socialads_cheer:widget"
 
     # The build's own discovery module, run by node, asks the same question.
-    script = ("import('./static/widgets.mjs').then(({installedWidgets, widgetEntries}) => {"
-              " const w = installedWidgets(process.cwd());"
-              " console.log(JSON.stringify({w, css: widgetEntries(w, 'widget.css')})); })")
+    script = (
+        "import('./static/widgets.mjs').then(({installedWidgets, widgetEntries}) => {"
+        " const w = installedWidgets(process.cwd());"
+        " console.log(JSON.stringify({w, css: widgetEntries(w, 'widget.css')})); })"
+    )
     found = json.loads(run("node", "-e", script, env=env).stdout)
     assert found["w"] == sorted(listed, key=lambda widget: widget["name"])
     assert {"in": str(cheer / "widget.css"), "out": "cheer"} in found["css"]
@@ -114,8 +138,13 @@ def test_the_build_bundles_every_installed_activity(built):
 def cheer_server(plugin_env, built, redis_server, tmp_path_factory):
     """A `serve` process started after the install, serving the build that has the example."""
     env, target = plugin_env
-    server = ServeProcess(redis_server.url, tmp_path_factory.mktemp("cheer_logs"), SECRET,
-                          PYTHONPATH=env["PYTHONPATH"], SOCIALADS_STATIC_DIR=str(built))
+    server = ServeProcess(
+        redis_server.url,
+        tmp_path_factory.mktemp("cheer_logs"),
+        SECRET,
+        PYTHONPATH=env["PYTHONPATH"],
+        SOCIALADS_STATIC_DIR=str(built),
+    )
     server.start()
     yield server
     alive = server.alive()
@@ -125,10 +154,20 @@ def cheer_server(plugin_env, built, redis_server, tmp_path_factory):
 
 
 def create_cheer(api, url: str) -> str:
-    answer = api.post(url + "/api/v1/campaigns", json={
-        "name": "Cheer the river", "activity": "cheer",
-        "cause": {"title": "Cheer the river clean-up", "description": "Cheer the volunteers on."},
-        "goal": 100, "settings": {"emoji_label": "Go team!"}, "status": "live"})
+    answer = api.post(
+        url + "/api/v1/campaigns",
+        json={
+            "name": "Cheer the river",
+            "activity": "cheer",
+            "cause": {
+                "title": "Cheer the river clean-up",
+                "description": "Cheer the volunteers on.",
+            },
+            "goal": 100,
+            "settings": {"emoji_label": "Go team!"},
+            "status": "live",
+        },
+    )
     assert answer.status_code == 201, answer.text
     return answer.json()["id"]
 
@@ -146,16 +185,30 @@ def test_a_cheer_campaign_runs_end_to_end(cheer_server, api):
     assert "emoji_label" in cheer["settings"]["properties"]
 
     campaign = create_cheer(api, cheer_server.url)
-    bad = api.post(cheer_server.url + "/api/v1/campaigns", json={
-        "name": "Bad", "activity": "cheer", "cause": {"title": "x", "description": "x"},
-        "goal": 1, "settings": {"emoji_label": ""}})
+    bad = api.post(
+        cheer_server.url + "/api/v1/campaigns",
+        json={
+            "name": "Bad",
+            "activity": "cheer",
+            "cause": {"title": "x", "description": "x"},
+            "goal": 1,
+            "settings": {"emoji_label": ""},
+        },
+    )
     assert bad.status_code in (400, 422)
 
     page = requests.get(f"{cheer_server.url}/w/{campaign}", timeout=10)
     assert page.status_code == 200
-    for hook in ("data-socialad-action", "data-socialad-total", "data-socialad-session-total",
-                 "data-socialad-presence", "data-socialad-invite", "data-socialad-chat-input",
-                 "data-socialad-chat-log", "data-socialad-status"):
+    for hook in (
+        "data-socialad-action",
+        "data-socialad-total",
+        "data-socialad-session-total",
+        "data-socialad-presence",
+        "data-socialad-invite",
+        "data-socialad-chat-input",
+        "data-socialad-chat-log",
+        "data-socialad-status",
+    ):
         assert hook in page.text, hook
     assert "Go team!" in page.text and 'class="cheer-total"' in page.text
 

@@ -11,8 +11,11 @@ from playwright.sync_api import expect
 
 from tests.support.browser import TIMEOUT, expect_text, unit
 
-CHALLENGE = {"activity": "challenge", "settings": {},
-             "promise": "At 1,000 seeds, Brand plants a forest."}
+CHALLENGE = {
+    "activity": "challenge",
+    "settings": {},
+    "promise": "At 1,000 seeds, Brand plants a forest.",
+}
 
 
 @pytest.fixture
@@ -78,8 +81,10 @@ def test_a_reload_keeps_the_wait(person, server, make_campaign):
     expect_text(button, r"^Next in \d+ s$")
     expect(button).to_be_disabled()
     # a second tab of the same person (same browser storage) is told by the server and waits
-    page.evaluate("Object.keys(localStorage).filter(k => k.startsWith('socialads:challenge:'))"
-                  ".forEach(k => localStorage.removeItem(k))")
+    page.evaluate(
+        "Object.keys(localStorage).filter(k => k.startsWith('socialads:challenge:'))"
+        ".forEach(k => localStorage.removeItem(k))"
+    )
     other = page.context.new_page()
     other.goto(f"{server.url}/w/{campaign['id']}")
     other_button = other.locator("[data-socialad-action]")
@@ -90,11 +95,11 @@ def test_a_reload_keeps_the_wait(person, server, make_campaign):
     expect_text(other.locator("[data-socialad-total]"), r"^1$")
 
 
-
 def test_a_spanish_challenge_lives_in_spanish(person, server, make_campaign):
     ends = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + 2 * 3600 + 13 * 60 + 30))
-    campaign = make_campaign(activity="challenge", language="es", ends_at=ends,
-                             settings={"cooldown_seconds": 30})
+    campaign = make_campaign(
+        activity="challenge", language="es", ends_at=ends, settings={"cooldown_seconds": 30}
+    )
     page = person()
     page.goto(f"{server.url}/w/{campaign['id']}")
     button = page.locator("[data-socialad-action]")
@@ -106,13 +111,16 @@ def test_a_spanish_challenge_lives_in_spanish(person, server, make_campaign):
     expect_text(button, r"^De nuevo en \d+ s$")
     expect_text(page.locator("[data-challenge-board] li"), r"\(tu grupo\)1$")
     # a second tab that does not know of the wait is refused by the server; it says so in Spanish
-    page.evaluate("Object.keys(localStorage).filter(k => k.startsWith('socialads:challenge:'))"
-                  ".forEach(k => localStorage.removeItem(k))")
+    page.evaluate(
+        "Object.keys(localStorage).filter(k => k.startsWith('socialads:challenge:'))"
+        ".forEach(k => localStorage.removeItem(k))"
+    )
     other = page.context.new_page()
     other.goto(f"{server.url}/w/{campaign['id']}")
     other_button = other.locator("[data-socialad-action]")
     expect(other_button).to_be_enabled(timeout=TIMEOUT)
     other_button.click()
-    expect_text(other.locator("[data-socialad-note]"),
-                r"^Todavía no: podrás volver a sumar en \d+ s\.$")
+    expect_text(
+        other.locator("[data-socialad-note]"), r"^Todavía no: podrás volver a sumar en \d+ s\.$"
+    )
     expect_text(other_button, r"^De nuevo en \d+ s$")

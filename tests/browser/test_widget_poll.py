@@ -22,8 +22,7 @@ def poll_publisher(publish):
     return publish(activity="poll", settings={})
 
 
-def test_friends_vote_in_the_browser_and_both_see_two_votes(person, poll_publisher,
-                                                             server):
+def test_friends_vote_in_the_browser_and_both_see_two_votes(person, poll_publisher, server):
     origin, campaign = poll_publisher
     ana = person()
     ana.goto(origin + "/")
@@ -104,8 +103,10 @@ def test_a_spanish_poll_lives_in_spanish(person, server, make_campaign):
     page.get_by_role("button", name=re.compile("Clean rivers")).click()
     expect_text(page.locator("[data-socialad-note]"), r"^¡Gracias! Tu voto cuenta\.$")
     expect_text(page.locator('[data-poll-result="1"] [data-poll-count]'), "^1 voto · 100\u00a0%$")
-    expect_text(page.locator("[data-poll-summary]"),
-                r"^Has votado por Clean rivers\. Va en cabeza: Clean rivers, con 1 voto de 1\.$")
+    expect_text(
+        page.locator("[data-poll-summary]"),
+        r"^Has votado por Clean rivers\. Va en cabeza: Clean rivers, con 1 voto de 1\.$",
+    )
     chosen = page.locator('[data-option="1"]')
     assert "Tu voto" in chosen.evaluate("el => getComputedStyle(el, '::after').content")
 

@@ -21,8 +21,7 @@ def quiz_publisher(publish):
     return publish(activity="quiz", settings={})
 
 
-def test_friends_answer_in_the_browser_and_both_see_the_group_score(person, quiz_publisher,
-                                                                    server):
+def test_friends_answer_in_the_browser_and_both_see_the_group_score(person, quiz_publisher, server):
     origin, campaign = quiz_publisher
     questions = campaign["settings"]["questions"]
     ana = person()
@@ -64,10 +63,13 @@ def test_friends_answer_in_the_browser_and_both_see_the_group_score(person, quiz
     wrong.click()  # wrong: it says so in words, with the right answer and what is true
     verdict = ben.locator('[data-quiz-question="0"] [data-quiz-verdict]')
     expect_text(verdict, r"^Not quite\. The right answer: " + re.escape(questions[0]["options"][0]))
-    expect_text(ben.locator('[data-quiz-question="0"] [data-quiz-explanation]'),
-                re.escape(questions[0]["explanation"][:40]))
-    expect_text(ben.locator('[data-question="0"][data-option="0"] [data-quiz-tag]'),
-                r"^Right answer$")
+    expect_text(
+        ben.locator('[data-quiz-question="0"] [data-quiz-explanation]'),
+        re.escape(questions[0]["explanation"][:40]),
+    )
+    expect_text(
+        ben.locator('[data-question="0"][data-option="0"] [data-quiz-tag]'), r"^Right answer$"
+    )
     expect_text(ben.locator("[data-quiz-progress]"), r"^1 of 3 answered$")
     ben.locator('[data-quiz-question="0"] [data-quiz-next]').click()
     ben.locator(f'[data-question="1"][data-option="{RIGHT[1]}"]').click()  # right
@@ -100,11 +102,13 @@ def test_friends_answer_in_the_browser_and_both_see_the_group_score(person, quiz
 
 @pytest.mark.parametrize("theme", ["light", "dark"])
 def test_the_quiz_passes_an_accessibility_audit_and_works_with_the_keyboard(
-        browser, server, make_campaign, store, theme):
+    browser, server, make_campaign, store, theme
+):
     """axe-core in Chromium after a right and a wrong answer, in the light and the dark look;
     the answers given with the keyboard alone, focus following along."""
-    campaign = make_campaign(activity="quiz", settings={},
-                             look={"accent": "#0b6e4f", "theme": theme})
+    campaign = make_campaign(
+        activity="quiz", settings={}, look={"accent": "#0b6e4f", "theme": theme}
+    )
     token = store.create_session(campaign["id"], "ana")
     context = browser.new_context(bypass_csp=True)  # lets the test inject axe-core
     context.set_default_timeout(TIMEOUT)
@@ -131,9 +135,16 @@ def test_the_quiz_passes_an_accessibility_audit_and_works_with_the_keyboard(
 
 
 def test_a_spanish_quiz_lives_in_spanish(person, server, make_campaign):
-    campaign = make_campaign(activity="quiz", language="es", settings={"questions": [
-        one_question(question="¿Cuál es un árbol?", options=["Roble", "Granito"]),
-        one_question(question="¿Cuál es un río?", options=["Ebro", "Teide"])]})
+    campaign = make_campaign(
+        activity="quiz",
+        language="es",
+        settings={
+            "questions": [
+                one_question(question="¿Cuál es un árbol?", options=["Roble", "Granito"]),
+                one_question(question="¿Cuál es un río?", options=["Ebro", "Teide"]),
+            ]
+        },
+    )
     url = f"{server.url}/w/{campaign['id']}"
     page = person()
     page.goto(url)
@@ -141,19 +152,27 @@ def test_a_spanish_quiz_lives_in_spanish(person, server, make_campaign):
     wrong = page.locator('[data-question="0"][data-option="1"]')
     expect(wrong).to_be_enabled(timeout=TIMEOUT)
     wrong.click()
-    expect_text(page.locator('[data-quiz-question="0"] [data-quiz-verdict]'),
-                r"^No exactamente\. La respuesta correcta es: Roble\.$")
+    expect_text(
+        page.locator('[data-quiz-question="0"] [data-quiz-verdict]'),
+        r"^No exactamente\. La respuesta correcta es: Roble\.$",
+    )
     expect_text(wrong.locator("[data-quiz-tag]"), r"^Tu respuesta: incorrecta$")
-    expect_text(page.locator('[data-question="0"][data-option="0"] [data-quiz-tag]'),
-                r"^Respuesta correcta$")
+    expect_text(
+        page.locator('[data-question="0"][data-option="0"] [data-quiz-tag]'),
+        r"^Respuesta correcta$",
+    )
     expect_text(page.locator("[data-quiz-progress]"), r"^1 de 2 respondidas$")
-    expect_text(page.locator('[data-quiz-question="0"] [data-quiz-crowd]'),
-                r"^Hasta ahora ha respondido 1 persona; 0 han acertado\.$")
+    expect_text(
+        page.locator('[data-quiz-question="0"] [data-quiz-crowd]'),
+        r"^Hasta ahora ha respondido 1 persona; 0 han acertado\.$",
+    )
     page.locator('[data-quiz-question="0"] [data-quiz-next]').click()
     page.locator('[data-question="1"][data-option="0"]').click()  # right
     expect_text(page.locator('[data-quiz-question="1"] [data-quiz-verdict]'), r"^¡Correcto!$")
-    expect_text(page.locator("[data-quiz-done]"),
-                r"^¡Hecho! Has acertado 1 de 2\. Puntuación de tu grupo: 1\.$")
+    expect_text(
+        page.locator("[data-quiz-done]"),
+        r"^¡Hecho! Has acertado 1 de 2\. Puntuación de tu grupo: 1\.$",
+    )
     expect_text(page.locator("[data-quiz-announce]"), r"Era la última pregunta\.$")
 
     # the server refuses the second tab's answer in English (an API message); the viewer reads
@@ -161,6 +180,5 @@ def test_a_spanish_quiz_lives_in_spanish(person, server, make_campaign):
     first = other_tab.locator('[data-question="0"][data-option="0"]')
     expect(first).to_be_enabled(timeout=TIMEOUT)
     first.click()
-    expect_text(other_tab.locator("[data-socialad-note]"),
-                r"^Ya has respondido a esta pregunta\.$")
+    expect_text(other_tab.locator("[data-socialad-note]"), r"^Ya has respondido a esta pregunta\.$")
     expect(first).to_be_disabled()

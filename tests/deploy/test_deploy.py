@@ -48,20 +48,46 @@ def deployment(redis_server, tmp_path_factory):
     # As the example's README says: PUBLIC_URL is nginx's origin, one trusted proxy. One live
     # connection per address, so the test can see which address a process believes; the
     # default presence TTL, so that a slow heartbeat on a busy machine never frees one early.
-    backends = [serve_process(redis_server.url, log_dir,
-                              SOCIALADS_PUBLIC_URL=f"https://127.0.0.1:{https}",
-                              SOCIALADS_TRUSTED_PROXIES="1", SOCIALADS_CONNECTIONS_PER_IP="1",
-                              SOCIALADS_PRESENCE_TTL="30", SOCIALADS_HEARTBEAT_INTERVAL="10")
-                for _ in range(2)]
+    backends = [
+        serve_process(
+            redis_server.url,
+            log_dir,
+            SOCIALADS_PUBLIC_URL=f"https://127.0.0.1:{https}",
+            SOCIALADS_TRUSTED_PROXIES="1",
+            SOCIALADS_CONNECTIONS_PER_IP="1",
+            SOCIALADS_PRESENCE_TTL="30",
+            SOCIALADS_HEARTBEAT_INTERVAL="10",
+        )
+        for _ in range(2)
+    ]
     deployment = Deployment(tmp, https, http_port, backends)
     try:
         for backend in backends:
             backend.spawn()
-        subprocess.run([openssl, "req", "-x509", "-newkey", "ec", "-pkeyopt",
-                        "ec_paramgen_curve:prime256v1", "-nodes", "-days", "2",
-                        "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
-                        "-keyout", tmp / "key.pem", "-out", tmp / "cert.pem"],
-                       check=True, capture_output=True)
+        subprocess.run(
+            [
+                openssl,
+                "req",
+                "-x509",
+                "-newkey",
+                "ec",
+                "-pkeyopt",
+                "ec_paramgen_curve:prime256v1",
+                "-nodes",
+                "-days",
+                "2",
+                "-subj",
+                "/CN=127.0.0.1",
+                "-addext",
+                "subjectAltName=IP:127.0.0.1",
+                "-keyout",
+                tmp / "key.pem",
+                "-out",
+                tmp / "cert.pem",
+            ],
+            check=True,
+            capture_output=True,
+        )
         example = (DEPLOY / "nginx.conf").read_text()
         site = render(example, [b.port for b in backends], https, http_port, tmp)
         (tmp / "socialads.conf").write_text(site)
@@ -70,9 +96,20 @@ def deployment(redis_server, tmp_path_factory):
         for backend in backends:
             backend.wait_ready()
         deployment.process = subprocess.Popen(  # noqa: S603
-            [nginx, "-e", tmp / "error.log", "-p", tmp, "-c", tmp / "nginx.conf",
-             "-g", f"daemon off; pid {tmp}/nginx.pid; error_log {tmp}/error.log;"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+            [
+                nginx,
+                "-e",
+                tmp / "error.log",
+                "-p",
+                tmp,
+                "-c",
+                tmp / "nginx.conf",
+                "-g",
+                f"daemon off; pid {tmp}/nginx.pid; error_log {tmp}/error.log;",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.STDOUT,
+        )
         wait_until_up(deployment)
         yield deployment
     finally:
@@ -92,10 +129,12 @@ def deployment(redis_server, tmp_path_factory):
 def test_the_examples_files_agree():
     """The Procfile starts the processes nginx's upstream lists, and every process, there and
     in the systemd unit, listens on loopback only behind one trusted proxy."""
-    upstream = re.findall(r"^ *server (127\.0\.0\.1:\d+)", (DEPLOY / "nginx.conf").read_text(),
-                          re.M)
-    procfile = re.findall(r"^\w+: socialads serve --host (\S+) --port (\d+)$",
-                          (DEPLOY / "Procfile").read_text(), re.M)
+    upstream = re.findall(
+        r"^ *server (127\.0\.0\.1:\d+)", (DEPLOY / "nginx.conf").read_text(), re.M
+    )
+    procfile = re.findall(
+        r"^\w+: socialads serve --host (\S+) --port (\d+)$", (DEPLOY / "Procfile").read_text(), re.M
+    )
     assert upstream == [f"{host}:{port}" for host, port in procfile]
     unit = (DEPLOY / "socialads@.service").read_text()
     assert "ExecStart=/opt/socialads/.venv/bin/socialads serve --host 127.0.0.1 --port %i" in unit
@@ -112,8 +151,9 @@ def test_the_systemd_unit_parses_cleanly(tmp_path):
     unit = unit.replace("/opt/socialads/.venv/bin/socialads", str(ROOT / ".venv/bin/socialads"))
     unit = unit.replace("/etc/socialads/socialads.env", str(DEPLOY / "socialads.env.example"))
     (tmp_path / "socialads@5001.service").write_text(unit)
-    checked = subprocess.run([analyze, "verify", tmp_path / "socialads@5001.service"],
-                             capture_output=True, text=True)
+    checked = subprocess.run(
+        [analyze, "verify", tmp_path / "socialads@5001.service"], capture_output=True, text=True
+    )
     # verify exits 0 even for unknown keys and bad values: it says so on stderr.
     assert checked.returncode == 0 and not checked.stderr.strip(), checked.stderr
 
@@ -149,8 +189,12 @@ def test_pages_assets_and_health_through_nginx(deployment, make_campaign):
     assert caching[-2:] == ["MISS", "HIT"], caching
 
     # A body over 1 MiB is refused by nginx, before it reads it, in the API's own JSON.
-    huge = web.post(url + "/api/v1/campaigns", data=b"x" * (1024 * 1024 + 1), timeout=10,
-                    headers={"Content-Type": "application/json", "Authorization": "Bearer x"})
+    huge = web.post(
+        url + "/api/v1/campaigns",
+        data=b"x" * (1024 * 1024 + 1),
+        timeout=10,
+        headers={"Content-Type": "application/json", "Authorization": "Bearer x"},
+    )
     assert huge.status_code == 413 and huge.json()["error"]["code"] == "too_large"
     refused = deployment.logged(lambda line: line["method"] == "POST" and line["status"] == "413")
     assert refused and refused[-1]["upstream"] == "-", refused  # no process was asked
@@ -180,8 +224,9 @@ def test_a_shared_session_spans_two_processes_through_nginx(deployment, make_cam
         # ...while the address nginx saw is: a second socket from Ana's address is refused,
         # whatever it claims. (Were nginx's header ignored, both would be nginx's 127.0.0.1.)
         with pytest.raises(Refused) as refused:
-            opened.append(Visitor(deployment, ana_from,
-                                  headers={"X-Forwarded-For": "198.51.100.23"}))
+            opened.append(
+                Visitor(deployment, ana_from, headers={"X-Forwarded-For": "198.51.100.23"})
+            )
         assert refused.value.data["data"]["error"]["code"] == "rate_limited", refused.value.data
         assert "open connections" in refused.value.data["data"]["error"]["message"]
 
@@ -194,13 +239,16 @@ def test_a_shared_session_spans_two_processes_through_nginx(deployment, make_cam
 
         assert ana.act()["ok"] and bea.act()["ok"]
         for viewer in (ana, bea):
-            viewer.wait_for("progress", lambda data: data["total"] == 2
-                            and data["session_total"] == 2)
+            viewer.wait_for(
+                "progress", lambda data: data["total"] == 2 and data["session_total"] == 2
+            )
 
         assert ana.say("Hello from the first process")["ok"]
         assert bea.say("And hello from the second")["ok"]
-        for viewer, text in ((bea, "Hello from the first process"),
-                             (ana, "And hello from the second")):
+        for viewer, text in (
+            (bea, "Hello from the first process"),
+            (ana, "And hello from the second"),
+        ):
             viewer.wait_for("message", lambda data, text=text: data["text"] == text)
     finally:
         for viewer in opened:
@@ -208,9 +256,13 @@ def test_a_shared_session_spans_two_processes_through_nginx(deployment, make_cam
 
     # nginx logs a WebSocket when it closes: each one went to the process of its address.
     for source in (ana_from, bea_from):
-        sockets = deployment.logged(lambda line, source=source: line["client"] == source
-                                    and line["path"].startswith("/socket.io/")
-                                    and line["status"] == "101")
+        sockets = deployment.logged(
+            lambda line, source=source: (
+                line["client"] == source
+                and line["path"].startswith("/socket.io/")
+                and line["status"] == "101"
+            )
+        )
         assert sockets and {line["upstream"] for line in sockets} == {process_of[source]}
     assert process_of[ana_from] != process_of[bea_from]
 
@@ -226,8 +278,11 @@ def test_sockets_through_nginx_come_from_our_origin_only(deployment):
     another site's (cross-site WebSocket hijacking) refused."""
     own = engineio_open(deployment, deployment.url)
     assert own and own.startswith('0{"sid":'), own
-    for foreign in ("https://news.example", deployment.url.replace("https:", "http:"),
-                    deployment.url.rsplit(":", 1)[0]):
+    for foreign in (
+        "https://news.example",
+        deployment.url.replace("https:", "http:"),
+        deployment.url.rsplit(":", 1)[0],
+    ):
         assert engineio_open(deployment, foreign) is None, foreign
 
 
@@ -240,8 +295,7 @@ def test_a_polling_client_stays_on_one_process(deployment, make_campaign):
     client.connect(deployment.url, transports=["polling"], wait_timeout=10)
     try:
         campaign = make_campaign()["id"]
-        assert client.call("join", {"campaign": campaign, "viewer": "v-polling"},
-                           timeout=5)["ok"]
+        assert client.call("join", {"campaign": campaign, "viewer": "v-polling"}, timeout=5)["ok"]
         for _ in range(3):
             assert client.call("act", {"id": uuid.uuid4().hex}, timeout=5)["ok"]
     finally:

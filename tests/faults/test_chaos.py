@@ -2,7 +2,7 @@
 
 Two real `serve` processes on a Redis of their own (AOF on), 200 viewers in groups of five on
 one campaign, each pledging every second or two with a client action id and re-sending what
-was not acknowledged, with the same id, after any error or reconnect (as static/src/live.js
+was not acknowledged, with the same id, after any error or reconnect (as static/src/live/actions.js
 does). Mid-run one process is SIGKILLed (its viewers reconnect to the other; a few of them
 close their tab instead) and later Redis itself is SIGKILLed and restarted on the same port.
 
@@ -121,7 +121,9 @@ class Person:
             if not self.stopped:
                 self.reconnects += 1
                 attempt += 1
-                await asyncio.sleep(random.uniform(0.1, 0.5))  # jittered, as live.js
+                await asyncio.sleep(
+                    random.uniform(0.1, 0.5)
+                )  # jittered, as static/src/live/retry.js
 
     async def join(self, sio, gone: asyncio.Event) -> bool:
         while not gone.is_set() and not self.stopped:
@@ -203,8 +205,10 @@ async def scenario(servers, redis_server: EmbeddedRedis, campaign: str) -> dict:
     a, b = servers
     loop = asyncio.get_running_loop()
     groups = {g: loop.create_future() for g in range(VIEWERS // GROUP)}
-    people = [Person(i, [a.url, b.url] if i % 2 == 0 else [b.url, a.url], campaign, groups)
-              for i in range(VIEWERS)]
+    people = [
+        Person(i, [a.url, b.url] if i % 2 == 0 else [b.url, a.url], campaign, groups)
+        for i in range(VIEWERS)
+    ]
     leavers = [p for p in people if p.index % 2 and p.index % GROUP][:LEAVERS]
     report: dict = {}
     lives = [asyncio.create_task(p.live()) for p in people]
@@ -250,15 +254,21 @@ async def scenario(servers, redis_server: EmbeddedRedis, campaign: str) -> dict:
     total = int(store.hget(f"sa:c:{{{campaign}}}:n", "total"))
     counted = store.smembers(f"sa:c:{{{campaign}}}:done")
     acked = {f"{p.viewer}\0{action}" for p in people for action in p.acked}
-    report.update(total=total, acked=len(acked), sessions=len(groups),
-                  reconnects=sum(p.reconnects for p in people),
-                  codes=dict(sum((p.codes for p in people), Counter())),
-                  presence_bound_s=PRESENCE_BOUND, since_kill_s=round(time.monotonic() - killed))
+    report.update(
+        total=total,
+        acked=len(acked),
+        sessions=len(groups),
+        reconnects=sum(p.reconnects for p in people),
+        codes=dict(sum((p.codes for p in people), Counter())),
+        presence_bound_s=PRESENCE_BOUND,
+        since_kill_s=round(time.monotonic() - killed),
+    )
     assert total == len(acked) == len(counted) and counted == acked
     assert report["codes"].get("rate_limited", 0) == 0, report  # normal use: never limited
 
-    converged = await wait_for(lambda: all(p.seen_total == total == p.last_progress
-                                           for p in staying), 10, 0.2)
+    converged = await wait_for(
+        lambda: all(p.seen_total == total == p.last_progress for p in staying), 10, 0.2
+    )
     assert converged is not None, sorted({(p.seen_total, p.last_progress) for p in staying})
     assert presence_right(people)
 

@@ -94,8 +94,11 @@ def test_redis_down_answers_unavailable_then_everything_recovers(own_redis, pair
     time.sleep(max(0.0, 7.5 - (time.monotonic() - down_at)))
     own_redis.start()
     for server in pair:
-        took = wait_until(lambda s=server: health(s.url)[0] == 200, RECOVERY_BOUND,
-                          what=f"/healthz of {server.url} green")
+        took = wait_until(
+            lambda s=server: health(s.url)[0] == 200,
+            RECOVERY_BOUND,
+            what=f"/healthz of {server.url} green",
+        )
         assert health(server.url) == (200, {"status": "ok"}), took
 
     # The widgets re-join (the snapshot has the data from before the outage)...
@@ -140,8 +143,7 @@ def proxy(own_redis):
     proxy.close()
 
 
-def test_a_deaf_worker_fails_healthz_and_hears_again(own_redis, pair, proxy, viewers,
-                                                     tmp_path):
+def test_a_deaf_worker_fails_healthz_and_hears_again(own_redis, pair, proxy, viewers, tmp_path):
     """A process whose listeners wait on connections that silently died: pings still work,
     broadcasts never arrive. /healthz finds it out by a round trip and answers 503 with the
     reason; the second check in a row that finds a listener silent makes it reconnect."""
@@ -164,13 +166,13 @@ def test_a_deaf_worker_fails_healthz_and_hears_again(own_redis, pair, proxy, vie
         assert ben.call("leave", {})["ok"]  # it still answers: only its ears are gone
 
         # the next check reconnects both (two silent checks in a row), the one after is green
-        wait_until(lambda: health(deaf.url)[0] == 200, DEAF_BOUND,
-                   what="the deaf worker hearing again")
+        wait_until(
+            lambda: health(deaf.url)[0] == 200, DEAF_BOUND, what="the deaf worker hearing again"
+        )
         ben.join(campaign["id"], session=session)
         mark = ben.mark()
         ana.say("can you hear me?")
-        ben.wait_for("message", lambda m: m["text"] == "can you hear me?", after=mark,
-                     timeout=5)
+        ben.wait_for("message", lambda m: m["text"] == "can you hear me?", after=mark, timeout=5)
         ana.act()
         ben.wait_for("progress", lambda p: p["total"] == 1, after=mark, timeout=5)
     finally:
@@ -178,8 +180,9 @@ def test_a_deaf_worker_fails_healthz_and_hears_again(own_redis, pair, proxy, vie
     assert "Traceback" not in deaf.log_text()
 
 
-def test_the_watchdog_heals_a_deaf_worker_nobody_asked_about(own_redis, pair, proxy, viewers,
-                                                            tmp_path):
+def test_the_watchdog_heals_a_deaf_worker_nobody_asked_about(
+    own_redis, pair, proxy, viewers, tmp_path
+):
     a = pair[0]
     deaf = serve_process(proxy.url, tmp_path, SOCIALADS_QUEUE_CHECK_INTERVAL="1").start()
     try:
@@ -190,15 +193,19 @@ def test_the_watchdog_heals_a_deaf_worker_nobody_asked_about(own_redis, pair, pr
         assert proxy.cut_listeners() == 2
         # No /healthz call: the watchdog's own round trips (every second, waiting at most
         # HEALTH_TIMEOUT) find it deaf twice in a row and reconnect both listeners.
-        wait_until(lambda: "its listener reconnects" in deaf.log_text(), 2 * (1 + 1) + 1,
-                   what="the watchdog noticing")
+        wait_until(
+            lambda: "its listener reconnects" in deaf.log_text(),
+            2 * (1 + 1) + 1,
+            what="the watchdog noticing",
+        )
 
         def hears() -> bool:
             mark = ben.mark()
             ana.say(f"ping {mark}")
             try:
-                ben.wait_for("message", lambda m: m["text"] == f"ping {mark}", after=mark,
-                             timeout=0.5)
+                ben.wait_for(
+                    "message", lambda m: m["text"] == f"ping {mark}", after=mark, timeout=0.5
+                )
             except AssertionError:
                 return False
             return True
@@ -213,8 +220,9 @@ def test_the_watchdog_heals_a_deaf_worker_nobody_asked_about(own_redis, pair, pr
     assert "Traceback" not in deaf.log_text()
 
 
-def test_an_action_counted_whose_ack_was_lost_is_a_duplicate_when_sent_again(own_redis, pair,
-                                                                            viewers):
+def test_an_action_counted_whose_ack_was_lost_is_a_duplicate_when_sent_again(
+    own_redis, pair, viewers
+):
     """Exactly once across a lost ack: the tab goes away right after sending `act` (the
     server counts it, the ack has nowhere to go); the widget, back, sends it again with the
     same id and is told it was counted already."""
@@ -231,19 +239,25 @@ def test_an_action_counted_whose_ack_was_lost_is_a_duplicate_when_sent_again(own
     raw.recv()  # Engine.IO open
     raw.send("40")  # Socket.IO connect
     raw.recv()
-    raw.send("420" + json.dumps(["join", {"campaign": campaign["id"], "session": session,
-                                          "viewer": "gone-tab"}]))
+    raw.send(
+        "420"
+        + json.dumps(
+            ["join", {"campaign": campaign["id"], "session": session, "viewer": "gone-tab"}]
+        )
+    )
     while not raw.recv().startswith("430"):  # the join's ack (a presence event comes too)
         pass
     raw.send("421" + json.dumps(["act", {"id": "lost-ack"}]))
     raw.close()  # before the ack arrives
     store = redis.Redis.from_url(own_redis.url, decode_responses=True)
-    wait_until(lambda: store.sismember(f"sa:c:{{{campaign['id']}}}:done", "gone-tab\0lost-ack"),
-               5, what="the action counted")
+    wait_until(
+        lambda: store.sismember(f"sa:c:{{{campaign['id']}}}:done", "gone-tab\0lost-ack"),
+        5,
+        what="the action counted",
+    )
     back = viewers(b.url, viewer="gone-tab")
     back.join(campaign["id"], session=session)
-    assert back.act("lost-ack") == {"ok": True, "total": 1, "session_total": 1,
-                                    "duplicate": True}
+    assert back.act("lost-ack") == {"ok": True, "total": 1, "session_total": 1, "duplicate": True}
 
 
 @pytest.mark.browser
@@ -259,8 +273,10 @@ def test_the_widget_says_reconnecting_while_redis_is_down(own_redis, pair, chrom
     try:
         page = context.new_page()
         page.goto(f"{pair[0].url}/w/{campaign['id']}")
-        status, pledge = page.locator("[data-socialad-status]"), page.locator(
-            "[data-socialad-action]")
+        status, pledge = (
+            page.locator("[data-socialad-status]"),
+            page.locator("[data-socialad-action]"),
+        )
         expect(pledge).to_be_enabled()
         expect(status).to_have_text("Live")
         own_redis.kill()
@@ -275,5 +291,4 @@ def test_the_widget_says_reconnecting_while_redis_is_down(own_redis, pair, chrom
         expect(page.locator("[data-socialad-total]")).to_have_text("1")
     finally:
         context.close()
-    assert redis.Redis.from_url(own_redis.url).hget(
-        f"sa:c:{{{campaign['id']}}}:n", "total") == b"1"
+    assert redis.Redis.from_url(own_redis.url).hget(f"sa:c:{{{campaign['id']}}}:n", "total") == b"1"

@@ -18,8 +18,9 @@ MATCH = {"match_every": 2, "match_amount": 5, "match_pool": 7}
 
 
 def config_of(page: str) -> dict:
-    raw = re.search(r'<script type="application/json" id="socialad-config">(.*?)</script>',
-                    page, re.S).group(1)
+    raw = re.search(
+        r'<script type="application/json" id="socialad-config">(.*?)</script>', page, re.S
+    ).group(1)
     return json.loads(raw)
 
 
@@ -27,7 +28,8 @@ def config_of(page: str) -> dict:
 
 
 def test_a_full_room_offers_the_next_friend_a_new_room_of_the_same_group(
-        servers, viewers, make_campaign, store):
+    servers, viewers, make_campaign, store
+):
     cid = make_campaign(room_size=2)["id"]
     ana = viewers(servers[0].url, name="Ana")
     ben = viewers(servers[1].url, name="Ben")
@@ -65,8 +67,7 @@ def test_a_full_room_offers_the_next_friend_a_new_room_of_the_same_group(
     assert sorted(m["name"] for m in back["members"]) == ["Ana", "Ben", "Dan"]
 
 
-def test_friends_of_a_full_room_share_its_next_room_and_keep_it(servers, viewers,
-                                                                  make_campaign):
+def test_friends_of_a_full_room_share_its_next_room_and_keep_it(servers, viewers, make_campaign):
     cid = make_campaign(room_size=2)["id"]
     ana, ben = viewers(servers[0].url, name="Ana"), viewers(servers[1].url, name="Ben")
     token = ana.join(cid)["session"]
@@ -85,8 +86,9 @@ def test_friends_of_a_full_room_share_its_next_room_and_keep_it(servers, viewers
 
 
 def test_one_connection_cannot_pose_as_many_viewers(server, viewers, make_campaign, store):
-    cid = make_campaign(room_size=3, settings={"match_every": 2, "match_amount": 100,
-                                               "match_pool": 1000})["id"]
+    cid = make_campaign(
+        room_size=3, settings={"match_every": 2, "match_amount": 100, "match_pool": 1000}
+    )["id"]
     sock = viewers(server.url)
     token = sock.join(cid)["session"]
     sock.act()
@@ -110,8 +112,9 @@ def test_room_size_is_validated(client, brand):
     headers = {"Authorization": f"Bearer {brand['api_token']}"}
     body = {"name": "x", "activity": "pledge", "goal": 10, "cause": {"title": "x"}}
     for size in (1, 0, 10_001, "5", 2.5):
-        response = client.post("/api/v1/campaigns", json={**body, "room_size": size},
-                               headers=headers)
+        response = client.post(
+            "/api/v1/campaigns", json={**body, "room_size": size}, headers=headers
+        )
         assert response.status_code == 422, size
         assert response.get_json()["error"]["code"] == "invalid"
 
@@ -130,8 +133,9 @@ def test_the_goal_reached_is_shown_on_first_paint(server, viewers, make_campaign
     ana.act()
     page = requests.get(f"{server.url}/w/{cid}", timeout=10).text
     assert 'data-goal="reached"' in page
-    assert re.search(r'<p class="sa-goal" data-socialad-goal>Goal reached! Thank you, everyone.',
-                     page)
+    assert re.search(
+        r'<p class="sa-goal" data-socialad-goal>Goal reached! Thank you, everyone.', page
+    )
     assert ana.act()["total"] == 3  # taking part goes on past the goal
 
 
@@ -139,14 +143,14 @@ def test_the_goal_reached_is_shown_on_first_paint(server, viewers, make_campaign
 
 
 def test_friends_unlock_the_brand_match_from_its_pool_exactly_once(
-        servers, viewers, make_campaign, store):
+    servers, viewers, make_campaign, store
+):
     cid = make_campaign(settings=MATCH)["id"]
     ana, ben = viewers(servers[0].url, name="Ana"), viewers(servers[1].url, name="Ben")
     token = ana.join(cid)["session"]
     joined = ben.join(cid, token)
     assert joined["group"] == {"people": 0, "matched": 0}
-    assert joined["state"]["match"] == {"every": 2, "amount": 5, "pool": 7, "used": 0,
-                                        "ledger": []}
+    assert joined["state"]["match"] == {"every": 2, "amount": 5, "pool": 7, "used": 0, "ledger": []}
 
     first = ana.act("a1")
     assert first["total"] == 1 and "matched" not in first
@@ -161,7 +165,8 @@ def test_friends_unlock_the_brand_match_from_its_pool_exactly_once(
     match = progress["state"]["match"]
     assert (match["used"], match["pool"]) == (5, 7)
     assert [(e["name"], e["amount"], e["people"]) for e in match["ledger"]] == [
-        ("Ana's group", 5, 2)]
+        ("Ana's group", 5, 2)
+    ]
 
     # a second group gets what is left of the pool, a third nothing
     for group in range(2):
@@ -185,7 +190,8 @@ def test_friends_unlock_the_brand_match_from_its_pool_exactly_once(
 
 
 def test_a_campaign_without_a_match_has_no_ledger_and_no_group_fields(
-        server, viewers, make_campaign):
+    server, viewers, make_campaign
+):
     cid = make_campaign()["id"]
     ana = viewers(server.url)
     joined = ana.join(cid)
@@ -202,9 +208,16 @@ def test_a_campaign_in_spanish_speaks_spanish_on_first_paint(server, make_campai
     cid = make_campaign(language="es", goal=5000, settings=MATCH)["id"]
     page = requests.get(f"{server.url}/w/{cid}", timeout=10).text
     assert '<html lang="es"' in page
-    for words in ("Patrocinado por", "Invitar a amigos", "Conectando…", "Tu grupo:",
-                  "Comprometerme", "de 5.000 compromisos", "Registro de aportaciones",
-                  "Escribe algo amable"):
+    for words in (
+        "Patrocinado por",
+        "Invitar a amigos",
+        "Conectando…",
+        "Tu grupo:",
+        "Comprometerme",
+        "de 5.000 compromisos",
+        "Registro de aportaciones",
+        "Escribe algo amable",
+    ):
         assert words in html.unescape(page), words
     for english in ("Sponsored by", "Invite friends", "Connecting", "Pledge<", "Say something"):
         assert english not in page, english
@@ -217,8 +230,13 @@ def test_a_campaign_in_spanish_speaks_spanish_on_first_paint(server, make_campai
 
 def test_unknown_languages_are_refused(client, brand):
     headers = {"Authorization": f"Bearer {brand['api_token']}"}
-    body = {"name": "x", "activity": "pledge", "goal": 10, "cause": {"title": "x"},
-            "language": "xx"}
+    body = {
+        "name": "x",
+        "activity": "pledge",
+        "goal": 10,
+        "cause": {"title": "x"},
+        "language": "xx",
+    }
     response = client.post("/api/v1/campaigns", json=body, headers=headers)
     assert response.status_code == 422
     assert "language" in json.dumps(response.get_json())
@@ -228,20 +246,21 @@ def test_unknown_languages_are_refused(client, brand):
 
 
 @pytest.mark.browser
-def test_friends_unlock_a_match_and_reach_the_goal_in_the_browser(person, publish,
-                                                                  server):
+def test_friends_unlock_a_match_and_reach_the_goal_in_the_browser(person, publish, server):
     trees = {**MATCH, "unit": "tree", "unit_plural": "trees"}
     origin, campaign = publish(goal=7, settings=trees)
     ana = person()
     ana.goto(origin + "/")
     ana_unit = unit(ana)
-    expect_text(ana_unit.locator("[data-pledge-unlock]"),
-                r"If 2 of you pledge, Brand \S+ adds 5 trees")
+    expect_text(
+        ana_unit.locator("[data-pledge-unlock]"), r"If 2 of you pledge, Brand \S+ adds 5 trees"
+    )
     pledge = ana_unit.locator("[data-socialad-action]")
     expect(pledge).to_be_enabled(timeout=TIMEOUT)
     pledge.click()
-    expect_text(ana_unit.locator("[data-pledge-unlock]"),
-                r"1 of 2 in your group pledged: 1 more friend")
+    expect_text(
+        ana_unit.locator("[data-pledge-unlock]"), r"1 of 2 in your group pledged: 1 more friend"
+    )
     expect(ana_unit.locator("[data-pledge-seats] li.sa-filled")).to_have_count(1)
     invite = ana_unit.locator("[data-socialad-invite]")
     invite.click()
@@ -253,8 +272,9 @@ def test_friends_unlock_a_match_and_reach_the_goal_in_the_browser(person, publis
     expect_text(ben.locator("[data-socialad-note]"), r"just unlocked 5 trees from Brand")
     for where in (ana_unit, ben):
         expect_text(where.locator("[data-socialad-total]"), r"^7$")
-        expect_text(where.locator("[data-pledge-unlock]"),
-                    r"Your group unlocked 5 trees from Brand")
+        expect_text(
+            where.locator("[data-pledge-unlock]"), r"Your group unlocked 5 trees from Brand"
+        )
         expect_text(where.locator("[data-pledge-pool]"), r"2 of 7 left")
         expect(where.locator("[data-socialad-goal]")).to_be_visible()
         expect_text(where.locator("[data-pledge-ledger] li"), r"^\w+ \w+'s group unlocked 5 trees$")
@@ -271,8 +291,10 @@ def test_a_spanish_unit_in_a_full_room(person, publish, server, viewers):
     cat.goto(f"{origin}/#socialad={token}")
     cat_unit = unit(cat)
     expect_text(cat_unit.locator("[data-socialad-status]"), r"^En vivo$")
-    expect_text(cat_unit.locator("[data-socialad-note]"),
-                r"^Grupo de Ana está completo \(2 personas\), así que tienes una sala nueva")
+    expect_text(
+        cat_unit.locator("[data-socialad-note]"),
+        r"^Grupo de Ana está completo \(2 personas\), así que tienes una sala nueva",
+    )
     expect_text(cat_unit.locator("[data-socialad-presence]"), r"^1 persona aquí$")
     cat_unit.locator("[data-socialad-action]").click()
     expect_text(cat_unit.locator("[data-socialad-note]"), r"¡Gracias!")
@@ -281,12 +303,14 @@ def test_a_spanish_unit_in_a_full_room(person, publish, server, viewers):
 
 @pytest.mark.browser
 @pytest.mark.parametrize("theme", ["light", "dark"])
-def test_the_designed_states_pass_an_accessibility_audit(browser, server,
-                                                         make_campaign, store, viewers, theme):
+def test_the_designed_states_pass_an_accessibility_audit(
+    browser, server, make_campaign, store, viewers, theme
+):
     """The match block, the goal banner and a Spanish unit, audited by axe-core like every
-    activity's default unit (tests/test_browser.py)."""
-    campaign = make_campaign(goal=2, language="es", settings=MATCH,
-                             look={"accent": "#e8a33d", "theme": theme})
+    activity's default unit (tests/browser/test_browser.py)."""
+    campaign = make_campaign(
+        goal=2, language="es", settings=MATCH, look={"accent": "#e8a33d", "theme": theme}
+    )
     ana = viewers(server.url)
     token = ana.join(campaign["id"])["session"]
     ana.act()
@@ -307,8 +331,9 @@ def test_the_designed_states_pass_an_accessibility_audit(browser, server,
 
 
 @pytest.mark.browser
-def test_a_group_closed_by_the_brand_starts_anew_in_the_browser(person, publish,
-                                                                server, viewers, store):
+def test_a_group_closed_by_the_brand_starts_anew_in_the_browser(
+    person, publish, server, viewers, store
+):
     origin, campaign = publish()
     cid = campaign["id"]
     ben = viewers(server.url, name="Ben")
@@ -319,10 +344,15 @@ def test_a_group_closed_by_the_brand_starts_anew_in_the_browser(person, publish,
     expect_text(ana_unit.locator("[data-socialad-presence]"), r"^2 people here$")
     ana_unit.locator("[data-socialad-action]").click()
     expect_text(ana_unit.locator("[data-socialad-session-total]"), r"^1$")
-    store.close_session(cid, token, {"at": 0, "reason": "Spam ring", "user": "t",
-                                     "by": {"id": "p", "name": "Sam", "role": ""}})
-    expect_text(ana_unit.locator("[data-socialad-note]"),
-                r"closed that group \(Spam ring\), so you are in a new one")
+    store.close_session(
+        cid,
+        token,
+        {"at": 0, "reason": "Spam ring", "user": "t", "by": {"id": "p", "name": "Sam", "role": ""}},
+    )
+    expect_text(
+        ana_unit.locator("[data-socialad-note]"),
+        r"closed that group \(Spam ring\), so you are in a new one",
+    )
     expect_text(ana_unit.locator("[data-socialad-presence]"), r"^1 person here$")
     expect_text(ana_unit.locator("[data-socialad-session-total]"), r"^0$")
     expect_text(ana_unit.locator("[data-socialad-status]"), r"^Live$")

@@ -1,7 +1,7 @@
 """Issue #5, abuse: floods from one connection, one viewer over several connections and one
 address over several viewers are answered `rate_limited` with `retry_after`; an address gets
 only so many connects and live connections; normal use never meets a limit. Buckets and
-connection counts live in Redis, shared by every process (socialads/limits.py)."""
+connection counts live in Redis, shared by every process (socialads/realtime/limits.py)."""
 
 from __future__ import annotations
 
@@ -84,8 +84,9 @@ def try_connect(url: str, ip: str):
     client = socketio.Client(reconnection=False)
     client.on("connect_error", lambda data=None: refusals.append(data))
     try:
-        client.connect(url, headers={"X-Forwarded-For": ip}, transports=["websocket"],
-                       wait_timeout=5)
+        client.connect(
+            url, headers={"X-Forwarded-For": ip}, transports=["websocket"], wait_timeout=5
+        )
     except socketio.exceptions.ConnectionError:
         return None, refusals[0] if refusals else None
     return client, None
@@ -179,8 +180,7 @@ def test_too_many_connects_from_one_address_are_refused(strict):
 
 
 @pytest.mark.slow
-def test_the_connections_of_a_dead_process_stop_counting(redis_server, strict, people,
-                                                         tmp_path):
+def test_the_connections_of_a_dead_process_stop_counting(redis_server, strict, people, tmp_path):
     doomed = serve_process(redis_server.url, tmp_path, **STRICT).start()
     try:
         ip = new_address()
@@ -191,8 +191,9 @@ def test_the_connections_of_a_dead_process_stop_counting(redis_server, strict, p
         os.kill(doomed.process.pid, signal.SIGKILL)
         # Counted with an expiry the heartbeat pushes forward: gone once it lapses (TTL +
         # interval, 4 + 1 s in the test servers), and the address may connect again.
-        client, _ = wait_for_connect(strict[0].url, ip, timeout=2 * (PRESENCE_TTL + HEARTBEAT),
-                                     step=0.5)
+        client, _ = wait_for_connect(
+            strict[0].url, ip, timeout=2 * (PRESENCE_TTL + HEARTBEAT), step=0.5
+        )
         client.disconnect()
     finally:
         doomed.stop()

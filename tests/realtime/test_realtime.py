@@ -33,8 +33,7 @@ def test_a_viewer_without_a_name_gets_a_friendly_one(server, viewers, make_campa
     assert first.istitle() and second.istitle()
 
 
-def test_friends_on_two_processes_share_presence_totals_and_chat(servers, viewers,
-                                                                 make_campaign):
+def test_friends_on_two_processes_share_presence_totals_and_chat(servers, viewers, make_campaign):
     campaign = make_campaign()
     ana = viewers(servers[0].url, name="Ana")
     ben = viewers(servers[1].url, name="Ben")
@@ -55,8 +54,11 @@ def test_friends_on_two_processes_share_presence_totals_and_chat(servers, viewer
     said = ben.say("Count me in!")
     assert said["ok"] and said["message"]["text"] == "Count me in!"
     message = ana.wait_for("message")
-    assert message["author"] == {"id": said["message"]["author"]["id"], "name": "Ben",
-                                 "brand_person": False}
+    assert message["author"] == {
+        "id": said["message"]["author"]["id"],
+        "name": "Ben",
+        "brand_person": False,
+    }
     assert message["id"] == said["message"]["id"] and isinstance(message["ts"], int)
 
 
@@ -86,8 +88,9 @@ def test_the_campaign_total_reaches_every_session(servers, viewers, make_campaig
     assert progress["session_total"] == 0
 
 
-def test_every_session_hears_its_own_total_whichever_process_counted(servers, viewers,
-                                                                      make_campaign):
+def test_every_session_hears_its_own_total_whichever_process_counted(
+    servers, viewers, make_campaign
+):
     """A process reads again only the sessions an action changed (named in the notice of
     the process that counted it) and sends one packet to the sessions whose update is the
     same: each stream still carries its own session's total."""
@@ -110,12 +113,18 @@ def test_every_session_hears_its_own_total_whichever_process_counted(servers, vi
     ben.wait_for("progress", lambda p: p["total"] == 3 and p["session_total"] == 2)
     # Not only in the end: never a wrong session total on the way (Ana's group counted the
     # first two actions, Cleo's the third, Dan's none).
-    expected = {"ana": lambda total: min(total, 2), "ben": lambda total: min(total, 2),
-                "cleo": lambda total: max(total - 2, 0), "dan": lambda total: 0}
+    expected = {
+        "ana": lambda total: min(total, 2),
+        "ben": lambda total: min(total, 2),
+        "cleo": lambda total: max(total - 2, 0),
+        "dan": lambda total: 0,
+    }
     for who, viewer in (("ana", ana), ("ben", ben), ("cleo", cleo), ("dan", dan)):
         updates = [d for e, d in viewer.events if e == "progress"]
-        assert updates and all(u["session_total"] == expected[who](u["total"])
-                               for u in updates), (who, updates)
+        assert updates and all(u["session_total"] == expected[who](u["total"]) for u in updates), (
+            who,
+            updates,
+        )
 
 
 def test_progress_is_coalesced_and_ends_on_the_latest_totals(server, viewers, make_campaign):
@@ -135,8 +144,7 @@ def test_progress_is_coalesced_and_ends_on_the_latest_totals(server, viewers, ma
     updates = [d for e, d in ben.events if e == "progress"]
     assert updates[-1]["total"] == 25
     # one per interval at most (about ten a second), however fast the actions came
-    assert len(updates) <= (elapsed + 0.3) / Defaults.PROGRESS_INTERVAL + 2, (len(updates),
-                                                                              elapsed)
+    assert len(updates) <= (elapsed + 0.3) / Defaults.PROGRESS_INTERVAL + 2, (len(updates), elapsed)
 
 
 def test_chat_history_comes_with_join_and_since(server, viewers, make_campaign):
@@ -184,8 +192,9 @@ def test_leaving_updates_presence(servers, viewers, make_campaign):
 
 
 @pytest.mark.slow
-def test_members_of_a_killed_process_disappear(redis_server, servers, viewers, make_campaign,
-                                               tmp_path):
+def test_members_of_a_killed_process_disappear(
+    redis_server, servers, viewers, make_campaign, tmp_path
+):
     doomed = serve_process(redis_server.url, tmp_path).start()
     try:
         campaign = make_campaign()
@@ -226,7 +235,7 @@ def test_inactive_campaigns_refuse_joins_and_actions(server, viewers, make_campa
     campaign = make_campaign()
     ana = viewers(server.url)
     ana.join(campaign["id"])
-    store.save_campaign({**campaign, "status": "paused"})
+    store.save_campaign(store.get_campaign(campaign["id"]).replace(status="paused"))
     paused = ana.wait_for("progress", lambda p: p.get("status") == "paused")
     assert paused["total"] == 0
     assert ana.act()["error"]["code"] == "inactive"
@@ -261,14 +270,22 @@ def test_a_tab_closed_right_after_joining_leaves_no_ghost(server, viewers, make_
         raw.recv()  # Engine.IO open
         raw.send("40")  # Socket.IO connect
         raw.recv()
-        raw.send("420" + json.dumps(["join", {"campaign": campaign["id"], "session": session,
-                                              "viewer": f"ghost-{i}"}]))
+        raw.send(
+            "420"
+            + json.dumps(
+                ["join", {"campaign": campaign["id"], "session": session, "viewer": f"ghost-{i}"}]
+            )
+        )
         raw.close()  # gone before the join was answered
     time.sleep(6)  # past the presence TTL (4 s): anything left now is a ghost
     mark = ana.mark()
     assert ana.join(campaign["id"], session=session)["members"] == [
-        {"id": ana.joined["members"][0]["id"], "name": ana.joined["members"][0]["name"],
-         "self": True}]
+        {
+            "id": ana.joined["members"][0]["id"],
+            "name": ana.joined["members"][0]["name"],
+            "self": True,
+        }
+    ]
     assert ana.wait_for("presence", after=mark)["count"] == 1
 
 
@@ -280,8 +297,11 @@ def test_an_act_sent_right_after_join_finds_the_viewer_joined(server, make_campa
     client.connect(server.url, transports=["websocket"])
     try:
         answers = []
-        client.emit("join", {"campaign": campaign["id"], "viewer": "eager"},
-                    callback=lambda ack: answers.append(("join", ack)))
+        client.emit(
+            "join",
+            {"campaign": campaign["id"], "viewer": "eager"},
+            callback=lambda ack: answers.append(("join", ack)),
+        )
         client.emit("act", {"id": "first"}, callback=lambda ack: answers.append(("act", ack)))
         deadline = time.monotonic() + 5
         while len(answers) < 2 and time.monotonic() < deadline:
@@ -305,8 +325,7 @@ def test_members_stay_present_while_connected(servers, viewers, make_campaign):
     assert ana.wait_for("presence", after=mark)["count"] == 2
 
 
-def test_progress_recovers_after_a_gap_in_pubsub(servers, viewers, make_campaign,
-                                                 redis_server):
+def test_progress_recovers_after_a_gap_in_pubsub(servers, viewers, make_campaign, redis_server):
     import redis
 
     campaign = make_campaign()
@@ -318,8 +337,11 @@ def test_progress_recovers_after_a_gap_in_pubsub(servers, viewers, make_campaign
     redis.Redis.from_url(redis_server.url).client_kill_filter(_type="pubsub")
     for i in range(3):
         last = ben.act(f"gap-{i}")
-    ana.wait_for("progress", lambda p: p["total"] == last["total"]
-                 and p["session_total"] == last["session_total"], timeout=8)
+    ana.wait_for(
+        "progress",
+        lambda p: p["total"] == last["total"] and p["session_total"] == last["session_total"],
+        timeout=8,
+    )
 
 
 def test_viewers_see_a_scheduled_end_as_it_happens(server, viewers, make_campaign):

@@ -49,13 +49,16 @@ class RedisProxy:
             link = _Link(client, upstream)
             with self.lock:
                 self.links.append(link)
-            threading.Thread(target=self._pump, args=(link, client, upstream, True),
-                             daemon=True).start()
-            threading.Thread(target=self._pump, args=(link, upstream, client, False),
-                             daemon=True).start()
+            threading.Thread(
+                target=self._pump, args=(link, client, upstream, True), daemon=True
+            ).start()
+            threading.Thread(
+                target=self._pump, args=(link, upstream, client, False), daemon=True
+            ).start()
 
-    def _pump(self, link: _Link, source: socket.socket, target: socket.socket,
-              upward: bool) -> None:
+    def _pump(
+        self, link: _Link, source: socket.socket, target: socket.socket, upward: bool
+    ) -> None:
         try:
             while True:
                 data = source.recv(65536)

@@ -49,8 +49,8 @@ def render(example: str, backends: list[int], https: int, http_port: int, tmp: P
     indent, parameters = found[0]
     servers = "".join(f"{indent}server 127.0.0.1:{port}{parameters};\n" for port in backends)
     first = upstream.search(example)
-    text = upstream.sub("", example[first.start():])
-    text = example[:first.start()] + servers + text
+    text = upstream.sub("", example[first.start() :])
+    text = example[: first.start()] + servers + text
     edits = [  # (what, replaced by, how many times it must appear)
         (r"^ *listen \[::\]:\d+[^;\n]*;\n", "", 2),  # no IPv6 needed here
         (r"listen 443 ssl", f"listen 127.0.0.1:{https} ssl", 1),
@@ -83,9 +83,11 @@ http {{
 }}
 """
 
-LOG_LINE = re.compile(r'^(?P<client>\S+) \[[^\]]+\] "(?P<method>\S+) (?P<path>\S+) [^"]*" '
-                      r"(?P<status>\d+) \S+ \S+ upstream=(?P<upstream>\S+) \S+ "
-                      r"cache=(?P<cache>\S+)$")
+LOG_LINE = re.compile(
+    r'^(?P<client>\S+) \[[^\]]+\] "(?P<method>\S+) (?P<path>\S+) [^"]*" '
+    r"(?P<status>\d+) \S+ \S+ upstream=(?P<upstream>\S+) \S+ "
+    r"cache=(?P<cache>\S+)$"
+)
 
 
 class Deployment:
@@ -116,8 +118,9 @@ class Deployment:
 
     def get_from(self, source: str, path: str) -> int:
         """GET ``path`` from the loopback address ``source``; its status."""
-        connection = http.client.HTTPSConnection("127.0.0.1", self.port, timeout=10,
-                                                 source_address=(source, 0), context=self.tls)
+        connection = http.client.HTTPSConnection(
+            "127.0.0.1", self.port, timeout=10, source_address=(source, 0), context=self.tls
+        )
         try:
             connection.request("GET", path)
             answer = connection.getresponse()
@@ -180,20 +183,30 @@ class Visitor(Viewer):
         self.thread.start()
 
         def http_session() -> aiohttp.ClientSession:  # made inside the loop, as aiohttp wants
-            return aiohttp.ClientSession(connector=aiohttp.TCPConnector(
-                local_addr=(source, 0), ssl=deployment.tls))
+            return aiohttp.ClientSession(
+                connector=aiohttp.TCPConnector(local_addr=(source, 0), ssl=deployment.tls)
+            )
 
         self.sio = socketio.AsyncClient(reconnection=False, http_session=http_session)
         self.sio.on("*", self._record)
         refusals = []
         self.sio.on("connect_error", lambda data=None: refusals.append(data))
         try:  # the Origin a browser on our pages sends
-            self._run(self.sio.connect(deployment.url, transports=["websocket"], wait_timeout=20,
-                                       headers={"Origin": deployment.url, **(headers or {})}))
+            self._run(
+                self.sio.connect(
+                    deployment.url,
+                    transports=["websocket"],
+                    wait_timeout=20,
+                    headers={"Origin": deployment.url, **(headers or {})},
+                )
+            )
         except BaseException as exc:
             self.close()  # a half-open attempt must not hold the address's one slot
-            if isinstance(exc, socketio.exceptions.ConnectionError) and refusals \
-                    and isinstance(refusals[0], dict):
+            if (
+                isinstance(exc, socketio.exceptions.ConnectionError)
+                and refusals
+                and isinstance(refusals[0], dict)
+            ):
                 raise Refused(refusals[0]) from None
             raise
 

@@ -11,9 +11,16 @@ import orjson
 from socialads.domain.texts import FALLBACK, catalog
 
 # The data-* attributes static/src's live code looks for in every widget document.
-HOOKS = ("data-socialad-action", "data-socialad-total", "data-socialad-session-total",
-         "data-socialad-presence", "data-socialad-invite", "data-socialad-chat-input",
-         "data-socialad-chat-log", "data-socialad-status")
+HOOKS = (
+    "data-socialad-action",
+    "data-socialad-total",
+    "data-socialad-session-total",
+    "data-socialad-presence",
+    "data-socialad-invite",
+    "data-socialad-chat-input",
+    "data-socialad-chat-log",
+    "data-socialad-status",
+)
 
 # A {field} of a text, filled in when it is shown.
 FIELD = re.compile(r"\{(\w+)\}")
@@ -40,8 +47,10 @@ class _Shown(HTMLParser):
     def handle_starttag(self, tag, attrs):
         self.inside = (tag, dict(attrs).get("type") or "")
         for name, value in attrs:
-            if value and (name.startswith(("aria-", "data-"))
-                          or name in ("title", "placeholder", "alt", "value", "content")):
+            if value and (
+                name.startswith(("aria-", "data-"))
+                or name in ("title", "placeholder", "alt", "value", "content")
+            ):
                 self.parts.append(value)
 
     def handle_endtag(self, tag):

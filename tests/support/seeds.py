@@ -22,9 +22,9 @@ CAMPAIGN = {
 
 
 def seed_campaign(redis_url: str, **fields) -> dict:
-    """A brand and a live campaign in the Redis at ``redis_url``."""
+    """A brand and a live campaign in the Redis at ``redis_url``, as its JSON."""
     app = create_app({"REDIS_URL": redis_url, "SECRET_KEY": SECRET, "MESSAGE_QUEUE": False})
     store = app.extensions["socialads.store"]
     suffix = uuid.uuid4().hex[:8]
     brand = make_brand(store, f"Brand {suffix}", f"owner-{suffix}@example.test", "password123")
-    return campaigns.create(store, brand["brand_id"], {**CAMPAIGN, **fields})
+    return campaigns.create(store, brand["brand_id"], {**CAMPAIGN, **fields}).to_json()

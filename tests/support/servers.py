@@ -21,9 +21,16 @@ PRESENCE_TTL, HEARTBEAT = 4, 1
 def serve_process(redis_url: str, log_dir: Path, **env: str) -> ServeProcess:
     """A `serve` process with presence tuned for quick tests: TTL 4 s, heartbeat 1 s;
     ``env``: more SOCIALADS_* settings."""
-    return ServeProcess(redis_url, log_dir, SECRET, **{
-        "SOCIALADS_PRESENCE_TTL": str(PRESENCE_TTL),
-        "SOCIALADS_HEARTBEAT_INTERVAL": str(HEARTBEAT), **env})
+    return ServeProcess(
+        redis_url,
+        log_dir,
+        SECRET,
+        **{
+            "SOCIALADS_PRESENCE_TTL": str(PRESENCE_TTL),
+            "SOCIALADS_HEARTBEAT_INTERVAL": str(HEARTBEAT),
+            **env,
+        },
+    )
 
 
 def health(url: str) -> tuple[int, dict]:
@@ -47,8 +54,9 @@ class ThreadingServer(ThreadingMixIn, WSGIServer):
 
 def serve_wsgi(app, port: int) -> ThreadingServer:
     """``app`` on http://127.0.0.1:``port`` in a thread of its own, until ``stop_wsgi``."""
-    httpd = make_server("127.0.0.1", port, app, server_class=ThreadingServer,
-                        handler_class=QuietHandler)
+    httpd = make_server(
+        "127.0.0.1", port, app, server_class=ThreadingServer, handler_class=QuietHandler
+    )
     threading.Thread(target=httpd.serve_forever, daemon=True).start()
     return httpd
 

@@ -15,8 +15,13 @@ import websocket
 class Viewer:
     """A person in a widget, through a real Socket.IO client."""
 
-    def __init__(self, url: str, viewer: str | None = None, name: str | None = None,
-                 headers: dict | None = None):
+    def __init__(
+        self,
+        url: str,
+        viewer: str | None = None,
+        name: str | None = None,
+        headers: dict | None = None,
+    ):
         self.url = url
         self.viewer = viewer or "v-" + uuid.uuid4().hex
         self.name = name
@@ -58,8 +63,7 @@ class Viewer:
         with self.changed:
             return len(self.events)
 
-    def wait_for(self, event: str, predicate=lambda data: True, timeout: float = 5,
-                 after: int = 0):
+    def wait_for(self, event: str, predicate=lambda data: True, timeout: float = 5, after: int = 0):
         """The first `event` (recorded since ``after`` or arriving) satisfying predicate."""
         deadline = time.monotonic() + timeout
         with self.changed:

@@ -9,5 +9,10 @@ RIGHT = [0, 1, 1]
 
 def one_question(**changes):
     """A quiz question with its options, right answer and explanation; ``changes`` on top."""
-    return {"question": "Which is a tree?", "options": ["Oak", "Granite"], "answer": 0,
-            "explanation": "An oak is a tree; granite is a rock.", **changes}
+    return {
+        "question": "Which is a tree?",
+        "options": ["Oak", "Granite"],
+        "answer": 0,
+        "explanation": "An oak is a tree; granite is a rock.",
+        **changes,
+    }

@@ -44,8 +44,11 @@ def test_no_script_reads_a_key_or_an_argument_by_position(name):
     assert not re.search(r"(KEYS|ARGV)\[\s*\d", _code(name)), name
 
 
-@pytest.mark.parametrize("layout", [layout for pair in Scripts.LAYOUTS.values() for layout in pair],
-                         ids=lambda layout: layout.__name__)
+@pytest.mark.parametrize(
+    "layout",
+    [layout for pair in Scripts.LAYOUTS.values() for layout in pair],
+    ids=lambda layout: layout.__name__,
+)
 def test_a_layout_gives_its_fields_in_their_order(layout):
     # The Lua names come from the signature: what the function returns must follow it.
     found = fields(layout)
@@ -58,20 +61,23 @@ def test_every_script_has_its_layout_and_uses_each_of_its_names(name):
     keys, args = Scripts.LAYOUTS[name]
     code = _code(f"{name}.lua")
     # The names the script is given: each fixed field, and where the first tail begins.
-    given = re.findall(r"^local (\w+) = (?:KEYS|ARGV)\[|^local (\w+_at) = ",
-                       source(name, keys, args), re.M)
-    unused = [found for pair in given for found in pair
-              if found and not re.search(rf"\b{found}\b", code)]
+    given = re.findall(
+        r"^local (\w+) = (?:KEYS|ARGV)\[|^local (\w+_at) = ", source(name, keys, args), re.M
+    )
+    unused = [
+        found for pair in given for found in pair if found and not re.search(rf"\b{found}\b", code)
+    ]
     if name == "rate_limit":  # it hands all of KEYS and ARGV to take_tokens
         assert "take_tokens(KEYS, ARGV)" in code
     else:
         assert unused == [], unused
-    assert sorted(Scripts.LAYOUTS) == sorted(path[:-4] for path in SCRIPTS
-                                             if path != "buckets.lua")
+    assert sorted(Scripts.LAYOUTS) == sorted(path[:-4] for path in SCRIPTS if path != "buckets.lua")
 
 
-@pytest.mark.parametrize(("name", "prefix", "statuses"), [
-    ("record_action.lua", "ACTION", ActionStatus), ("post_message.lua", "POST", PostStatus)])
+@pytest.mark.parametrize(
+    ("name", "prefix", "statuses"),
+    [("record_action.lua", "ACTION", ActionStatus), ("post_message.lua", "POST", PostStatus)],
+)
 def test_every_status_is_answered_by_its_script(name, prefix, statuses):
     code = _code(name)
     assert [s.name for s in statuses if f"{prefix}_{s.name}" not in code] == []
@@ -82,8 +88,10 @@ def test_the_generated_constants_are_the_enums(redis_server):
     names = [f"ACTION_{s.name}" for s in ActionStatus] + [f"POST_{s.name}" for s in PostStatus]
     numbers = client.eval(lua_constants() + f"return {{{', '.join(names)}}}", 0)
     assert numbers == [*(s.value for s in ActionStatus), *(s.value for s in PostStatus)]
-    kinds = client.eval(lua_constants() + "return {"
-                        + ", ".join(f"EVENT_{kind.name}" for kind in EventKind) + "}", 0)
+    kinds = client.eval(
+        lua_constants() + "return {" + ", ".join(f"EVENT_{kind.name}" for kind in EventKind) + "}",
+        0,
+    )
     assert kinds == [kind.value for kind in EventKind]
 
 
@@ -98,12 +106,14 @@ def test_every_action_status_comes_back_as_its_enum(store, make_campaign):
         ActionStatus.CAPPED: store.record_action(cid, token, "ana", "a3", 1, per_viewer_cap=1),
     }
     store.record_action(cid, token, "ben", "b1", 1, cooldown=60)
-    answers[ActionStatus.COOLING_DOWN] = store.record_action(cid, token, "ben", "b2", 1,
-                                                             cooldown=60)
+    answers[ActionStatus.COOLING_DOWN] = store.record_action(
+        cid, token, "ben", "b2", 1, cooldown=60
+    )
     bucket = [("v", "cam", (1, 0.01))]
     store.record_action(cid, token, "cam", "c1", 1, buckets=bucket)
-    answers[ActionStatus.RATE_LIMITED] = store.record_action(cid, token, "cam", "c2", 1,
-                                                             buckets=bucket)
+    answers[ActionStatus.RATE_LIMITED] = store.record_action(
+        cid, token, "cam", "c2", 1, buckets=bucket
+    )
     store.close_session(cid, token, {"at": 0, "reason": "Spam", "by": "Sam", "user": "t"})
     answers[ActionStatus.SESSION_CLOSED] = store.record_action(cid, token, "dan", "d1", 1)
     assert set(answers) == set(ActionStatus)
@@ -130,8 +140,7 @@ def test_the_count_script_publishes_a_progress_event(store, make_campaign):
     pubsub.subscribe(store.events_channel)
     try:
         pubsub.get_message(timeout=1)  # the subscription's own confirmation
-        store.record_action(cid, token, "ana", "a1", 3,
-                            match=Match(every=1, amount=10, pool=100))
+        store.record_action(cid, token, "ana", "a1", 3, match=Match(every=1, amount=10, pool=100))
         deadline, event = time.monotonic() + 5, None
         while event is None and time.monotonic() < deadline:
             message = pubsub.get_message(timeout=1)
@@ -144,9 +153,18 @@ def test_the_count_script_publishes_a_progress_event(store, make_campaign):
     assert event == {"k": EventKind.PROGRESS, "c": cid, "s": token, "t": 13, "st": 3}
 
 
-@pytest.mark.parametrize("data", [b"not json", b"[1]", b'{"k": "p"}', b'{"k": "zz", "c": "x"}',
-                                  b'{"k": 1, "c": "x"}', b'{"k": "b", "c": "x", "m": "y"}',
-                                  b"\xff\xfe"])
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"not json",
+        b"[1]",
+        b'{"k": "p"}',
+        b'{"k": "zz", "c": "x"}',
+        b'{"k": 1, "c": "x"}',
+        b'{"k": "b", "c": "x", "m": "y"}',
+        b"\xff\xfe",
+    ],
+)
 def test_a_message_that_is_not_ours_is_ignored(data):
     assert channel_event(data) is None
 

@@ -17,17 +17,18 @@ from socialads.store.batching import BatchedScript
 def test_a_once_only_choice_is_kept_and_refused_the_second_time(store, make_campaign):
     cid = make_campaign()["id"]
     token = store.create_session(cid, "ana", "Ana's group")
-    first = store.record_action(cid, token, "ana", "a1", 1, state={"river": 1}, once="vote",
-                                choice="river")
+    first = store.record_action(
+        cid, token, "ana", "a1", 1, state={"river": 1}, once="vote", choice="river"
+    )
     assert (first.status, first.total) == (1, 1)
-    again = store.record_action(cid, token, "ana", "a2", 1, state={"park": 1}, once="vote",
-                                choice="park")
+    again = store.record_action(
+        cid, token, "ana", "a2", 1, state={"park": 1}, once="vote", choice="park"
+    )
     assert (again.status, again.total) == (-2, 1)
     assert store.choices(cid, "ana") == {"vote": "river"}
     # the refused id was not spent: a retry of it is refused again, not "duplicate"
     assert store.record_action(cid, token, "ana", "a2", 1, once="vote").status == -2
-    assert store.record_action(cid, token, "ben", "a1", 1, once="vote", choice="park").status \
-        == 1
+    assert store.record_action(cid, token, "ben", "a1", 1, once="vote", choice="park").status == 1
     _, state, _ = store.campaign_progress(cid)
     assert state == {"river": 1}  # ben's state was not passed: only what was counted
 
@@ -50,13 +51,14 @@ def test_the_leaderboard_names_groups_by_their_totals(store, make_campaign):
     store.record_action(cid, ana, "ana", "1", 1)
     for i in range(3):
         store.record_action(cid, ben, "ben", str(i), 1)
-    assert store.leaderboard(cid, 5) == [{"name": "Ben's group", "total": 3},
-                                         {"name": "Ana's group", "total": 1}]
+    assert store.leaderboard(cid, 5) == [
+        {"name": "Ben's group", "total": 3},
+        {"name": "Ana's group", "total": 1},
+    ]
     assert store.leaderboard(cid, 1) == [{"name": "Ben's group", "total": 3}]
 
 
-def test_shared_limits_are_taken_in_the_counting_script_and_spare_duplicates(make_campaign,
-                                                                            store):
+def test_shared_limits_are_taken_in_the_counting_script_and_spare_duplicates(make_campaign, store):
     cid = make_campaign()["id"]
     token = store.create_session(cid, "ana", "Ana's group")
     buckets = [("v", "ana", (1, 0.5)), ("ip", "192.0.2.1", (100, 10))]
@@ -67,8 +69,9 @@ def test_shared_limits_are_taken_in_the_counting_script_and_spare_duplicates(mak
     assert store.record_action(cid, token, "ana", "a1", 1, buckets=buckets).status == 0
     # the refused one was not counted and can be sent again once a token is back
     assert store.campaign_progress(cid)[0] == 1
-    assert store.record_action(cid, token, "ben", "b1", 1, buckets=[("v", "ben", (1, 0.5))]
-                               ).total == 2
+    assert (
+        store.record_action(cid, token, "ben", "b1", 1, buckets=[("v", "ben", (1, 0.5))]).total == 2
+    )
 
 
 def paused_writes(store, ms: int):
@@ -89,8 +92,9 @@ def test_actions_that_share_a_round_trip_each_get_their_own_answer(store, make_c
     sent = store.scripts.record_action.run.round_trips
     paused_writes(store, 300)
     with ThreadPoolExecutor(40) as pool:
-        futures = [pool.submit(store.record_action, cid, token, f"v{i}", "a1", i + 1)
-                   for i, token in sends]
+        futures = [
+            pool.submit(store.record_action, cid, token, f"v{i}", "a1", i + 1) for i, token in sends
+        ]
         failing = pool.submit(store.record_action, other, broken, "ben", "b1", 1)
         results = [future.result() for future in futures]
         with pytest.raises(redis.ResponseError, match="WRONGTYPE"):

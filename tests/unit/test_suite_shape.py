@@ -26,7 +26,7 @@ def _imported(path: Path, source: str | None = None) -> list[str]:
         if isinstance(node, ast.Import):
             found += [alias.name for alias in node.names]
         elif isinstance(node, ast.ImportFrom):
-            base = package[:len(package) - node.level + 1] if node.level else []
+            base = package[: len(package) - node.level + 1] if node.level else []
             module = ".".join([*base, *(node.module.split(".") if node.module else [])])
             found += [module, *(f"{module}.{alias.name}" for alias in node.names)]
     return found
@@ -43,12 +43,17 @@ def test_no_module_imports_a_test_module_or_a_conftest(path: Path):
 
 
 def test_the_import_finder_sees_relative_and_absolute_imports():
-    source = ("from ..browser import test_browser\nfrom .test_api import Api\n"
-              "import tests.conftest\nfrom tests.support.seeds import CAMPAIGN\n")
+    source = (
+        "from ..browser import test_browser\nfrom .test_api import Api\n"
+        "import tests.conftest\nfrom tests.support.seeds import CAMPAIGN\n"
+    )
     imported = _imported(TESTS / "web" / "test_probe.py", source)
     assert [name for name in imported if _is_test_module(name)] == [
-        "tests.browser.test_browser", "tests.web.test_api", "tests.web.test_api.Api",
-        "tests.conftest"]
+        "tests.browser.test_browser",
+        "tests.web.test_api",
+        "tests.web.test_api.Api",
+        "tests.conftest",
+    ]
 
 
 @pytest.mark.parametrize("path", _modules(), ids=lambda p: str(p.relative_to(TESTS.parent)))

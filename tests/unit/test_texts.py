@@ -42,8 +42,12 @@ def fields(text) -> set[str]:
     return {name for form in forms for name in FIELD.findall(form)}
 
 
-CATALOGS = [(owner, path) for owner, folder in catalog_folders().items()
-            for path in sorted(folder.glob("*.json")) if path.stem != FALLBACK]
+CATALOGS = [
+    (owner, path)
+    for owner, folder in catalog_folders().items()
+    for path in sorted(folder.glob("*.json"))
+    if path.stem != FALLBACK
+]
 
 
 def test_every_activity_with_words_has_an_english_catalog():
@@ -60,15 +64,17 @@ def test_every_language_says_what_english_says(owner, path):
     english = read(path.parent / f"{FALLBACK}.json")
     other = read(path)
     assert set(other) == set(english), (
-        f"missing: {sorted(set(english) - set(other))}, extra: {sorted(set(other) - set(english))}")
+        f"missing: {sorted(set(english) - set(other))}, extra: {sorted(set(other) - set(english))}"
+    )
     for key, text in english.items():
         assert shape(other[key]) == shape(text), key
         if not isinstance(text, str):
             assert set(text) == {"one", "other"}, key
         assert fields(other[key]) == fields(text), key
-        assert all(isinstance(form, str) and form.strip()
-                   for form in ([other[key]] if isinstance(other[key], str)
-                                else other[key].values())), key
+        assert all(
+            isinstance(form, str) and form.strip()
+            for form in ([other[key]] if isinstance(other[key], str) else other[key].values())
+        ), key
 
 
 def test_every_shipped_language_has_a_catalog_for_every_activity():
@@ -80,7 +86,8 @@ def test_every_shipped_language_has_a_catalog_for_every_activity():
 def _sources() -> list[tuple[Path, str | None]]:
     """Every file that asks for texts, with the activity whose own keys it may use."""
     found: list[tuple[Path, str | None]] = [
-        (path, None) for path in sorted((ROOT / "socialads" / "templates").rglob("*.html"))]
+        (path, None) for path in sorted((ROOT / "socialads" / "templates").rglob("*.html"))
+    ]
     # the live code is ES modules in folders (static/src/live/*.js): every one of them
     found += [(path, None) for path in sorted((ROOT / "static" / "src").rglob("*.js"))]
     for name, activity in load_activities().items():
@@ -134,6 +141,8 @@ def test_plurals_and_fields():
 
 
 def test_english_left_finds_english_words_shown_and_nothing_else():
-    page = ('<p data-x="Results">Votes in all: 3</p><p class="votes">Votos</p>'
-            '<script type="application/json">{"poll.votes": "{votes}"}</script>')
+    page = (
+        '<p data-x="Results">Votes in all: 3</p><p class="votes">Votos</p>'
+        '<script type="application/json">{"poll.votes": "{votes}"}</script>'
+    )
     assert english_left(page, "poll") == ["poll.results: 'Results'", "poll.total: 'Votes in all'"]

@@ -23,8 +23,7 @@ def test_embed_js_is_small_cacheable_and_compressed(client):
     source = gzip.decompress(response.data).decode()
     assert "socialad:height" in source and "/w/" in source
     plain = client.get("/embed.js")
-    assert "Content-Encoding" not in plain.headers and plain.data == gzip.decompress(
-        response.data)
+    assert "Content-Encoding" not in plain.headers and plain.data == gzip.decompress(response.data)
 
 
 def test_hashed_assets_are_immutable(client):
@@ -83,8 +82,9 @@ def test_any_origin_may_frame_when_the_brand_lists_none(client, make_campaign):
 
 
 def test_user_text_is_escaped(client, make_campaign):
-    campaign = make_campaign(cause={"title": "<script>alert(1)</script>",
-                                    "description": "<img src=x onerror=alert(1)>"})
+    campaign = make_campaign(
+        cause={"title": "<script>alert(1)</script>", "description": "<img src=x onerror=alert(1)>"}
+    )
     html = client.get(f"/w/{campaign['id']}").data.decode()
     assert "<script>alert(1)</script>" not in html and "<img src=x" not in html
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
@@ -99,7 +99,7 @@ def test_inactive_campaigns_render_an_honest_state(client, make_campaign, status
     action = re.search(r"<button[^>]*data-socialad-action[^>]*>", html).group(0)
     assert "disabled" in action
     assert 'data-state="inactive"' in html
-    assert "widgets/pledge" not in re.sub(r'<link[^>]*>', "", html)  # no live code
+    assert "widgets/pledge" not in re.sub(r"<link[^>]*>", "", html)  # no live code
 
 
 def test_unknown_campaign_is_404(client):
@@ -113,8 +113,14 @@ def test_invite_landing_page(client, make_campaign, store):
     response = client.get(f"/s/{token}")
     assert response.status_code == 200
     html = response.data.decode()
-    for tag in ("og:title", "og:description", "og:image", "twitter:card", "twitter:title",
-                "twitter:image"):
+    for tag in (
+        "og:title",
+        "og:description",
+        "og:image",
+        "twitter:card",
+        "twitter:title",
+        "twitter:image",
+    ):
         assert f'"{tag}"' in html, tag
     assert f"http://127.0.0.1:5999/s/{token}" in html
     assert f'"session": "{token}"' in html or f'"session":"{token}"' in html
@@ -138,8 +144,13 @@ def test_unknown_or_expired_invites(client, make_campaign, store, redis_server):
 
 def test_health(client):
     assert client.get("/healthz").get_json() == {"status": "ok"}
-    down = create_app({"REDIS_URL": f"redis://127.0.0.1:{free_port()}/0", "SECRET_KEY": SECRET,
-                       "MESSAGE_QUEUE": False})
+    down = create_app(
+        {
+            "REDIS_URL": f"redis://127.0.0.1:{free_port()}/0",
+            "SECRET_KEY": SECRET,
+            "MESSAGE_QUEUE": False,
+        }
+    )
     response = down.test_client().get("/healthz")
     assert response.status_code == 503 and response.get_json() == {"status": "unavailable"}
 

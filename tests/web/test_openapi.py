@@ -27,8 +27,12 @@ from tests.support.seeds import CAMPAIGN, SECRET
 DOC_URI = "urn:socialads:openapi"
 METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 # (path template, method) of every documented operation, for parametrized tests.
-OPERATIONS = [(path, method) for path, item in openapi.document("http://x")["paths"].items()
-              for method in item if method in METHODS]
+OPERATIONS = [
+    (path, method)
+    for path, item in openapi.document("http://x")["paths"].items()
+    for method in item
+    if method in METHODS
+]
 
 
 def _pointer(*tokens: str) -> str:
@@ -70,8 +74,9 @@ class Spec:
             assert response.data == b"", f"{pointer} has no body, got {response.data[:200]!r}"
             return
         assert response.mimetype in described["content"], (pointer, response.mimetype)
-        self.validate(pointer + _pointer("content", response.mimetype, "schema"),
-                      response.get_json())
+        self.validate(
+            pointer + _pointer("content", response.mimetype, "schema"), response.get_json()
+        )
 
     def check(self, method: str, path: str, response, sent=None) -> None:
         """The answer to ``method path`` is documented for its status and matches it."""
@@ -81,12 +86,23 @@ class Spec:
         status = str(response.status_code)
         assert status in operation["responses"], (
             f"{method.upper()} {template} answered {status}, which the document does not list "
-            f"(it lists {sorted(operation['responses'])}): {response.get_data(as_text=True)}")
+            f"(it lists {sorted(operation['responses'])}): {response.get_data(as_text=True)}"
+        )
         self.check_answer(_pointer("paths", template, method, "responses", status), response)
         if sent is not None and response.status_code < 300:
             # What the server accepted, the documented request schema accepts too.
-            self.validate(_pointer("paths", template, method, "requestBody", "content",
-                                   "application/json", "schema"), sent)
+            self.validate(
+                _pointer(
+                    "paths",
+                    template,
+                    method,
+                    "requestBody",
+                    "content",
+                    "application/json",
+                    "schema",
+                ),
+                sent,
+            )
 
 
 class Api:
@@ -140,8 +156,10 @@ def test_the_document_is_valid_openapi_3_1(doc, app):
 
 
 def test_it_is_served_with_or_without_a_token_and_built_once(client, app, brand, doc):
-    for headers in ({"Authorization": f"Bearer {brand['api_token']}"},
-                    {"Authorization": "Bearer nope"}):
+    for headers in (
+        {"Authorization": f"Bearer {brand['api_token']}"},
+        {"Authorization": "Bearer nope"},
+    ):
         response = client.get("/api/v1/openapi.json", headers=headers)
         assert response.status_code == 200 and response.get_json() == doc
     assert doc == openapi.document(app.config["PUBLIC_URL"])
@@ -156,8 +174,16 @@ def test_every_api_route_is_documented_with_its_methods(app, doc):
             served |= {(template, m.lower()) for m in rule.methods - {"HEAD", "OPTIONS"}}
             params = {p["name"] for p in doc["paths"].get(template, {}).get("parameters", [])}
             assert params == set(rule.arguments), f"path parameters of {template}"
-    assert served == set(OPERATIONS) == {(path, method) for path, item in doc["paths"].items()
-                                         for method in item if method in METHODS}
+    assert (
+        served
+        == set(OPERATIONS)
+        == {
+            (path, method)
+            for path, item in doc["paths"].items()
+            for method in item
+            if method in METHODS
+        }
+    )
 
 
 def test_schemas_come_from_the_models(doc):
@@ -166,7 +192,13 @@ def test_schemas_come_from_the_models(doc):
     schemas = doc["components"]["schemas"]
     assert set(schemas["CampaignIn"]["properties"]) == set(CampaignIn.model_fields)
     assert set(schemas["Campaign"]["properties"]) == set(CampaignIn.model_fields) | {
-        "id", "brand_id", "created_at", "updated_at", "embed_snippet", "widget_url"}
+        "id",
+        "brand_id",
+        "created_at",
+        "updated_at",
+        "embed_snippet",
+        "widget_url",
+    }
     assert set(schemas["Campaign"]["required"]) == set(schemas["Campaign"]["properties"])
     assert not any("$defs" in schema for schema in schemas.values())
 
@@ -184,13 +216,16 @@ def test_a_campaign_from_creation_to_deletion(api, client, spec):
     created = api.post("/campaigns", json=CAMPAIGN)
     assert created.status_code == 201
     cid = created.get_json()["id"]
-    minimal = api.post("/campaigns", json={key: CAMPAIGN[key]
-                                           for key in ("name", "activity", "cause", "goal")})
+    minimal = api.post(
+        "/campaigns", json={key: CAMPAIGN[key] for key in ("name", "activity", "cause", "goal")}
+    )
     assert minimal.status_code == 201
     assert len(api.get("/campaigns").get_json()["campaigns"]) == 2
     assert api.get(f"/campaigns/{cid}").get_json() == created.get_json()
-    patched = api.patch(f"/campaigns/{cid}", json={"status": "paused", "goal": 5000,
-                                                   "look": {"accent": "#123456", "theme": "dark"}})
+    patched = api.patch(
+        f"/campaigns/{cid}",
+        json={"status": "paused", "goal": 5000, "look": {"accent": "#123456", "theme": "dark"}},
+    )
     assert patched.status_code == 200 and patched.get_json()["look"]["theme"] == "dark"
     stats = api.get(f"/campaigns/{cid}/stats")
     assert stats.status_code == 200 and stats.get_json()["goal"] == 5000
@@ -204,8 +239,9 @@ def test_a_campaign_from_creation_to_deletion(api, client, spec):
 
 def test_a_patch_of_part_of_a_nested_field_answers_a_whole_campaign(api):
     cid = api.post("/campaigns", json=CAMPAIGN).get_json()["id"]
-    patched = api.patch(f"/campaigns/{cid}", json={"look": {"theme": "dark"},
-                                                   "cause": {"title": "New"}})
+    patched = api.patch(
+        f"/campaigns/{cid}", json={"look": {"theme": "dark"}, "cause": {"title": "New"}}
+    )
     assert patched.status_code == 200 and patched.get_json()["look"]["theme"] == "dark"
 
 
@@ -257,15 +293,24 @@ def test_without_a_token(client, spec, template, method):
     """Operations with security need a token (401); the public ones answer without one."""
     operation = spec.doc["paths"][template][method]
     public = operation.get("security", spec.doc["security"]) == []
-    response = Api(client, spec, None).call(method, _concrete(template).removeprefix(
-        openapi.PREFIX), json=CAMPAIGN if "requestBody" in operation else None)
+    response = Api(client, spec, None).call(
+        method,
+        _concrete(template).removeprefix(openapi.PREFIX),
+        json=CAMPAIGN if "requestBody" in operation else None,
+    )
     assert response.status_code == (200 if public else 401)
 
 
 @pytest.fixture(scope="module")
 def redis_down():
-    app = create_app({"REDIS_URL": f"redis://127.0.0.1:{free_port()}/0", "SECRET_KEY": SECRET,
-                      "TESTING": True, "MESSAGE_QUEUE": False})
+    app = create_app(
+        {
+            "REDIS_URL": f"redis://127.0.0.1:{free_port()}/0",
+            "SECRET_KEY": SECRET,
+            "TESTING": True,
+            "MESSAGE_QUEUE": False,
+        }
+    )
     return app.test_client()
 
 
@@ -276,7 +321,9 @@ def test_with_redis_down(redis_down, template, method):
     spec = Spec(redis_down.get("/api/v1/openapi.json").get_json())
     operation = spec.doc["paths"][template][method]
     response = Api(redis_down, spec, "sat_token").call(
-        method, _concrete(template).removeprefix(openapi.PREFIX),
-        json=CAMPAIGN if "requestBody" in operation else None)
+        method,
+        _concrete(template).removeprefix(openapi.PREFIX),
+        json=CAMPAIGN if "requestBody" in operation else None,
+    )
     expected = "503" if "503" in operation["responses"] else "200"
     assert str(response.status_code) == expected

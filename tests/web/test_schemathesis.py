@@ -33,20 +33,33 @@ from socialads.activities import load_activities
 from socialads.web import openapi
 from tests.support.seeds import CAMPAIGN
 
-CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
-          response_schema_conformance]
+CHECKS = [
+    not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_schema_conformance,
+]
 METHODS = ("get", "put", "post", "delete", "patch")
 DOCUMENT = openapi.document("http://x")
-OPERATIONS = {f"{method.upper()} {path}": (item.get("parameters") or operation.get("parameters")
-                                           or operation.get("requestBody")
-                                           or operation.get("security") != [])
-              for path, item in DOCUMENT["paths"].items()
-              for method, operation in item.items() if method in METHODS}
+OPERATIONS = {
+    f"{method.upper()} {path}": (
+        item.get("parameters")
+        or operation.get("parameters")
+        or operation.get("requestBody")
+        or operation.get("security") != []
+    )
+    for path, item in DOCUMENT["paths"].items()
+    for method, operation in item.items()
+    if method in METHODS
+}
 # Negative cases break what a request sends: an operation with no parameters, body or token
 # has nothing to break.
-CASES = [(label, mode) for label, has_input in sorted(OPERATIONS.items())
-         for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE)
-         if has_input or mode is GenerationMode.POSITIVE]
+CASES = [
+    (label, mode)
+    for label, has_input in sorted(OPERATIONS.items())
+    for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE)
+    if has_input or mode is GenerationMode.POSITIVE
+]
 EXAMPLES = 100  # per operation and generation mode
 
 
@@ -66,8 +79,9 @@ def test_every_served_operation_is_fuzzed(api_schema, app, client):
     assert all(api_schema.find_operation_by_label(label) for label in OPERATIONS)
 
 
-@pytest.mark.parametrize(("label", "mode"), CASES,
-                         ids=[f"{label}-{mode.value}" for label, mode in CASES])
+@pytest.mark.parametrize(
+    ("label", "mode"), CASES, ids=[f"{label}-{mode.value}" for label, mode in CASES]
+)
 def test_no_operation_answers_a_server_error(api_schema, brand, make_campaign, label, mode):
     """Each generated request is sent as it is or, when ``real`` is drawn, pointed at things
     that exist: one of the brand's own campaigns in the path, an installed activity and default
@@ -76,10 +90,18 @@ def test_no_operation_answers_a_server_error(api_schema, brand, make_campaign, l
     operation = api_schema.find_operation_by_label(label)
     auth = {"Authorization": f"Bearer {brand['api_token']}"}
 
-    @given(case=operation.as_strategy(mode), real=st.sampled_from([True, False]),
-           activity=st.sampled_from(sorted(load_activities())))
-    @settings(max_examples=EXAMPLES, deadline=None, derandomize=True, database=None,
-              suppress_health_check=list(HealthCheck))
+    @given(
+        case=operation.as_strategy(mode),
+        real=st.sampled_from([True, False]),
+        activity=st.sampled_from(sorted(load_activities())),
+    )
+    @settings(
+        max_examples=EXAMPLES,
+        deadline=None,
+        derandomize=True,
+        database=None,
+        suppress_health_check=list(HealthCheck),
+    )
     def fuzz(case, real, activity):
         if real:
             if "cid" in (case.path_parameters or {}):
@@ -101,8 +123,12 @@ def test_no_operation_answers_a_server_error(api_schema, brand, make_campaign, l
 @pytest.fixture
 def post(client, brand):
     def send(body, method="post", path="/api/v1/campaigns"):
-        answer = client.open(path, method=method, json=body,
-                             headers={"Authorization": f"Bearer {brand['api_token']}"})
+        answer = client.open(
+            path,
+            method=method,
+            json=body,
+            headers={"Authorization": f"Bearer {brand['api_token']}"},
+        )
         return answer.status_code, answer.get_json()
 
     return send
@@ -111,8 +137,10 @@ def post(client, brand):
 @pytest.mark.parametrize("moment", ["0001-01-01T00:00:00+01:00", "9999-12-31T23:59:59-01:00"])
 def test_a_time_outside_the_calendar_in_utc_is_refused_not_a_crash(post, make_campaign, moment):
     """Converting to UTC overflowed (OverflowError, a 500) for times at the calendar's ends."""
-    for method, path in (("post", "/api/v1/campaigns"),
-                         ("patch", f"/api/v1/campaigns/{make_campaign()['id']}")):
+    for method, path in (
+        ("post", "/api/v1/campaigns"),
+        ("patch", f"/api/v1/campaigns/{make_campaign()['id']}"),
+    ):
         status, answer = post({**CAMPAIGN, "starts_at": moment}, method, path)
         assert status == 422, answer
         assert answer["error"]["details"][0]["field"] == "starts_at"
@@ -121,21 +149,30 @@ def test_a_time_outside_the_calendar_in_utc_is_refused_not_a_crash(post, make_ca
 def test_early_years_are_stored_as_rfc3339_and_compare_right(post):
     """strftime's %Y wrote year 852 as "852", which is not RFC 3339 and sorts after "2025"
     as text, so a schedule from 852 to 2025 was refused as ending before it started."""
-    status, answer = post({**CAMPAIGN, "starts_at": "0852-03-30T23:13:52Z",
-                           "ends_at": "2025-06-01T09:00:00+02:00"})
+    status, answer = post(
+        {**CAMPAIGN, "starts_at": "0852-03-30T23:13:52Z", "ends_at": "2025-06-01T09:00:00+02:00"}
+    )
     assert status == 201, answer
-    assert (answer["starts_at"], answer["ends_at"]) == ("0852-03-30T23:13:52Z",
-                                                        "2025-06-01T07:00:00Z")
+    assert (answer["starts_at"], answer["ends_at"]) == (
+        "0852-03-30T23:13:52Z",
+        "2025-06-01T07:00:00Z",
+    )
 
 
-@pytest.mark.parametrize(("body", "field"), [
-    ({"name": " "}, "name"), ({"name": "\x01"}, "name"),
-    ({"cause": {"title": " \t "}}, "cause.title"),
-])
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"name": " "}, "name"),
+        ({"name": "\x01"}, "name"),
+        ({"cause": {"title": " \t "}}, "cause.title"),
+    ],
+)
 def test_a_name_of_only_spaces_is_refused(post, make_campaign, body, field):
     """Lengths were checked before cleaning, so " " became a campaign called ""."""
-    for method, path in (("post", "/api/v1/campaigns"),
-                         ("patch", f"/api/v1/campaigns/{make_campaign()['id']}")):
+    for method, path in (
+        ("post", "/api/v1/campaigns"),
+        ("patch", f"/api/v1/campaigns/{make_campaign()['id']}"),
+    ):
         status, answer = post({**CAMPAIGN, **body}, method, path)
         assert status == 422, answer
         assert answer["error"]["details"][0]["field"] == field

@@ -12,8 +12,11 @@ import pytest
 
 from tests.support.pages import HOOKS, english_left
 
-CHALLENGE = {"activity": "challenge", "settings": {},
-             "promise": "At 1,000 seeds, Brand plants a forest."}
+CHALLENGE = {
+    "activity": "challenge",
+    "settings": {},
+    "promise": "At 1,000 seeds, Brand plants a forest.",
+}
 
 
 def test_the_challenge_is_listed_with_its_settings(client):
@@ -22,18 +25,36 @@ def test_the_challenge_is_listed_with_its_settings(client):
     fields = schema["properties"]
     assert set(fields) == {"verb", "unit", "cooldown_seconds", "button_label"}
     assert all(field.get("title") and field.get("description") for field in fields.values())
-    assert (fields["cooldown_seconds"]["default"], fields["cooldown_seconds"]["minimum"],
-            fields["cooldown_seconds"]["maximum"]) == (10, 0, 3600)
+    assert (
+        fields["cooldown_seconds"]["default"],
+        fields["cooldown_seconds"]["minimum"],
+        fields["cooldown_seconds"]["maximum"],
+    ) == (10, 0, 3600)
 
 
-@pytest.mark.parametrize("settings", [{"cooldown_seconds": -1}, {"cooldown_seconds": 3601},
-                                      {"cooldown_seconds": "10"}, {"leaderboard_size": 3},
-                                      {"verb": "x" * 41}, {"button_label": "x" * 33}])
+@pytest.mark.parametrize(
+    "settings",
+    [
+        {"cooldown_seconds": -1},
+        {"cooldown_seconds": 3601},
+        {"cooldown_seconds": "10"},
+        {"leaderboard_size": 3},
+        {"verb": "x" * 41},
+        {"button_label": "x" * 33},
+    ],
+)
 def test_bad_settings_are_refused(client, brand, settings):
-    response = client.post("/api/v1/campaigns", json={
-        "name": "Seeds", "activity": "challenge", "goal": 100, "settings": settings,
-        "cause": {"title": "Plant seeds", "description": ""}},
-        headers={"Authorization": f"Bearer {brand['api_token']}"})
+    response = client.post(
+        "/api/v1/campaigns",
+        json={
+            "name": "Seeds",
+            "activity": "challenge",
+            "goal": 100,
+            "settings": settings,
+            "cause": {"title": "Plant seeds", "description": ""},
+        },
+        headers={"Authorization": f"Bearer {brand['api_token']}"},
+    )
     assert response.status_code == 422, response.get_json()
 
 
@@ -109,7 +130,12 @@ def test_the_board_keeps_the_top_five(server, viewers, make_campaign):
             assert person_.act()["ok"]
     ack = viewers(server.url, name="Gil").join(campaign["id"])
     assert [row["name"] for row in ack["state"]["board"]] == [
-        "F6's group", "E5's group", "D4's group", "C3's group", "B2's group"]
+        "F6's group",
+        "E5's group",
+        "D4's group",
+        "C3's group",
+        "B2's group",
+    ]
 
 
 def test_a_challenge_refuses_other_kinds_and_data(server, viewers, make_campaign):
@@ -122,18 +148,31 @@ def test_a_challenge_refuses_other_kinds_and_data(server, viewers, make_campaign
 
 
 def test_the_widget_document(client, make_campaign):
-    campaign = make_campaign(**{**CHALLENGE, "ends_at": "2030-07-01T18:30:00Z", "settings": {
-        "verb": "Plant a seed", "unit": "seeds", "button_label": "Plant", "cooldown_seconds": 30}})
+    campaign = make_campaign(
+        **{
+            **CHALLENGE,
+            "ends_at": "2030-07-01T18:30:00Z",
+            "settings": {
+                "verb": "Plant a seed",
+                "unit": "seeds",
+                "button_label": "Plant",
+                "cooldown_seconds": 30,
+            },
+        }
+    )
     response = client.get(f"/w/{campaign['id']}")
     assert response.status_code == 200
     html = response.data.decode()
     for hook in HOOKS:
         assert hook in html, hook
-    assert re.search(r'<button[^>]*data-socialad-action[^>]*>Plant</button>', html)
+    assert re.search(r"<button[^>]*data-socialad-action[^>]*>Plant</button>", html)
     assert "every 30 s" in html and "of 1,000 seeds" in html
     assert '<p class="sa-promise">At 1,000 seeds, Brand plants a forest.</p>' in html
-    assert re.search(r'<time datetime="2030-07-01T18:30:00Z" data-challenge-end>'
-                     r'2030-07-01 at 18:30 UTC</time>', html)
+    assert re.search(
+        r'<time datetime="2030-07-01T18:30:00Z" data-challenge-end>'
+        r"2030-07-01 at 18:30 UTC</time>",
+        html,
+    )
     assert "data-challenge-board" in html and "data-challenge-cooldown" in html
     assert " style=" not in html  # CSP: classes only, widths come from the script
 
@@ -147,32 +186,55 @@ def test_no_end_no_countdown(client, make_campaign):
 def test_labels_left_empty_take_the_catalog_s_words(client, make_campaign):
     campaign = make_campaign(**CHALLENGE)
     assert {k: campaign["settings"][k] for k in ("verb", "unit", "button_label")} == {
-        "verb": "", "unit": "", "button_label": ""}
+        "verb": "",
+        "unit": "",
+        "button_label": "",
+    }
     html = client.get(f"/w/{campaign['id']}").data.decode()
-    assert re.search(r'<button[^>]*data-socialad-action[^>]*>Add mine</button>', html)
+    assert re.search(r"<button[^>]*data-socialad-action[^>]*>Add mine</button>", html)
     assert "<strong>Add a step</strong>: everyone may add one every 10 s." in html
     assert "of 1,000 steps" in html and 'data-verb="Add a step"' in html
 
 
 def test_the_challenge_speaks_the_campaign_s_language(client, make_campaign):
-    campaign = make_campaign(**{**CHALLENGE, "language": "es", "goal": 12000,
-                                "ends_at": "2030-07-01T18:30:00Z",
-                                "settings": {"cooldown_seconds": 120}})
+    campaign = make_campaign(
+        **{
+            **CHALLENGE,
+            "language": "es",
+            "goal": 12000,
+            "ends_at": "2030-07-01T18:30:00Z",
+            "settings": {"cooldown_seconds": 120},
+        }
+    )
     html = client.get(f"/w/{campaign['id']}").data.decode()
     assert '<html lang="es"' in html
-    assert re.search(r'<button[^>]*data-socialad-action[^>]*>Sumarme</button>', html)
-    assert ("<strong>Da un paso</strong>: cada persona puede sumar una vez cada 2 min. "
-            "Juntos llegamos más lejos.") in html
+    assert re.search(r"<button[^>]*data-socialad-action[^>]*>Sumarme</button>", html)
+    assert (
+        "<strong>Da un paso</strong>: cada persona puede sumar una vez cada 2 min. "
+        "Juntos llegamos más lejos."
+    ) in html
     assert "de 12.000 pasos" in html and 'aria-valuetext="0 de 12.000 pasos"' in html
-    assert re.search(r'<span data-challenge-ends-label>Termina el</span> <time[^>]*>'
-                     r'2030-07-01 a las 18:30 UTC</time>', html)
+    assert re.search(
+        r"<span data-challenge-ends-label>Termina el</span> <time[^>]*>"
+        r"2030-07-01 a las 18:30 UTC</time>",
+        html,
+    )
     assert ">Grupos en cabeza</p>" in html and "¡Empieza tú!" in html
     assert english_left(html, "challenge") == []
     # what the brand wrote stays as they wrote it
-    own = make_campaign(**{**CHALLENGE, "language": "es", "settings": {
-        "verb": "Planta una semilla", "unit": "semillas", "button_label": "Plantar",
-        "cooldown_seconds": 0}})
+    own = make_campaign(
+        **{
+            **CHALLENGE,
+            "language": "es",
+            "settings": {
+                "verb": "Planta una semilla",
+                "unit": "semillas",
+                "button_label": "Plantar",
+                "cooldown_seconds": 0,
+            },
+        }
+    )
     html = client.get(f"/w/{own['id']}").data.decode()
-    assert re.search(r'<button[^>]*data-socialad-action[^>]*>Plantar</button>', html)
+    assert re.search(r"<button[^>]*data-socialad-action[^>]*>Plantar</button>", html)
     assert "<strong>Planta una semilla</strong>: suma tantas veces como quieras." in html
     assert "de 1.000 semillas" in html and 'data-verb="Planta una semilla"' in html

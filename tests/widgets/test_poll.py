@@ -43,9 +43,14 @@ def test_poll_is_listed_with_its_settings_schema(client):
 
 def test_a_poll_campaign_with_default_settings_through_the_api(client, brand):
     headers = {"Authorization": f"Bearer {brand['api_token']}"}
-    body = {"name": "Which cause?", "activity": "poll", "settings": {}, "goal": 100,
-            "cause": {"title": "You choose", "description": "Vote for the cause we fund."},
-            "status": "live"}
+    body = {
+        "name": "Which cause?",
+        "activity": "poll",
+        "settings": {},
+        "goal": 100,
+        "cause": {"title": "You choose", "description": "Vote for the cause we fund."},
+        "status": "live",
+    }
     response = client.post("/api/v1/campaigns", json=body, headers=headers)
     assert response.status_code == 201, response.get_json()
     campaign = response.get_json()
@@ -53,20 +58,29 @@ def test_a_poll_campaign_with_default_settings_through_the_api(client, brand):
     assert client.get(f"/w/{campaign['id']}").status_code == 200
 
 
-@pytest.mark.parametrize("settings", [
-    {"options": ["Only one"]},
-    {"options": [f"Option {i}" for i in range(7)]},
-    {"options": ["Trees", "trees "]},
-    {"options": ["Trees", "   "]},
-    {"options": ["Trees", "x" * 41]},
-    {"results": "never"},
-    {"question": ""},
-    {"colour": "red"},
-])
+@pytest.mark.parametrize(
+    "settings",
+    [
+        {"options": ["Only one"]},
+        {"options": [f"Option {i}" for i in range(7)]},
+        {"options": ["Trees", "trees "]},
+        {"options": ["Trees", "   "]},
+        {"options": ["Trees", "x" * 41]},
+        {"results": "never"},
+        {"question": ""},
+        {"colour": "red"},
+    ],
+)
 def test_bad_poll_settings_are_refused(client, brand, settings):
     headers = {"Authorization": f"Bearer {brand['api_token']}"}
-    body = {"name": "Bad poll", "activity": "poll", "settings": settings, "goal": 100,
-            "cause": {"title": "t", "description": "d"}, "status": "draft"}
+    body = {
+        "name": "Bad poll",
+        "activity": "poll",
+        "settings": settings,
+        "goal": 100,
+        "cause": {"title": "t", "description": "d"},
+        "status": "draft",
+    }
     response = client.post("/api/v1/campaigns", json=body, headers=headers)
     assert response.status_code == 422, response.get_json()
 
@@ -98,8 +112,12 @@ def test_friends_vote_once_each_and_see_the_results(servers, viewers, make_campa
     assert again["error"]["already"] == "vote"
     assert again["error"]["message"] == "You have already voted."
     # a retried action id is a duplicate, never a second vote
-    assert vote(ana, 1, "ana-vote") == {"ok": True, "total": 2, "session_total": 2,
-                                        "duplicate": True}
+    assert vote(ana, 1, "ana-vote") == {
+        "ok": True,
+        "total": 2,
+        "session_total": 2,
+        "duplicate": True,
+    }
     assert store.stats(cid)["total"] == 2
 
     # back later (a new connection, the same viewer): their vote comes back as `mine`
@@ -110,24 +128,27 @@ def test_friends_vote_once_each_and_see_the_results(servers, viewers, make_campa
     assert rejoined["state"]["votes"] == [1, 1, 0]
     assert (rejoined["total"], rejoined["session_total"]) == (2, 2)
     assert vote(back, 0)["error"]["already"] == "vote"
-    assert ben.call("join", {"campaign": cid, "viewer": ben.viewer, "session": session}
-                    )["mine"] == {"vote": "0"}
+    assert ben.call("join", {"campaign": cid, "viewer": ben.viewer, "session": session})[
+        "mine"
+    ] == {"vote": "0"}
 
 
-@pytest.mark.parametrize("action", [
-    {"kind": "vote", "data": {"option": 3}},
-    {"kind": "vote", "data": {"option": -1}},
-    {"kind": "vote", "data": {"option": "1"}},
-    {"kind": "vote", "data": {"option": 1.0}},
-    {"kind": "vote", "data": {"option": True}},
-    {"kind": "vote", "data": {"option": None}},
-    {"kind": "vote", "data": {"option": 1, "also": 2}},
-    {"kind": "vote", "data": {}},
-    {"kind": "vote"},
-    {"kind": "pledge", "data": {"option": 1}},
-])
-def test_a_bad_vote_is_invalid_and_counts_nothing(server, viewers, make_campaign, store,
-                                                  action):
+@pytest.mark.parametrize(
+    "action",
+    [
+        {"kind": "vote", "data": {"option": 3}},
+        {"kind": "vote", "data": {"option": -1}},
+        {"kind": "vote", "data": {"option": "1"}},
+        {"kind": "vote", "data": {"option": 1.0}},
+        {"kind": "vote", "data": {"option": True}},
+        {"kind": "vote", "data": {"option": None}},
+        {"kind": "vote", "data": {"option": 1, "also": 2}},
+        {"kind": "vote", "data": {}},
+        {"kind": "vote"},
+        {"kind": "pledge", "data": {"option": 1}},
+    ],
+)
+def test_a_bad_vote_is_invalid_and_counts_nothing(server, viewers, make_campaign, store, action):
     campaign = make_campaign(activity="poll", settings={"options": ["Yes", "No"]})
     carol = viewers(server.url)
     carol.join(campaign["id"])
@@ -142,8 +163,7 @@ def test_a_bad_vote_is_invalid_and_counts_nothing(server, viewers, make_campaign
 # -- the widget document ---------------------------------------------------------------------
 
 
-def test_the_poll_widget_keeps_every_hook_and_hides_results_until_a_vote(client,
-                                                                        make_campaign):
+def test_the_poll_widget_keeps_every_hook_and_hides_results_until_a_vote(client, make_campaign):
     campaign = make_campaign(activity="poll", settings={"question": "Which <cause>?"})
     response = client.get(f"/w/{campaign['id']}")
     assert response.status_code == 200
@@ -164,8 +184,9 @@ def test_the_poll_widget_keeps_every_hook_and_hides_results_until_a_vote(client,
 
 
 def test_results_shown_from_the_start_when_always(client, make_campaign, server, viewers):
-    campaign = make_campaign(activity="poll",
-                             settings={"results": "always", "options": ["Trees", "Rivers"]})
+    campaign = make_campaign(
+        activity="poll", settings={"results": "always", "options": ["Trees", "Rivers"]}
+    )
     cid = campaign["id"]
     for option in (0, 1, 1):
         viewer = viewers(server.url)
@@ -186,8 +207,11 @@ def test_results_shown_from_the_start_when_always(client, make_campaign, server,
 
 
 def test_the_poll_speaks_the_campaign_s_language(client, make_campaign, server, viewers):
-    campaign = make_campaign(activity="poll", language="es",
-                             settings={"results": "always", "options": ["Árboles", "Ríos"]})
+    campaign = make_campaign(
+        activity="poll",
+        language="es",
+        settings={"results": "always", "options": ["Árboles", "Ríos"]},
+    )
     cid = campaign["id"]
     for option in (0, 1, 1):
         viewer = viewers(server.url)
@@ -200,8 +224,10 @@ def test_the_poll_speaks_the_campaign_s_language(client, make_campaign, server, 
     for button in buttons:
         assert 'data-your-vote="Tu voto"' in button
         assert '<span class="sa-poll-cta" aria-hidden="true">Votar</span>' in button
-    assert re.findall(r"data-poll-count>([^<]*)<", html) == ["1 voto · 33\u00a0%",
-                                                             "2 votos · 67\u00a0%"]
+    assert re.findall(r"data-poll-count>([^<]*)<", html) == [
+        "1 voto · 33\u00a0%",
+        "2 votos · 67\u00a0%",
+    ]
     assert re.search(r'aria-label="Ríos: 67\u00a0% de los votos"', html)
     assert ">Resultados</p>" in html and "Votos en total:" in html and "Tu grupo:" in html
     assert 'aria-label="Opciones"' in html

@@ -16,8 +16,9 @@ from tests.support.widgets import RIGHT, one_question
 
 
 def answer(viewer, question, option, action_id=None, **extra):
-    return viewer.act(action_id, kind="answer", data={"question": question, "option": option},
-                      **extra)
+    return viewer.act(
+        action_id, kind="answer", data={"question": question, "option": option}, **extra
+    )
 
 
 # -- the activity and its settings ----------------------------------------------------------
@@ -45,8 +46,14 @@ def test_quiz_is_listed_with_its_settings_schema(client):
 
 def test_a_quiz_campaign_with_default_settings_through_the_api(client, brand):
     headers = {"Authorization": f"Bearer {brand['api_token']}"}
-    body = {"name": "Learn", "activity": "quiz", "goal": 100, "settings": {}, "status": "live",
-            "cause": {"title": "Know your river", "description": "Three questions."}}
+    body = {
+        "name": "Learn",
+        "activity": "quiz",
+        "goal": 100,
+        "settings": {},
+        "status": "live",
+        "cause": {"title": "Know your river", "description": "Three questions."},
+    }
     response = client.post("/api/v1/campaigns", json=body, headers=headers)
     assert response.status_code == 201, response.get_json()
     questions = response.get_json()["settings"]["questions"]
@@ -55,25 +62,37 @@ def test_a_quiz_campaign_with_default_settings_through_the_api(client, brand):
         assert 2 <= len(q["options"]) <= 4 and q["question"] and q["explanation"]
 
 
-@pytest.mark.parametrize("settings, field", [
-    ({"questions": [one_question(answer=2)]}, "settings.questions.0.answer"),
-    ({"questions": [one_question(), one_question(options=["a", "b", "c"], answer=3)]},
-     "settings.questions.1.answer"),
-    ({"questions": [one_question(answer=-1)]}, "settings.questions.0.answer"),
-    ({"questions": [one_question(options=["only one"])]}, "settings.questions.0.options"),
-    ({"questions": [one_question(options=["a", "b", "c", "d", "e"])]},
-     "settings.questions.0.options"),
-    ({"questions": [one_question(hint="x")]}, "settings.questions.0.hint"),
-    ({"questions": [one_question(explanation="")]}, "settings.questions.0.explanation"),
-    ({"questions": []}, "settings.questions"),
-    ({"questions": [one_question()] * 11}, "settings.questions"),
-    ({"questions": [one_question(answer="0")]}, "settings.questions.0.answer"),
-    ({"surprise": True}, "settings.surprise"),
-])
+@pytest.mark.parametrize(
+    "settings, field",
+    [
+        ({"questions": [one_question(answer=2)]}, "settings.questions.0.answer"),
+        (
+            {"questions": [one_question(), one_question(options=["a", "b", "c"], answer=3)]},
+            "settings.questions.1.answer",
+        ),
+        ({"questions": [one_question(answer=-1)]}, "settings.questions.0.answer"),
+        ({"questions": [one_question(options=["only one"])]}, "settings.questions.0.options"),
+        (
+            {"questions": [one_question(options=["a", "b", "c", "d", "e"])]},
+            "settings.questions.0.options",
+        ),
+        ({"questions": [one_question(hint="x")]}, "settings.questions.0.hint"),
+        ({"questions": [one_question(explanation="")]}, "settings.questions.0.explanation"),
+        ({"questions": []}, "settings.questions"),
+        ({"questions": [one_question()] * 11}, "settings.questions"),
+        ({"questions": [one_question(answer="0")]}, "settings.questions.0.answer"),
+        ({"surprise": True}, "settings.surprise"),
+    ],
+)
 def test_bad_quiz_settings_are_refused_with_the_field(client, brand, settings, field):
     headers = {"Authorization": f"Bearer {brand['api_token']}"}
-    body = {"name": "Learn", "activity": "quiz", "goal": 100, "settings": settings,
-            "cause": {"title": "Know your river"}}
+    body = {
+        "name": "Learn",
+        "activity": "quiz",
+        "goal": 100,
+        "settings": settings,
+        "cause": {"title": "Know your river"},
+    }
     response = client.post("/api/v1/campaigns", json=body, headers=headers)
     assert response.status_code == 422, response.get_json()
     error = response.get_json()["error"]
@@ -89,8 +108,7 @@ def test_custom_questions_are_kept(make_campaign):
 # -- answering together ----------------------------------------------------------------------
 
 
-def test_friends_answer_together_and_see_the_group_score(servers, viewers, make_campaign,
-                                                        store):
+def test_friends_answer_together_and_see_the_group_score(servers, viewers, make_campaign, store):
     campaign = make_campaign(activity="quiz", settings={})
     cid = campaign["id"]
     ana = viewers(servers[0].url, name="Ana")
@@ -108,8 +126,10 @@ def test_friends_answer_together_and_see_the_group_score(servers, viewers, make_
     assert answer(ben, 0, 2) == {"ok": True, "total": 1, "session_total": 1}
     assert answer(ben, 1, RIGHT[1]) == {"ok": True, "total": 2, "session_total": 2}
     progress = ana.wait_for("progress", lambda p: p["state"]["questions"][1]["answered"] == 1)
-    assert progress["state"]["questions"][:2] == [{"answered": 2, "correct": 1},
-                                                  {"answered": 1, "correct": 1}]
+    assert progress["state"]["questions"][:2] == [
+        {"answered": 2, "correct": 1},
+        {"answered": 1, "correct": 1},
+    ]
     assert progress["total"] == 2 and progress["session_total"] == 2
 
     # the same question twice: refused, and not counted, whatever the option
@@ -138,29 +158,35 @@ def test_friends_answer_together_and_see_the_group_score(servers, viewers, make_
     rejoined = back.join(cid, session=session)
     assert rejoined["mine"] == {"q0": str(RIGHT[0]), "q2": str(RIGHT[2])}
     assert rejoined["session_total"] == 3 and rejoined["total"] == 4
-    assert rejoined["state"]["questions"] == [{"answered": 2, "correct": 1},
-                                              {"answered": 2, "correct": 2},
-                                              {"answered": 1, "correct": 1}]
+    assert rejoined["state"]["questions"] == [
+        {"answered": 2, "correct": 1},
+        {"answered": 2, "correct": 2},
+        {"answered": 1, "correct": 1},
+    ]
     assert answer(back, 0, RIGHT[0])["error"]["already"] == "q0"
     assert ben.join(cid, session=session)["mine"] == {"q0": "2", "q1": str(RIGHT[1])}
     assert store.campaign_progress(cid)[0] == 4
 
 
-@pytest.mark.parametrize("kind, data", [
-    ("answer", {"question": 3, "option": 0}),
-    ("answer", {"question": -1, "option": 0}),
-    ("answer", {"question": 0, "option": 3}),
-    ("answer", {"question": 0, "option": -1}),
-    ("answer", {"question": "0", "option": 0}),
-    ("answer", {"question": True, "option": 0}),
-    ("answer", {"question": 0, "option": 1.0}),
-    ("answer", {"question": 0}),
-    ("answer", {"question": 0, "option": 0, "extra": 1}),
-    ("answer", None),
-    ("vote", {"question": 0, "option": 0}),
-])
-def test_a_bad_answer_is_invalid_and_counts_nothing(server, viewers, make_campaign, store,
-                                                    kind, data):
+@pytest.mark.parametrize(
+    "kind, data",
+    [
+        ("answer", {"question": 3, "option": 0}),
+        ("answer", {"question": -1, "option": 0}),
+        ("answer", {"question": 0, "option": 3}),
+        ("answer", {"question": 0, "option": -1}),
+        ("answer", {"question": "0", "option": 0}),
+        ("answer", {"question": True, "option": 0}),
+        ("answer", {"question": 0, "option": 1.0}),
+        ("answer", {"question": 0}),
+        ("answer", {"question": 0, "option": 0, "extra": 1}),
+        ("answer", None),
+        ("vote", {"question": 0, "option": 0}),
+    ],
+)
+def test_a_bad_answer_is_invalid_and_counts_nothing(
+    server, viewers, make_campaign, store, kind, data
+):
     campaign = make_campaign(activity="quiz", settings={})
     ana = viewers(server.url)
     ana.join(campaign["id"])
@@ -184,7 +210,8 @@ def test_an_answer_without_a_kind_counts(server, viewers, make_campaign):
 
 
 def test_the_quiz_widget_keeps_every_hook_and_reveals_nothing_before_an_answer(
-        client, make_campaign):
+    client, make_campaign
+):
     campaign = make_campaign(activity="quiz", settings={})
     response = client.get(f"/w/{campaign['id']}")
     assert response.status_code == 200
@@ -209,10 +236,12 @@ def test_the_quiz_widget_keeps_every_hook_and_reveals_nothing_before_an_answer(
     assert "0 of 3 answered" in html
 
     # explanations and right answers only as data for the script, never as page text
-    key_json = re.search(r'<script type="application/json" data-quiz-key>(.*?)</script>',
-                         html, re.S).group(1)
-    assert json.loads(key_json) == [{"answer": q["answer"], "explanation": q["explanation"]}
-                                    for q in questions]
+    key_json = re.search(
+        r'<script type="application/json" data-quiz-key>(.*?)</script>', html, re.S
+    ).group(1)
+    assert json.loads(key_json) == [
+        {"answer": q["answer"], "explanation": q["explanation"]} for q in questions
+    ]
     without_key = html.replace(key_json, "")
     for q in questions:
         assert q["explanation"][:40] not in without_key
@@ -222,11 +251,17 @@ def test_the_quiz_widget_keeps_every_hook_and_reveals_nothing_before_an_answer(
 
 
 def test_the_quiz_speaks_the_campaign_s_language(client, make_campaign):
-    questions = [one_question(question="¿Cuál es un árbol?", options=["Roble", "Granito"],
-                              explanation="El roble es un árbol; el granito, una roca."),
-                 one_question(question="¿Cuál es un río?", options=["Ebro", "Teide"])]
-    campaign = make_campaign(activity="quiz", language="es", goal=25000,
-                             settings={"questions": questions})
+    questions = [
+        one_question(
+            question="¿Cuál es un árbol?",
+            options=["Roble", "Granito"],
+            explanation="El roble es un árbol; el granito, una roca.",
+        ),
+        one_question(question="¿Cuál es un río?", options=["Ebro", "Teide"]),
+    ]
+    campaign = make_campaign(
+        activity="quiz", language="es", goal=25000, settings={"questions": questions}
+    )
     html = client.get(f"/w/{campaign['id']}").data.decode()
     assert '<html lang="es"' in html
     assert "Puntuación de tu grupo:" in html and ">aciertos</span>" in html
@@ -235,15 +270,23 @@ def test_the_quiz_speaks_the_campaign_s_language(client, make_campaign):
     assert 'aria-valuetext="0 de 25.000 aciertos"' in html
     assert ">0 de 2 respondidas</p>" in html
     assert re.findall(r'<p class="sa-quiz-number">([^<]*)</p>', html) == [
-        "Pregunta 1 de 2", "Pregunta 2 de 2"]
+        "Pregunta 1 de 2",
+        "Pregunta 2 de 2",
+    ]
     assert html.count(">Siguiente pregunta</button>") == 2
     assert english_left(html, "quiz") == []
 
 
 def test_quiz_text_is_escaped(client, make_campaign):
     evil = "<img src=x onerror=alert(1)>"
-    campaign = make_campaign(activity="quiz", settings={"questions": [
-        one_question(question=evil, options=[evil, "b"], explanation=f"</script>{evil}")]})
+    campaign = make_campaign(
+        activity="quiz",
+        settings={
+            "questions": [
+                one_question(question=evil, options=[evil, "b"], explanation=f"</script>{evil}")
+            ]
+        },
+    )
     html = client.get(f"/w/{campaign['id']}").data.decode()
     assert evil not in html and "</script><img" not in html
 
@@ -251,31 +294,42 @@ def test_quiz_text_is_escaped(client, make_campaign):
 def test_the_admin_edits_questions_as_json(admin, make_campaign):
     campaign = make_campaign(activity="quiz", settings={"questions": [one_question()]})
     page = admin.get(f"/admin/campaigns/{campaign['id']}/edit").get_data(as_text=True)
-    area = re.search(r'<textarea id="f-settings-quiz-questions" name="settings.quiz.questions"'
-                     r"[^>]*>(.*?)</textarea>", page, re.S)
+    area = re.search(
+        r'<textarea id="f-settings-quiz-questions" name="settings.quiz.questions"'
+        r"[^>]*>(.*?)</textarea>",
+        page,
+        re.S,
+    )
     assert area, "the questions are a JSON textarea"
     import html as html_lib
 
     assert json.loads(html_lib.unescape(area.group(1))) == [one_question()]
 
     form = {**FORM, "activity": "quiz"}
-    two = [one_question(), one_question(question="Which is a river?",
-                                        options=["Danube", "Alps"])]
-    response = admin.post(f"/admin/campaigns/{campaign['id']}/edit",
-                          data={**form, "settings.quiz.questions": json.dumps(two)})
+    two = [one_question(), one_question(question="Which is a river?", options=["Danube", "Alps"])]
+    response = admin.post(
+        f"/admin/campaigns/{campaign['id']}/edit",
+        data={**form, "settings.quiz.questions": json.dumps(two)},
+    )
     assert response.status_code == 302, response.get_data(as_text=True)[:2000]
     page = admin.get(f"/admin/campaigns/{campaign['id']}/edit").get_data(as_text=True)
     assert "Which is a river?" in page and "Danube" in page
-    response = admin.post(f"/admin/campaigns/{campaign['id']}/edit", data={
-        **form, "settings.quiz.questions": json.dumps([one_question(answer=2)])})
+    response = admin.post(
+        f"/admin/campaigns/{campaign['id']}/edit",
+        data={**form, "settings.quiz.questions": json.dumps([one_question(answer=2)])},
+    )
     assert response.status_code == 422
     page = response.get_data(as_text=True)
     assert "0.answer: must be the index of one of the 2 options" in page
-    response = admin.post(f"/admin/campaigns/{campaign['id']}/edit", data={
-        **form, "settings.quiz.questions": "[{not json"})
+    response = admin.post(
+        f"/admin/campaigns/{campaign['id']}/edit",
+        data={**form, "settings.quiz.questions": "[{not json"},
+    )
     assert response.status_code == 422
     # the preview falls back to the default questions for what it cannot use
-    preview = admin.get("/admin/campaigns/preview", query_string={
-        **form, "settings.quiz.questions": "[{not json"})
+    preview = admin.get(
+        "/admin/campaigns/preview", query_string={**form, "settings.quiz.questions": "[{not json"}
+    )
     assert preview.status_code == 200 and "How do trees on hillsides" in preview.get_data(
-        as_text=True)
+        as_text=True
+    )

@@ -17,26 +17,49 @@ from socialads.activities import ActionRejected, Activity, Effect, Settings
 
 
 class ChallengeSettings(Settings):
-    verb: Annotated[str, Field(max_length=40, title="What one action is",
-                               description='An instruction, e.g. "Plant a seed"; empty: "Add a '
-                                           'step" in the campaign\'s language')] = ""
-    unit: Annotated[str, Field(max_length=24, title="What the total counts",
-                               description='Plural, e.g. "seeds"; empty: "steps" in the '
-                                           "campaign's language")] = ""
-    button_label: Annotated[str, Field(max_length=32, title="Button label",
-                                       description='e.g. "Plant"; empty: "Add mine" in the '
-                                                   "campaign's language")] = ""
+    verb: Annotated[
+        str,
+        Field(
+            max_length=40,
+            title="What one action is",
+            description='An instruction, e.g. "Plant a seed"; empty: "Add a '
+            "step\" in the campaign's language",
+        ),
+    ] = ""
+    unit: Annotated[
+        str,
+        Field(
+            max_length=24,
+            title="What the total counts",
+            description='Plural, e.g. "seeds"; empty: "steps" in the campaign\'s language',
+        ),
+    ] = ""
+    button_label: Annotated[
+        str,
+        Field(
+            max_length=32,
+            title="Button label",
+            description='e.g. "Plant"; empty: "Add mine" in the campaign\'s language',
+        ),
+    ] = ""
     cooldown_seconds: Annotated[
-        int, Field(ge=0, le=3600, title="Seconds between a person's actions",
-                   description="How long one person waits before acting again (0: no wait)")
+        int,
+        Field(
+            ge=0,
+            le=3600,
+            title="Seconds between a person's actions",
+            description="How long one person waits before acting again (0: no wait)",
+        ),
     ] = 10
 
 
 class Challenge(Activity):
     name = "challenge"
     title = "Challenge"
-    description = ("A shared effort against the clock: everyone adds one every few seconds "
-                   "and groups race on a leaderboard.")
+    description = (
+        "A shared effort against the clock: everyone adds one every few seconds "
+        "and groups race on a leaderboard."
+    )
     Settings = ChallengeSettings
     package = __name__
     leaderboard = 5

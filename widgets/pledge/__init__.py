@@ -17,33 +17,76 @@ from socialads.activities import ActionRejected, Activity, Effect, Match, Settin
 
 
 class PledgeSettings(Settings):
-    unit: Annotated[str, Field(max_length=24, title="What one pledge is",
-                               description='Singular, e.g. "tree" or "meal"; '
-                                           'empty: "pledge" in the campaign\'s language')] = ""
-    unit_plural: Annotated[str, Field(max_length=24, title="Plural",
-                                      description='e.g. "trees" or "meals"; empty: "pledges" '
-                                                  "in the campaign's language")] = ""
-    button_label: Annotated[str, Field(max_length=32, title="Button label",
-                                       description='e.g. "Pledge a tree"; empty: "Pledge" in '
-                                                   "the campaign's language")] = ""
-    amount: Annotated[int, Field(ge=1, le=1000, title="Amount per pledge",
-                                 description="What one pledge adds to the total")] = 1
+    unit: Annotated[
+        str,
+        Field(
+            max_length=24,
+            title="What one pledge is",
+            description='Singular, e.g. "tree" or "meal"; '
+            'empty: "pledge" in the campaign\'s language',
+        ),
+    ] = ""
+    unit_plural: Annotated[
+        str,
+        Field(
+            max_length=24,
+            title="Plural",
+            description='e.g. "trees" or "meals"; empty: "pledges" in the campaign\'s language',
+        ),
+    ] = ""
+    button_label: Annotated[
+        str,
+        Field(
+            max_length=32,
+            title="Button label",
+            description='e.g. "Pledge a tree"; empty: "Pledge" in the campaign\'s language',
+        ),
+    ] = ""
+    amount: Annotated[
+        int,
+        Field(
+            ge=1,
+            le=1000,
+            title="Amount per pledge",
+            description="What one pledge adds to the total",
+        ),
+    ] = 1
     max_per_viewer: Annotated[
-        int, Field(ge=0, le=1000, title="Pledges per person",
-                   description="How many times one person may pledge (0: no limit)")
+        int,
+        Field(
+            ge=0,
+            le=1000,
+            title="Pledges per person",
+            description="How many times one person may pledge (0: no limit)",
+        ),
     ] = 0
     match_every: Annotated[
-        int, Field(ge=0, le=100, title="Group match: friends per unlock",
-                   description='"If 5 of you pledge, we add one more": how many different '
-                               "people of one group unlock a match (0: no group match)")
+        int,
+        Field(
+            ge=0,
+            le=100,
+            title="Group match: friends per unlock",
+            description='"If 5 of you pledge, we add one more": how many different '
+            "people of one group unlock a match (0: no group match)",
+        ),
     ] = 0
     match_amount: Annotated[
-        int, Field(ge=1, le=100_000, title="Group match: what an unlock adds",
-                   description="What the brand adds to the total for each unlock")
+        int,
+        Field(
+            ge=1,
+            le=100_000,
+            title="Group match: what an unlock adds",
+            description="What the brand adds to the total for each unlock",
+        ),
     ] = 1
     match_pool: Annotated[
-        int, Field(ge=0, le=10**9, title="Group match: the brand's pool",
-                   description="The most the brand adds through unlocks, all groups together")
+        int,
+        Field(
+            ge=0,
+            le=10**9,
+            title="Group match: the brand's pool",
+            description="The most the brand adds through unlocks, all groups together",
+        ),
     ] = 100
 
 

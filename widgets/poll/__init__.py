@@ -24,25 +24,42 @@ OptionLabel = Annotated[str, Field(min_length=1, max_length=40)]
 
 
 class PollSettings(Settings):
-    question: Annotated[str, Field(min_length=1, max_length=140, title="Question",
-                                   description="What people vote on, e.g. "
-                                               '"Which cause should we fund?"')
-                        ] = "Which cause should we fund?"
+    question: Annotated[
+        str,
+        Field(
+            min_length=1,
+            max_length=140,
+            title="Question",
+            description='What people vote on, e.g. "Which cause should we fund?"',
+        ),
+    ] = "Which cause should we fund?"
     options: Annotated[
         list[OptionLabel],
-        Field(min_length=2, max_length=6, title="Options",
-              description="2 to 6 short answers (up to 40 characters each), in the order shown"),
+        Field(
+            min_length=2,
+            max_length=6,
+            title="Options",
+            description="2 to 6 short answers (up to 40 characters each), in the order shown",
+        ),
     ] = ["Plant trees", "Clean rivers", "Feed families"]
     results: Annotated[
         Literal["after_vote", "always"],
-        Field(title="Show results",
-              description='"after_vote": each person sees the results once they have voted; '
-                          '"always": everyone sees them from the start'),
+        Field(
+            title="Show results",
+            description='"after_vote": each person sees the results once they have voted; '
+            '"always": everyone sees them from the start',
+        ),
     ] = "after_vote"
-    button_label: Annotated[str, Field(max_length=24, title="Button label",
-                                       description='The word on each option\'s button, e.g. '
-                                                   '"Choose"; empty: "Vote" in the campaign\'s '
-                                                   "language")] = ""
+    button_label: Annotated[
+        str,
+        Field(
+            max_length=24,
+            title="Button label",
+            description="The word on each option's button, e.g. "
+            '"Choose"; empty: "Vote" in the campaign\'s '
+            "language",
+        ),
+    ] = ""
 
     @field_validator("options")
     @classmethod
@@ -70,10 +87,12 @@ class Poll(Activity):
         index = data["option"]
         # bool is an int in Python: True must not vote for option 1
         if type(index) is not int or not 0 <= index < len(settings.options):
-            raise ActionRejected("invalid", f"option: a number from 0 to "
-                                            f"{len(settings.options) - 1}.")
-        return Effect(amount=1, once=ONCE, choice=str(index), already=ALREADY,
-                      state={f"o{index}": 1})
+            raise ActionRejected(
+                "invalid", f"option: a number from 0 to {len(settings.options) - 1}."
+            )
+        return Effect(
+            amount=1, once=ONCE, choice=str(index), already=ALREADY, state={f"o{index}": 1}
+        )
 
     def summarise(self, settings: PollSettings, state: dict[str, int]) -> dict:
         votes = [max(0, int(state.get(f"o{i}", 0) or 0)) for i in range(len(settings.options))]

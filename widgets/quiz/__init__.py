@@ -26,58 +26,80 @@ class Question(BaseModel):
 
     model_config = ConfigDict(extra="forbid", strict=True)
 
-    question: Annotated[str, Field(min_length=1, max_length=200, title="Question",
-                                   description="What viewers are asked")]
+    question: Annotated[
+        str,
+        Field(min_length=1, max_length=200, title="Question", description="What viewers are asked"),
+    ]
     options: Annotated[
         list[Annotated[str, Field(min_length=1, max_length=80)]],
-        Field(min_length=2, max_length=4, title="Options",
-              description="2 to 4 answers to choose from, each up to 80 characters"),
+        Field(
+            min_length=2,
+            max_length=4,
+            title="Options",
+            description="2 to 4 answers to choose from, each up to 80 characters",
+        ),
     ]
-    answer: Annotated[int, Field(ge=0, le=3, title="Right option",
-                                 description="Which option is right, counting from 0")]
-    explanation: Annotated[str, Field(min_length=1, max_length=500, title="Explanation",
-                                      description="What is true, shown once a viewer answers")]
+    answer: Annotated[
+        int,
+        Field(
+            ge=0, le=3, title="Right option", description="Which option is right, counting from 0"
+        ),
+    ]
+    explanation: Annotated[
+        str,
+        Field(
+            min_length=1,
+            max_length=500,
+            title="Explanation",
+            description="What is true, shown once a viewer answers",
+        ),
+    ]
 
     @field_validator("answer")
     @classmethod
     def _answer_is_an_option(cls, answer: int, info: ValidationInfo) -> int:
         options = info.data.get("options")
         if options is not None and answer >= len(options):
-            raise ValueError(f"must be the index of one of the {len(options)} options "
-                             f"(0 to {len(options) - 1})")
+            raise ValueError(
+                f"must be the index of one of the {len(options)} options (0 to {len(options) - 1})"
+            )
         return answer
 
 
 DEFAULT_QUESTIONS = [
     Question(
         question="How do trees on hillsides help protect towns downstream from floods?",
-        options=["They slow rainwater and help it soak into the ground",
-                 "They make less rain fall",
-                 "They have no effect on flooding"],
+        options=[
+            "They slow rainwater and help it soak into the ground",
+            "They make less rain fall",
+            "They have no effect on flooding",
+        ],
         answer=0,
         explanation="Leaves catch part of the rain, and roots open up the soil so more water "
-                    "soaks in. Rain reaches streams more slowly, which lowers flood peaks, "
-                    "especially in smaller floods. Trees help; they cannot stop every flood.",
+        "soaks in. Rain reaches streams more slowly, which lowers flood peaks, "
+        "especially in smaller floods. Trees help; they cannot stop every flood.",
     ),
     Question(
         question="Where does much of the plastic in the sea start out?",
-        options=["Only on ships and fishing boats",
-                 "On land: rain washes litter into drains and rivers",
-                 "Nowhere: plastic does not reach the sea"],
+        options=[
+            "Only on ships and fishing boats",
+            "On land: rain washes litter into drains and rivers",
+            "Nowhere: plastic does not reach the sea",
+        ],
         answer=1,
         explanation="Much of the plastic in the sea starts on land. Rain washes litter from "
-                    "streets and parks into drains and rivers, which carry it to the sea. "
-                    "Ships and fishing gear add more, so picking up litter near rivers stops "
-                    "some of it at the source.",
+        "streets and parks into drains and rivers, which carry it to the sea. "
+        "Ships and fishing gear add more, so picking up litter near rivers stops "
+        "some of it at the source.",
     ),
     Question(
         question="Roughly how much of the food produced for people is lost or wasted?",
         options=["About 1 in 20", "About 1 in 3", "About 9 in 10"],
         answer=1,
         explanation="The UN's Food and Agriculture Organization estimates that roughly a "
-                    "third of food produced for people is lost or wasted between farm and "
-                    "fork. Wasting food also wastes the land, water and energy used to grow "
-                    "it, and food rotting in landfill gives off methane.",
+        "third of food produced for people is lost or wasted between farm and "
+        "fork. Wasting food also wastes the land, water and energy used to grow "
+        "it, and food rotting in landfill gives off methane.",
     ),
 ]
 
@@ -85,10 +107,14 @@ DEFAULT_QUESTIONS = [
 class QuizSettings(Settings):
     questions: Annotated[
         list[Question],
-        Field(min_length=1, max_length=10, title="Questions",
-              description="1 to 10 questions about the cause, as JSON: a list of "
-                          '{"question": "...", "options": ["...", "..."], "answer": index of '
-                          'the right option (from 0), "explanation": "what is true"}'),
+        Field(
+            min_length=1,
+            max_length=10,
+            title="Questions",
+            description="1 to 10 questions about the cause, as JSON: a list of "
+            '{"question": "...", "options": ["...", "..."], "answer": index of '
+            'the right option (from 0), "explanation": "what is true"}',
+        ),
     ] = DEFAULT_QUESTIONS  # pydantic copies a mutable default for each instance
 
 
@@ -102,8 +128,10 @@ def _index(value: Any, size: int, what: str) -> int:
 class Quiz(Activity):
     name = "quiz"
     title = "Quiz"
-    description = ("A short quiz about the cause; friends answer together, see the group's "
-                   "score and learn what is true.")
+    description = (
+        "A short quiz about the cause; friends answer together, see the group's "
+        "score and learn what is true."
+    )
     Settings = QuizSettings
     package = __name__
 
@@ -116,13 +144,21 @@ class Quiz(Activity):
         question = settings.questions[i]
         j = _index(data["option"], len(question.options), "option")
         correct = j == question.answer
-        return Effect(amount=1 if correct else 0, once=f"q{i}", choice=str(j), already=ALREADY,
-                      state={f"q{i}": 1, **({f"q{i}c": 1} if correct else {})})
+        return Effect(
+            amount=1 if correct else 0,
+            once=f"q{i}",
+            choice=str(j),
+            already=ALREADY,
+            state={f"q{i}": 1, **({f"q{i}c": 1} if correct else {})},
+        )
 
     def summarise(self, settings: QuizSettings, state: dict[str, int]) -> dict[str, Any]:
-        return {"questions": [
-            {"answered": int(state.get(f"q{i}", 0)), "correct": int(state.get(f"q{i}c", 0))}
-            for i in range(len(settings.questions))]}
+        return {
+            "questions": [
+                {"answered": int(state.get(f"q{i}", 0)), "correct": int(state.get(f"q{i}c", 0))}
+                for i in range(len(settings.questions))
+            ]
+        }
 
 
 widget = Quiz()

@@ -16,9 +16,15 @@ from socialads.activities import ActionRejected, Activity, Effect, Settings
 class CheerSettings(Settings):
     """What a brand may set for a cheer campaign; every field has a default."""
 
-    emoji_label: Annotated[str, Field(min_length=1, max_length=32, title="Button label",
-                                      description='What the cheer button says, e.g. "👏 Cheer"')
-                           ] = "👏 Cheer"
+    emoji_label: Annotated[
+        str,
+        Field(
+            min_length=1,
+            max_length=32,
+            title="Button label",
+            description='What the cheer button says, e.g. "👏 Cheer"',
+        ),
+    ] = "👏 Cheer"
 
 
 class Cheer(Activity):
