@@ -16,13 +16,6 @@ from tests.support.acks import assert_error
 from tests.support.viewers import websocket_open_packet
 
 
-@pytest.fixture
-def joined(server, viewers, make_campaign):
-    viewer = viewers(server.url)
-    assert viewer.join(make_campaign()["id"])["ok"]
-    return viewer
-
-
 @pytest.mark.parametrize(
     "payload",
     [

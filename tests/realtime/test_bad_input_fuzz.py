@@ -1,5 +1,6 @@
 """Bad input never crashes a process, fuzzed: at least 1,000 random payloads per event, sent
-to a real `serve` process, each answered with a contract error ack or a success."""
+to a real `serve` process, each answered with a contract error ack or a success; and raw
+packets Socket.IO cannot decode drop only the client that sent them."""
 
 from __future__ import annotations
 
