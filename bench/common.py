@@ -6,6 +6,7 @@ from __future__ import annotations
 import http.client
 import os
 import resource
+import shutil
 import subprocess
 import sys
 import time
@@ -162,6 +163,22 @@ class BaselineProcess:
 
     def stop(self) -> None:
         stop_process(self.process)
+
+
+class NodeProcess(BaselineProcess):
+    """``bench/node_peer.mjs`` (socket.io 4.8 on Node, the baseline's events) on a free port."""
+
+    def __init__(self, redis_url: str, log_dir: Path):
+        super().__init__(redis_url, log_dir)
+        self.log_path = Path(log_dir) / f"node-{self.port}.log"
+        node = shutil.which("node") or "node"
+        self.args = [node, str(BENCH / "node_peer.mjs"), "--port", str(self.port)]
+        self.args += ["--redis", redis_url]
+
+
+def nodes(redis_url: str, log_dir: Path) -> list[NodeProcess]:
+    """One Node peer process (the peer is measured on one process only)."""
+    return start_all([NodeProcess(redis_url, log_dir)])
 
 
 def start_all(processes: list) -> list:

@@ -30,19 +30,30 @@ import asyncio
 import time
 
 import orjson
-from common import CpuMeter, baselines, host_port, log, ms, ours, spread_ms, stop_all
+from common import (
+    CpuMeter,
+    baselines,
+    cpu_seconds,
+    host_port,
+    log,
+    ms,
+    nodes,
+    ours,
+    spread_ms,
+    stop_all,
+)
 from sio import Client, call, close_all
 
 CONNECT_CONCURRENCY = 48
 BURST_ACTORS = 20
-KINDS = ("baseline", "ours")
+KINDS = ("baseline", "ours", "node")  # node: socket.io 4.8 on Node, one process only
 
 
 class Crowd:
     """The viewers of one topology (socialads or baseline on 1 or 2 processes)."""
 
     def __init__(self, kind: str, servers: list, cid: str | None, group: int, tag: str):
-        self.kind = kind  # "ours" | "baseline"
+        self.kind = kind  # "ours" | "baseline" | "node" (the baseline's events)
         self.servers = servers
         self.addresses = [host_port(s.url) for s in servers]
         self.cid = cid
@@ -195,6 +206,48 @@ async def steady(
     }
 
 
+async def cpu_per_update(
+    crowd: Crowd, actor: Client, rate: int, seconds: float, prefix: str
+) -> dict:
+    """(c): ``rate`` actions a second for ``seconds`` by one actor: the servers' CPU seconds
+    (user + system, every server process, Redis not counted) from the first action until
+    every viewer has the last total, over the ``progress`` messages the viewers received.
+    socialads coalesces (fewer deliveries, each carrying the cost of more actions); the
+    others deliver one per action."""
+    await asyncio.sleep(1.0)
+    crowd.clear()
+    server_pids = [s.process.pid for s in crowd.servers]
+    before = [cpu_seconds(pid) for pid in server_pids]
+    began = time.perf_counter()
+    futures = []
+    for n in range(int(rate * seconds)):
+        futures.append(actor.call("act", {"id": f"{prefix}-{n}"}))
+        await asyncio.sleep(max(0.0, began + (n + 1) / rate - time.perf_counter()))
+    done, _ = await asyncio.wait(futures, timeout=30)
+    totals = [
+        int(f.result()["total"])
+        for f in done
+        if not f.cancelled() and f.exception() is None and f.result().get("ok")
+    ]
+    if not totals:
+        raise RuntimeError("no act was acknowledged")
+    all_reached = await reached(crowd.viewers, max(totals), time.perf_counter() + 10)
+    after = [cpu_seconds(pid) for pid in server_pids]
+    wall = time.perf_counter() - began
+    cpu = sum(a - b for a, b in zip(after, before, strict=True) if a is not None and b is not None)
+    delivered = sum(1 for viewer in crowd.viewers for _ in viewer.events("progress"))
+    return {
+        "offered_per_s": rate,
+        "seconds": seconds,
+        "acked": len(totals),
+        "delivered": delivered,
+        "all_reached": all_reached,
+        "server_cpu_s": round(cpu, 3),
+        "server_cpu_percent_of_one_core": round(100 * cpu / wall, 1),
+        "us_per_update": round(1e6 * cpu / delivered, 1) if delivered else None,
+    }
+
+
 async def burst(
     crowd: Crowd,
     actors: list[Client],
@@ -324,12 +377,13 @@ async def topology(ctx, kind: str, processes: int, args) -> dict:
     tag = f"{kind}{processes}p"
     out: dict = {"kind": kind, "processes": processes, "by_viewers": {}}
     loop = asyncio.get_running_loop()
-    if kind == "ours":
-        cid = ctx.campaign(f"bench fanout {tag}")
-        servers = await loop.run_in_executor(None, lambda: ours(redis_url, ctx.tmp, processes))
-    else:
-        cid = None
-        servers = await loop.run_in_executor(None, lambda: baselines(redis_url, ctx.tmp, processes))
+    cid = ctx.campaign(f"bench fanout {tag}") if kind == "ours" else None
+    start = {
+        "ours": lambda: ours(redis_url, ctx.tmp, processes),
+        "baseline": lambda: baselines(redis_url, ctx.tmp, processes),
+        "node": lambda: nodes(redis_url, ctx.tmp),
+    }[kind]
+    servers = await loop.run_in_executor(None, start)
     crowd = Crowd(kind, servers, cid, args.group_size, tag)
     actors: list[Client] = []
     try:
@@ -357,6 +411,15 @@ async def topology(ctx, kind: str, processes: int, args) -> dict:
                 f"fanout {tag} @{size}: p50 {lat['p50']} p95 {lat['p95']} p99 {lat['p99']} ms,"
                 f" missed {result['missed']}"
             )
+            if args.cpu_seconds > 0:
+                load = await cpu_per_update(
+                    crowd, actor, args.cpu_rate, args.cpu_seconds, f"{tag}-{size}-cpu"
+                )
+                result["cpu_per_update"] = load
+                log(
+                    f"fanout {tag} @{size}: {args.cpu_rate} actions/s: {load['delivered']} "
+                    f"updates delivered, {load['us_per_update']} µs of server CPU each"
+                )
         if kind == "ours" and args.burst_seconds > 0:
             out["burst"], _ = await _burst_phase(crowd, actors, tag, processes, redis_pid, args)
         return out
@@ -408,7 +471,9 @@ def fanout(ctx, args) -> dict:
         "topologies": {},
     }
     for processes in args.processes:
-        for kind in KINDS:  # alternate, so drift in load hits both
+        for kind in KINDS:  # alternate, so drift in load hits all alike
+            if kind == "node" and processes != 1:
+                continue
             name = f"{kind}_{processes}p"
             log(f"fanout: {name}")
             try:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 
-from common import baselines, log, ours, rss_kb, stop_all
+from common import baselines, log, nodes, ours, rss_kb, stop_all
 from fanout import Crowd, steady
 
 
@@ -22,6 +22,9 @@ async def one(ctx, kind: str, args) -> dict:
     if kind == "ours":
         cid = ctx.campaign("bench memory")
         servers = await loop.run_in_executor(None, lambda: ours(ctx.redis.url, ctx.tmp, 1))
+    elif kind == "node":
+        cid = None
+        servers = await loop.run_in_executor(None, lambda: nodes(ctx.redis.url, ctx.tmp))
     else:
         cid = None
         servers = await loop.run_in_executor(None, lambda: baselines(ctx.redis.url, ctx.tmp, 1))
@@ -64,9 +67,10 @@ async def one(ctx, kind: str, args) -> dict:
 def memory(ctx, args) -> dict:
     out: dict = {
         "what": "VmRSS of the one server process, idle joined viewers",
-        "crowd": f"socialads: groups of {args.group_size} in one campaign; baseline: one room",
+        "crowd": f"socialads: groups of {args.group_size} in one campaign; baseline and the Node "
+        "peer: one room",
     }
-    for kind in ("ours", "baseline"):
+    for kind in ("ours", "baseline", "node"):
         log(f"memory: {kind}")
         try:
             out[kind] = asyncio.run(one(ctx, kind, args))

@@ -62,6 +62,8 @@ def fanout_lines(fanout: dict) -> list[str]:
                     "",
                     "",
                     "",
+                    "",
+                    "",
                 ]
             )
             continue
@@ -69,18 +71,25 @@ def fanout_lines(fanout: dict) -> list[str]:
             {int(s) for s in ours.get("by_viewers", {})}
             | {int(s) for s in base.get("by_viewers", {})}
         )
+        node = topologies.get(f"node_{processes}p", {})
         for size in sizes:
             a = ours.get("by_viewers", {}).get(str(size), {})
             b = base.get("by_viewers", {}).get(str(size), {})
+            c = node.get("by_viewers", {}).get(str(size), {})
             rows.append(
                 [
                     str(processes),
                     _n(size),
                     _lat(a.get("latency_ms")),
                     _lat(b.get("latency_ms")),
+                    _lat(c.get("latency_ms")) if c else "—",
                     _ratio(
                         (a.get("latency_ms") or {}).get("p99"),
                         (b.get("latency_ms") or {}).get("p99"),
+                    ),
+                    _ratio(
+                        (a.get("latency_ms") or {}).get("p99"),
+                        (c.get("latency_ms") or {}).get("p99"),
                     ),
                     f"{_n(a.get('missed'))} / {_n(b.get('missed'))}",
                     f"{_n(a.get('progress_per_action_per_viewer'), 2)} / "
@@ -93,13 +102,16 @@ def fanout_lines(fanout: dict) -> list[str]:
             "viewers",
             "socialads ms",
             "baseline ms",
-            "p99 ×",
+            "node ms",
+            "p99 × base",
+            "p99 × node",
             "missed",
             "msgs/action/viewer",
         ],
         rows,
     )
     out.append("  (missed and msgs/action/viewer: socialads / baseline)")
+    out += cpu_lines(topologies)
     out.append("FAN-OUT (b): burst of actions on a fixed schedule")
     rows = []
     for name, topology in topologies.items():
@@ -140,6 +152,50 @@ def fanout_lines(fanout: dict) -> list[str]:
         "in any second; final after ack: p50 / max over viewers of when the final "
         "total arrived after the last ack (negative: before the ack came back); "
         "never: viewers that did not get it"
+    )
+    return out
+
+
+def cpu_lines(topologies: dict) -> list[str]:
+    """(c): server CPU per delivered update, every system side by side."""
+    out = ["FAN-OUT (c): server CPU µs per delivered progress update (actions at a fixed rate)"]
+    rows = []
+    for name, topology in sorted(topologies.items()):
+        if name.startswith("ours_"):
+            processes = name.rsplit("_", 1)[1]
+            for size, _figure in sorted(
+                (topology.get("by_viewers") or {}).items(), key=lambda item: int(item[0])
+            ):
+                cells = [processes, _n(int(size))]
+                figures = []
+                for kind in ("ours", "baseline", "node"):
+                    peer = (topologies.get(f"{kind}_{processes}") or {}).get("by_viewers", {})
+                    load = (peer.get(size) or {}).get("cpu_per_update") or {}
+                    figures.append(load.get("us_per_update"))
+                    cells.append(
+                        f"{_n(load.get('us_per_update'))} ({_n(load.get('delivered'))})"
+                        if load
+                        else "—"
+                    )
+                cells += [_ratio(figures[0], figures[1]), _ratio(figures[0], figures[2])]
+                rows.append(cells)
+    if not rows:
+        return []
+    out += _rows(
+        [
+            "procs",
+            "viewers",
+            "socialads µs (n)",
+            "baseline µs (n)",
+            "node µs (n)",
+            "× base",
+            "× node",
+        ],
+        rows,
+    )
+    out += _wrap(
+        "n: updates delivered; µs: user + system CPU of the server processes from the "
+        "first action until every viewer has the last total, over n"
     )
     return out
 
@@ -257,7 +313,7 @@ def memory_lines(m: dict) -> list[str]:
         "MEMORY: VmRSS of one server process per idle, joined viewer",
         *_wrap(f"crowd: {m.get('crowd')}"),
     ]
-    ours, base = m.get("ours", {}), m.get("baseline", {})
+    ours, base, node = m.get("ours", {}), m.get("baseline", {}), m.get("node", {})
     rows = []
     sizes = sorted(
         {int(s) for s in ours.get("by_viewers", {})} | {int(s) for s in base.get("by_viewers", {})}
@@ -265,6 +321,7 @@ def memory_lines(m: dict) -> list[str]:
     for size in sizes:
         a = ours.get("by_viewers", {}).get(str(size), {})
         b = base.get("by_viewers", {}).get(str(size), {})
+        c = node.get("by_viewers", {}).get(str(size), {})
         rows.append(
             [
                 _n(size),
@@ -272,14 +329,23 @@ def memory_lines(m: dict) -> list[str]:
                 f"{_n(a.get('rss_kb'))} KB",
                 f"{_n(b.get('kb_per_viewer'))} KB",
                 f"{_n(b.get('rss_kb'))} KB",
+                f"{_n(c.get('kb_per_viewer'))} KB",
                 f"{_n(a.get('join_seconds_for_new'))} / {_n(b.get('join_seconds_for_new'))} s",
             ]
         )
     out += _rows(
-        ["viewers", "ours/viewer", "ours RSS", "base/viewer", "base RSS", "joins took ours/base"],
+        [
+            "viewers",
+            "ours/viewer",
+            "ours RSS",
+            "base/viewer",
+            "base RSS",
+            "node/viewer",
+            "joins took ours/base",
+        ],
         rows,
     )
-    for name, figure in (("socialads", ours), ("baseline", base)):
+    for name, figure in (("socialads", ours), ("baseline", base), ("node", node)):
         action = figure.get("actions_at_largest") or {}
         if action:
             out += _wrap(
@@ -314,7 +380,7 @@ def stats_lines(s: dict) -> list[str]:
 
 
 def target_lines(targets: list[dict]) -> list[str]:
-    out = ["TARGETS (issue #6)"]
+    out = ["TARGETS (issues #6 and #11)"]
     for t in targets:
         verdict = {True: "PASS", False: "FAIL", None: "n/a "}[t["pass"]]
         out += _wrap(

@@ -49,13 +49,15 @@ from common import BENCH, LIMITS_ENV, T0, Context, log, raise_fd_limit  # noqa: 
 from socialads.runtime.embedded_redis import EmbeddedRedis  # noqa: E402
 
 FULL = {
-    "viewers": "100,1000",
+    "viewers": "100,1000,5000",
     "processes": "1,2",
     "actions": 10,
     "burst_rate": 1000,
     "burst_seconds": 5.0,
     "baseline_burst_viewers": 20,
     "settle_timeout": 10.0,
+    "cpu_rate": 20,
+    "cpu_seconds": 5.0,
     "clients": 32,
     "seconds": 8.0,
     "floor_seconds": 1.5,
@@ -72,6 +74,8 @@ QUICK = {
     "burst_seconds": 2.0,
     "baseline_burst_viewers": 20,
     "settle_timeout": 5.0,
+    "cpu_rate": 20,
+    "cpu_seconds": 2.0,
     "clients": 32,
     "seconds": 3.0,
     "floor_seconds": 0.5,
@@ -238,6 +242,12 @@ def parse_args(argv=None):
         "--settle-timeout",
         type=float,
         help=f"the longest wait for the final total after a burst ({FULL['settle_timeout']} s)",
+    )
+    add("--cpu-rate", type=int, help=f"actions/s for CPU per update ({FULL['cpu_rate']})")
+    add(
+        "--cpu-seconds",
+        type=float,
+        help=f"CPU-per-update window ({FULL['cpu_seconds']} / {QUICK['cpu_seconds']}; 0: skip)",
     )
     add("--clients", type=int, help=f"throughput connections ({FULL['clients']})")
     add("--seconds", type=float, help=f"throughput window ({FULL['seconds']} / {QUICK['seconds']})")

@@ -99,10 +99,10 @@ def throughput_targets(throughput: dict) -> list[dict]:
     return [
         _target(
             "throughput: acked deduplicated actions/s on one process",
-            "≥ 0.70×",
+            "≥ 0.80×",
             ratio,
             "× ack-only",
-            None if ratio is None else ratio >= 0.7 and exact is True,
+            None if ratio is None else ratio >= 0.8 and exact is True,
             f"{ours} vs {ack} acks/s; exact total: {exact}",
         )
     ]
@@ -159,6 +159,8 @@ def memory_targets(memory: dict) -> list[dict]:
     largest = sizes[-1] if sizes else None
     per = _get(memory, "ours", "by_viewers", str(largest), "kb_per_viewer")
     base = _get(memory, "baseline", "by_viewers", str(largest), "kb_per_viewer")
+    node = _get(memory, "node", "by_viewers", str(largest), "kb_per_viewer")
+    peers = [f"{name} {kb} KB" for name, kb in (("baseline", base), ("Node", node)) if kb]
     found.append(
         _target(
             f"RSS per idle viewer at {largest} viewers",
@@ -166,7 +168,7 @@ def memory_targets(memory: dict) -> list[dict]:
             per,
             "KB",
             None if per is None else per <= 30,
-            f"baseline {base} KB" if base is not None else "",
+            ", ".join(peers),
         )
     )
     reached = _get(memory, "ours", "actions_at_largest", "all_reached")
@@ -181,6 +183,48 @@ def memory_targets(memory: dict) -> list[dict]:
             f"those actions' p99 {p99} ms" if p99 is not None else "",
         )
     )
+    return found
+
+
+def peer_targets(fanout: dict) -> list[dict]:
+    """Issue #11: CPU per delivered update and fan-out p99 against Node socket.io (and the
+    bare baseline), one process, at 1,000 and 5,000 viewers."""
+    found = []
+    topologies = _get(fanout, "topologies") or {}
+    ours, base, node = (topologies.get(f"{kind}_1p") or {} for kind in ("ours", "baseline", "node"))
+    for size in sorted(int(size) for size in (_get(ours, "by_viewers") or {})):
+        if size < 1000:
+            continue
+        key = str(size)
+        cpu = _get(ours, "by_viewers", key, "cpu_per_update", "us_per_update")
+        node_cpu = _get(node, "by_viewers", key, "cpu_per_update", "us_per_update")
+        base_cpu = _get(base, "by_viewers", key, "cpu_per_update", "us_per_update")
+        vs_node = round(cpu / node_cpu, 2) if cpu and node_cpu else None
+        vs_base = round(cpu / base_cpu, 2) if cpu and base_cpu else None
+        found.append(
+            _target(
+                f"CPU per delivered update, {size} viewers, 1 process",
+                "≤ 1.00× Node, ≤ 0.50× baseline",
+                f"{vs_node}× Node, {vs_base}× baseline",
+                "",
+                None if vs_node is None or vs_base is None else vs_node <= 1.0 and vs_base <= 0.5,
+                f"{cpu} µs vs Node {node_cpu} µs, baseline {base_cpu} µs",
+            )
+        )
+        p99 = _get(ours, "by_viewers", key, "latency_ms", "p99")
+        node_p99 = _get(node, "by_viewers", key, "latency_ms", "p99")
+        limit = 0.7 if size == 1000 else 1.0
+        ratio = round(p99 / node_p99, 2) if p99 and node_p99 else None
+        found.append(
+            _target(
+                f"fan-out p99, {size} viewers, 1 action/s, 1 process, against Node",
+                f"≤ {limit:.2f}×",
+                ratio,
+                "× Node",
+                None if ratio is None else ratio <= limit,
+                f"{p99} ms vs Node {node_p99} ms",
+            )
+        )
     return found
 
 
@@ -204,6 +248,7 @@ def judge(result: dict) -> list[dict]:
     found = []
     for name, function in (
         ("fanout", fanout_targets),
+        ("fanout", peer_targets),
         ("throughput", throughput_targets),
         ("browser", browser_targets),
         ("memory", memory_targets),

@@ -24,11 +24,18 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         app.config["SESSION_COOKIE_SECURE"] = True
 
     from socialads.domain.campaigns import Campaigns
+    from socialads.metrics import Metrics
+    from socialads.realtime.floor import install as install_floor
     from socialads.realtime.liveness import QUEUE, Liveness
     from socialads.realtime.namespace import bind
     from socialads.realtime.rooms import socketio
     from socialads.realtime.service import Realtime
-    from socialads.realtime.wire import OrjsonWire, QueueManager, refuse_malformed_packets
+    from socialads.realtime.wire import (
+        LocalManager,
+        OrjsonWire,
+        QueueManager,
+        refuse_malformed_packets,
+    )
     from socialads.store import Store
 
     store = Store(app.config["REDIS_URL"], app.config["KEY_PREFIX"], app.config["CHAT_KEEP"])
@@ -36,13 +43,20 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     queue_channel = None
     if app.config["MESSAGE_QUEUE"]:
         queue_channel = f"{app.config['KEY_PREFIX']}:socketio"
+    metrics = Metrics()
     liveness = Liveness(
-        store, queue_channel, app.config["HEALTH_TIMEOUT"], app.config["QUEUE_CHECK_INTERVAL"]
+        store,
+        queue_channel,
+        app.config["HEALTH_TIMEOUT"],
+        app.config["QUEUE_CHECK_INTERVAL"],
+        metrics,
     )
     app.extensions["socialads.store"] = store
     app.extensions["socialads.campaigns"] = campaigns
     app.extensions["socialads.liveness"] = liveness
-    bind(app, Realtime(app, store, campaigns, liveness))
+    app.extensions["socialads.metrics"] = metrics
+    realtime = Realtime(app, store, campaigns, liveness, metrics)
+    bind(app, realtime)
 
     from jinja2 import ChoiceLoader, FileSystemLoader, PrefixLoader
 
@@ -68,10 +82,12 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from socialads.admin.auth import login_manager
     from socialads.extensions import SessionInterface, csrf
     from socialads.web import api, embed, health
+    from socialads.web import metrics as metrics_page
 
     app.register_blueprint(embed.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(health.bp)
+    app.register_blueprint(metrics_page.bp)
     app.register_blueprint(admin_bp)
     app.session_interface = SessionInterface()
     login_manager.init_app(app)
@@ -80,19 +96,15 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     # Flask-SocketIO's Redis message queue, with a listener that proves it still hears it
     # (socialads.realtime.liveness).
-    queue = (
-        {
-            "client_manager": QueueManager(
-                app.config["REDIS_URL"], queue_channel, liveness.hearings[QUEUE]
-            )
-        }
+    manager = (
+        QueueManager(app.config["REDIS_URL"], queue_channel, liveness.hearings[QUEUE])
         if queue_channel
-        else {}
+        else LocalManager()
     )
     socketio.init_app(
         app,
         async_mode=app.config["ASYNC_MODE"],
-        **queue,
+        client_manager=manager,
         max_http_buffer_size=app.config["MAX_SOCKET_FRAME"],
         # One client's events run in order, in its own greenlet: a `disconnect` can never
         # overtake the `join` before it (which would leave a ghost in presence), and an `act`
@@ -107,6 +119,14 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         json=OrjsonWire,
     )
     refuse_malformed_packets(socketio.server)
+    # One frame per payload, written from the sender (socialads.realtime.floor), counted.
+    server = socketio.server
+    install_floor(server, metrics)
+    metrics.watch(
+        connections=lambda: len(server.eio.sockets),
+        viewers=realtime.connections.count,
+    )
+    metrics.redis_up.set_function(lambda: 1 if store.round_trips.up else 0)
     if app.config["TRUSTED_PROXIES"]:
         # Outside the Socket.IO middleware, so sockets see the client's address too.
         from werkzeug.middleware.proxy_fix import ProxyFix

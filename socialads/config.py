@@ -64,6 +64,11 @@ class Defaults:
     # reconnects a listener that did not hear it (a "deaf worker").
     HEALTH_TIMEOUT = 1.0
     QUEUE_CHECK_INTERVAL = 10
+    # Each client socket's kernel send buffer in bytes (SO_SNDBUF); unset, the kernel's own.
+    # A socket whose buffer is full holds its frames in the process (socialads.realtime.floor).
+    SEND_BUFFER: int | None = None
+    # GET /metrics (Prometheus) answers only `Authorization: Bearer <this>`; unset, it is 404.
+    METRICS_TOKEN: str | None = None
     # Campaign definitions are cached per process for this long (changes also invalidate).
     CAMPAIGN_CACHE_SECONDS = 5
     # The admin's session cookie: never readable by scripts, not sent on cross-site requests,

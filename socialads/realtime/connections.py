@@ -59,6 +59,10 @@ class Connections:
     def get(self, sid: str) -> Connection | None:
         return self._by_sid.get(sid)
 
+    def count(self) -> int:
+        """Joined viewers here (``socialads_viewers``)."""
+        return len(self._by_sid)
+
     def refusal(self, sid: str) -> str | None:
         """The reason the brand gave for blocking the viewer of connection ``sid``, if it did
         while the connection was joined."""

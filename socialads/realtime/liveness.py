@@ -30,6 +30,7 @@ import orjson
 from redis.client import PubSub
 from redis.exceptions import RedisError
 
+from socialads.metrics import Metrics
 from socialads.store import Store
 
 log = logging.getLogger(__name__)
@@ -54,8 +55,9 @@ class Hearing:
     """One listener's side of the check: the nonces it waits to hear, a reconnect request,
     and the messages it reads until one comes."""
 
-    def __init__(self, name: str):
+    def __init__(self, name: str, metrics: Metrics | None = None):
         self.name = name
+        self.metrics = metrics or Metrics()
         self.generation = 0  # bumped to make the listener reconnect
         self.since: float | None = None  # when its current subscription began, if it has one
         self.last_message = 0.0  # when it last heard anything at all
@@ -82,11 +84,15 @@ class Hearing:
         errors propagate (the caller reconnects)."""
         generation = self.generation
         self.since = time.monotonic()
+        received = self.metrics.bus_received
+        on_channel = self.metrics.bus_by_channel.labels(self.name)
         try:
             while generation == self.generation:
                 message = pubsub.get_message(ignore_subscribe_messages=True, timeout=POLL)
                 if message is not None:
                     self.last_message = time.monotonic()
+                    received.inc()
+                    on_channel.inc()
                     yield message
         finally:
             self.since = None
@@ -95,14 +101,21 @@ class Hearing:
 class Liveness:
     """Round trips through this process's listeners, for ``/healthz`` and the watchdog."""
 
-    def __init__(self, store: Store, queue_channel: str | None, timeout: float, interval: float):
+    def __init__(
+        self,
+        store: Store,
+        queue_channel: str | None,
+        timeout: float,
+        interval: float,
+        metrics: Metrics | None = None,
+    ):
         self.store = store
         self.timeout = timeout
         self.interval = interval
-        self.hearings = {EVENTS: Hearing(EVENTS)}
+        self.hearings = {EVENTS: Hearing(EVENTS, metrics)}
         self.channels = {EVENTS: store.events_channel}
         if queue_channel:
-            self.hearings[QUEUE] = Hearing(QUEUE)
+            self.hearings[QUEUE] = Hearing(QUEUE, metrics)
             self.channels[QUEUE] = queue_channel
         self.listening = False  # set once the listeners run (Realtime.start)
         self.last_heard = 0.0

@@ -9,6 +9,7 @@ the ``socketio`` singleton as this module is imported (`bind` is what ``create_a
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -74,7 +75,17 @@ def on_join(payload: Any = None, *_extra: Any) -> dict[str, Any]:
 
 @socketio.on("act")
 def on_act(payload: Any = None, *_extra: Any) -> dict[str, Any]:
-    return _answer(_realtime().viewers.act, payload)
+    started = time.perf_counter()
+    realtime = _realtime()
+    ack = _answer(realtime.viewers.act, payload)
+    metrics = realtime.metrics
+    if not ack.get("ok"):
+        metrics.actions.labels("rejected").inc()
+    else:
+        metrics.actions.labels("duplicate" if ack.get("duplicate") else "ok").inc()
+    # The ack is written as this returns (from this greenlet, socialads.realtime.floor).
+    metrics.ack_seconds.observe(time.perf_counter() - started)
+    return ack
 
 
 @socketio.on("say")

@@ -24,6 +24,7 @@ import orjson
 from redis.exceptions import RedisError
 
 from socialads.domain.campaigns import Campaigns
+from socialads.metrics import Metrics
 from socialads.realtime.connections import Connections
 from socialads.realtime.rooms import session_room, socketio
 from socialads.store import Store
@@ -41,13 +42,16 @@ class Progress:
         store: Store,
         campaigns: Campaigns,
         connections: Connections,
+        metrics: Metrics | None = None,
     ):
         self.config = config
+        self.metrics = metrics or Metrics()
         self.store = store
         self.campaigns = campaigns
         self.connections = connections
         self.lock = connections.lock  # see the module docstring
         self.pending: set[str] = set()  # campaigns an update is due for
+        self.due_since: dict[str, float] = {}  # campaign -> when it became due (the lag)
         # session -> its counters as last read from Redis, and, per campaign, the sessions
         # an action changed since: a progress update reads only those (one session, not all
         # of this process's hundreds), and the campaign's total.
@@ -67,6 +71,7 @@ class Progress:
             if not self.connections.has_campaign(cid):
                 return
             self.pending.add(cid)
+            self.due_since.setdefault(cid, time.monotonic())
             if session is not None:
                 self.changed.setdefault(cid, set()).add(session)
         self.wake.set()
@@ -129,7 +134,11 @@ class Progress:
                     # The interval counts from when the update has gone out: a process busy
                     # enough that sending takes a while sends a little less often, so its
                     # viewers still get no more than ten in a second however late they read.
-                    self.last_sent[cid] = time.monotonic()
+                    self.last_sent[cid] = sent = time.monotonic()
+                    if cid not in self.pending:  # sent (not to be retried): how late?
+                        since = self.due_since.pop(cid, None)
+                        if since is not None:
+                            self.metrics.coalescer_lag.observe(sent - since)
                 if self.pending:
                     soonest = min(self.last_sent.get(c, 0) for c in self.pending) + interval
                     time.sleep(max(0.005, soonest - time.monotonic()))

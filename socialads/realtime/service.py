@@ -18,6 +18,7 @@ from flask import Flask
 from redis.exceptions import RedisError
 
 from socialads.domain.campaigns import Campaigns
+from socialads.metrics import Metrics
 from socialads.realtime.connections import Connections
 from socialads.realtime.guards import Guard
 from socialads.realtime.limits import SharedLimits
@@ -38,13 +39,21 @@ EXTENSION = "socialads.realtime"  # its key in app.extensions
 class Realtime:
     """This process's side of the real-time service."""
 
-    def __init__(self, app: Flask, store: Store, campaigns: Campaigns, liveness: Liveness):
+    def __init__(
+        self,
+        app: Flask,
+        store: Store,
+        campaigns: Campaigns,
+        liveness: Liveness,
+        metrics: Metrics | None = None,
+    ):
         self.app = app  # for the background loops' app context
         config = app.config
         self.liveness = liveness
+        self.metrics = metrics = metrics or Metrics()
         self.connections = Connections()
         self.guard = Guard(config, store, campaigns, self.connections, SharedLimits(store, config))
-        self.progress = Progress(config, store, campaigns, self.connections)
+        self.progress = Progress(config, store, campaigns, self.connections, metrics)
         self.presence = Presence(config, store, self.connections, self.guard, self.progress)
         self.viewers = Viewers(
             config, store, campaigns, self.connections, self.guard, self.presence, self.progress

@@ -20,6 +20,7 @@ import redis
 import socketio
 from engineio import json as engineio_json
 
+from socialads.realtime.frames import FloorEmit
 from socialads.realtime.liveness import PING_PREFIX, RECONNECT_WAIT, Hearing
 from socialads.store import READER
 
@@ -83,8 +84,14 @@ def start_queue_listener(server: socketio.Server | None) -> None:
         server.manager.initialize()
 
 
-class QueueManager(socketio.RedisManager):
-    """Flask-SocketIO's Redis message queue, with a listener that tells its ``hearing`` about
+class LocalManager(FloorEmit):
+    """The client manager of a process without a message queue (tests, tools): the floor's
+    emit (socialads.realtime.floor) and nothing else."""
+
+
+class QueueManager(socketio.RedisManager, FloorEmit):
+    """Flask-SocketIO's Redis message queue, emitting to this process's clients by the floor's
+    emit (socialads.realtime.floor), with a listener that tells its ``hearing`` about
     pings, reconnects on request and within a second of Redis coming back, and a publishing
     connection that gives up after a few seconds instead of hanging a handler.
 

@@ -13,11 +13,16 @@ from geventwebsocket.handler import WebSocketHandler
 class NoDelayHandler(WebSocketHandler):
     """gevent-websocket's handler (it answers a client's close frame, where simple-websocket
     under pywsgi left clients waiting 3 s) that sends small frames at once: without
-    TCP_NODELAY an ack that follows a broadcast waits ~40 ms for Nagle's algorithm."""
+    TCP_NODELAY an ack that follows a broadcast waits ~40 ms for Nagle's algorithm. With
+    ``send_buffer`` set, each socket's kernel send buffer is capped at that many bytes."""
+
+    send_buffer: int | None = None
 
     def __init__(self, sock, *args, **kwargs):
         try:
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            if self.send_buffer:
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, int(self.send_buffer))
         except OSError:
             pass
         super().__init__(sock, *args, **kwargs)
@@ -31,7 +36,10 @@ def run(app, host: str, port: int, extra_servers: tuple = (), on_ready=None) -> 
     )
     # gevent-websocket logs every request at INFO: an access log belongs to the proxy in front.
     logging.getLogger("geventwebsocket.handler").setLevel(logging.WARNING)
-    server = pywsgi.WSGIServer((host, port), app, handler_class=NoDelayHandler, log=None)
+    handler = type(
+        "NoDelayHandler", (NoDelayHandler,), {"send_buffer": app.config.get("SEND_BUFFER")}
+    )
+    server = pywsgi.WSGIServer((host, port), app, handler_class=handler, log=None)
     # Listen from the start (not from the first connection), so /healthz proves it hears.
     app.extensions["socialads.realtime"].start()
     for other in (*extra_servers, server):

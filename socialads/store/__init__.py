@@ -66,6 +66,7 @@ class Store:
         self.keys = backend.keys
         self.scripts = backend.scripts
         self.events_channel = backend.keys.events
+        self.round_trips = backend.round_trips  # is Redis answering? (socialads_redis_up)
 
         self.accounts = Accounts(backend)
         self.create_brand = self.accounts.create_brand

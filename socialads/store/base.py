@@ -22,7 +22,38 @@ POOL_SIZE = 200  # Redis connections per process
 JSONObject = dict[str, Any]  # what we keep as JSON and hand back parsed
 
 
-def connect(url: str) -> redis.Redis:
+class RoundTrips:
+    """Whether this process's last Redis round trip succeeded (``socialads_redis_up``): every
+    reply, and every failure to connect or to read one, of the process's pool says so."""
+
+    def __init__(self) -> None:
+        self.up = True
+
+    def tracking(self, base: type[redis.Connection]) -> type[redis.Connection]:
+        """``base`` (the pool's connection class, TCP or TLS) reporting here."""
+        trips = self
+
+        class Tracked(base):  # type: ignore[valid-type,misc]
+            def connect(self, *args: Any, **kwargs: Any) -> Any:
+                try:
+                    return super().connect(*args, **kwargs)
+                except (redis.ConnectionError, redis.TimeoutError):
+                    trips.up = False
+                    raise
+
+            def read_response(self, *args: Any, **kwargs: Any) -> Any:
+                try:
+                    reply = super().read_response(*args, **kwargs)
+                except (redis.ConnectionError, redis.TimeoutError):
+                    trips.up = False
+                    raise
+                trips.up = True  # an error reply is still a round trip
+                return reply
+
+        return Tracked
+
+
+def connect(url: str, trips: RoundTrips | None = None) -> redis.Redis:
     """The process's client. A blocking pool: a burst of more concurrent commands than
     connections waits a moment for one (a plain pool would fail them at once, and the
     viewers would see `unavailable` for nothing)."""
@@ -36,6 +67,8 @@ def connect(url: str) -> redis.Redis:
         health_check_interval=30,
         **READER,
     )
+    if trips is not None:
+        pool.connection_class = trips.tracking(pool.connection_class)
     return redis.Redis(connection_pool=pool)
 
 
@@ -58,7 +91,8 @@ class Backend:
 
     def __init__(self, url: str, prefix: str):
         self.url = url
-        self.redis = connect(url)
+        self.round_trips = RoundTrips()
+        self.redis = connect(url, self.round_trips)
         self.keys = Keys(prefix)
         self.scripts = Scripts(self.redis)
 

@@ -130,3 +130,89 @@ def test_our_listener_feeds_the_managers_filter_and_hears_pings():
 class _Unsubscribes:
     def unsubscribe(self, channel):
         pass
+
+
+# -- the floor (socialads.realtime.floor) ------------------------------------------------------
+
+# What FloorSocket and FloorEmit replace or wrap, as the pinned releases wrote them. A new
+# release that changes one of them fails here: read its change, bring the floor's copy in
+# line (socialads/realtime/floor.py), then update the fingerprint.
+LIBRARY_SOURCES = {
+    "Socket._websocket_handler": "58afe122719282de",
+    "Socket.close": "05fac55831999f25",
+    "Socket.send": "f8b2738ee5d48ab2",
+    "Socket.schedule_ping": "fe316639159cd70d",
+    "Socket._send_ping": "21861287bd38dedc",
+    "Manager.emit": "566510ea2de39d65",
+    "Server._handle_connect": "049f7c2b2c239080",
+}
+
+
+def test_what_the_floor_replaces_is_what_the_pinned_releases_ship():
+    import hashlib
+
+    import engineio
+    from engineio.socket import Socket
+
+    found = {
+        "Socket._websocket_handler": Socket._websocket_handler,
+        "Socket.close": Socket.close,
+        "Socket.send": Socket.send,
+        "Socket.schedule_ping": Socket.schedule_ping,
+        "Socket._send_ping": Socket._send_ping,
+        "Manager.emit": socketio.Manager.emit,
+        "Server._handle_connect": engineio.Server._handle_connect,
+    }
+    fingerprints = {
+        name: hashlib.sha256(inspect.getsource(function).encode()).hexdigest()[:16]
+        for name, function in found.items()
+    }
+    assert fingerprints == LIBRARY_SOURCES
+
+
+def test_a_new_socket_meets_the_connect_handler_before_it_pings_or_upgrades():
+    import engineio
+
+    source = inspect.getsource(engineio.Server._handle_connect)
+    made = source.index("socket.Socket(self, sid)")
+    connect = source.index("self._trigger_event('connect'")
+    assert made < connect < source.index("s.schedule_ping()")
+    assert connect < source.index("s.handle_get_request(")
+    server = socketio.Server(async_mode="threading")
+    assert server.eio.handlers["connect"] == server._handle_eio_connect
+    assert _parameters(socketio.Server._handle_eio_connect) == ["self", "eio_sid", "environ"]
+
+
+def test_gevent_websocket_exposes_what_the_floor_writes_through():
+    from geventwebsocket.websocket import Header, WebSocket
+
+    assert {"raw_write", "handler", "closed"} <= set(WebSocket.__slots__)
+    assert _parameters(Header.encode_header) == ["fin", "opcode", "mask", "length", "flags"]
+    assert WebSocket.OPCODE_TEXT == 1 and WebSocket.OPCODE_BINARY == 2
+
+
+def test_a_floor_frame_is_the_bytes_gevent_websocket_would_write():
+    from socialads.realtime.frames import frame_bytes
+
+    for size in (3, 125, 126, 65535, 65536):
+        pkt = engineio.packet.Packet(engineio.packet.MESSAGE, "2" + "x" * size)
+        data = pkt.encode().encode()
+        frame = frame_bytes(pkt)
+        assert frame.endswith(data)
+        assert frame[0] == 0x81  # FIN, text
+        header = frame[: len(frame) - len(data)]
+        if len(data) < 126:
+            assert header[1] == len(data)
+        elif len(data) < 65536:
+            assert header[1] == 126 and int.from_bytes(header[2:4], "big") == len(data)
+        else:
+            assert header[1] == 127 and int.from_bytes(header[2:10], "big") == len(data)
+
+
+def test_the_floor_emit_sits_between_the_pubsub_manager_and_the_plain_one():
+    from socialads.realtime.frames import FloorEmit
+
+    order = QueueManager.__mro__
+    assert order.index(socketio.PubSubManager) < order.index(FloorEmit)
+    assert order.index(FloorEmit) < order.index(socketio.Manager)
+    assert _parameters(socketio.Manager.get_participants) == ["self", "namespace", "room"]
