@@ -424,8 +424,19 @@ def render(result: dict) -> str:
     return "\n".join(lines)
 
 
+SYSTEMS = {  # kind -> (label, colour): one colour per system, in both panels
+    "ours": ("socialads", "tab:blue"),
+    "baseline": ("bare Flask-SocketIO", "tab:orange"),
+    "node": ("Node socket.io", "tab:green"),
+}
+PERCENTILES = {"p50": ":", "p99": "-"}  # one line style per percentile
+PROCESS_MARKERS = {1: "o", 2: "s"}
+
+
 def plot(result: dict, path: Path) -> str | None:
-    """Latency (p50 and p99) against viewers, socialads and baseline; None if it can't."""
+    """Two panels side by side: fan-out latency (p50 dotted, p99 solid) against viewers, and
+    server CPU per delivered update, for socialads, the bare baseline and Node socket.io, one
+    colour each; None if it can't."""
     try:
         import matplotlib
 
@@ -434,55 +445,61 @@ def plot(result: dict, path: Path) -> str | None:
     except ImportError:
         return "matplotlib is not installed (pip install -e '.[bench]'): no plot"
     topologies = (result.get("fanout") or {}).get("topologies", {})
-    figure, axis = plt.subplots(figsize=(8, 5))
-    styles = {"ours": "-", "baseline": "--"}
-    colors = {1: "tab:blue", 2: "tab:orange"}
+    figure, (latency, cpu) = plt.subplots(1, 2, figsize=(12, 5), width_ratios=(3, 2))
     drew = False
     for _name, topology in sorted(topologies.items()):
-        if "by_viewers" not in topology:
+        if "by_viewers" not in topology or topology["kind"] not in SYSTEMS:
             continue
-        kind, processes = topology["kind"], topology["processes"]
+        label, colour = SYSTEMS[topology["kind"]]
+        processes = topology["processes"]
         sizes = sorted(int(s) for s in topology["by_viewers"])
-        for stat, marker in (("p99", "o"), ("p50", "x")):
+        for stat, style in PERCENTILES.items():
             values = [topology["by_viewers"][str(s)]["latency_ms"][stat] for s in sizes]
-            label = f"{'socialads' if kind == 'ours' else 'baseline'}, {processes} proc, {stat}"
-            axis.plot(
+            latency.plot(
                 sizes,
                 values,
-                styles[kind],
-                marker=marker,
+                style,
+                marker=PROCESS_MARKERS.get(processes, "^"),
+                color=colour,
+                label=f"{label}, {processes} proc, {stat}",
+            )
+            drew = True
+        points = [
+            (s, (topology["by_viewers"][str(s)].get("cpu_per_update") or {}).get("us_per_update"))
+            for s in sizes
+        ]
+        points = [(s, us) for s, us in points if us is not None]
+        if points and processes == 1:
+            cpu.plot(
+                [s for s, _ in points],
+                [us for _, us in points],
+                "-",
+                marker="o",
+                color=colour,
                 label=label,
-                color=colors.get(processes, "tab:gray"),
-                alpha=1.0 if stat == "p99" else 0.5,
             )
-            drew = True
-    memory = result.get("memory") or {}
-    for kind, marker in (("ours", "*"), ("baseline", "P")):
-        action = (memory.get(kind) or {}).get("actions_at_largest") or {}
-        if action.get("latency_ms", {}).get("p99") is not None:
-            axis.plot(
-                [action["viewers"]],
-                [action["latency_ms"]["p99"]],
-                marker,
-                markersize=10,
-                color="tab:green" if kind == "ours" else "tab:red",
-                label=f"{'socialads' if kind == 'ours' else 'baseline'}, 1 proc, p99 (memory run)",
-            )
-            drew = True
     if not drew:
         plt.close(figure)
         return "no fan-out figures: no plot"
-    axis.set_xscale("log")
-    axis.set_yscale("log")
-    axis.set_xlabel("viewers in one campaign (solid: socialads, dashed: baseline)")
-    axis.set_ylabel("ms from action to arrival at every viewer")
+    latency.set_xscale("log")
+    latency.set_yscale("log")
+    latency.set_xlabel("viewers in one campaign")
+    latency.set_ylabel("ms from action to arrival at every viewer")
+    latency.set_title("fan-out latency (dotted p50, solid p99)")
+    latency.grid(True, which="both", alpha=0.3)
+    latency.legend(fontsize=7)
+    cpu.set_xscale("log")
+    cpu.set_ylim(bottom=0)
+    cpu.set_xlabel("viewers on one process")
+    cpu.set_ylabel("µs of server CPU per delivered update")
+    cpu.set_title("CPU per delivered update")
+    cpu.grid(True, which="both", alpha=0.3)
+    cpu.legend(fontsize=7)
     m = result.get("machine", {})
-    axis.set_title(
-        f"socialads fan-out vs bare Flask-SocketIO — {m.get('date', '')[:10]}, "
+    figure.suptitle(
+        f"socialads vs bare Flask-SocketIO vs Node socket.io — {m.get('date', '')[:10]}, "
         f"{m.get('cpu_count')} CPUs"
     )
-    axis.grid(True, which="both", alpha=0.3)
-    axis.legend(fontsize=7)
     figure.tight_layout()
     figure.savefig(path, dpi=110)
     plt.close(figure)

@@ -27,7 +27,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from socialads.metrics import Metrics
     from socialads.realtime.floor import install as install_floor
     from socialads.realtime.liveness import QUEUE, Liveness
-    from socialads.realtime.namespace import bind
+    from socialads.realtime.namespace import bind, serve_events
     from socialads.realtime.rooms import socketio
     from socialads.realtime.service import Realtime
     from socialads.realtime.wire import (
@@ -119,6 +119,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         json=OrjsonWire,
     )
     refuse_malformed_packets(socketio.server)
+    serve_events(socketio.server, realtime)  # the viewers' events, outside Flask's context
     # One frame per payload, written from the sender (socialads.realtime.floor), counted.
     server = socketio.server
     install_floor(server, metrics)

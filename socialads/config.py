@@ -34,6 +34,7 @@ class Defaults:
     # a second, so that updates a busy process delivers late still never make a viewer's
     # second hold more than ten (CONTRACT §4: "at most about 10 per second").
     PROGRESS_INTERVAL = 0.125
+    PRESENCE_INTERVAL = 1.0  # a session's viewers get its roster at most once a second
     # Messages in a join snapshot; how many a session keeps for `since`.
     CHAT_SNAPSHOT = 50
     CHAT_KEEP = 200

@@ -43,10 +43,11 @@ class EventKind(StrEnum):
     """The ``k`` field of a message on the events channel (``socialads.store.events``)."""
 
     PING = "ping"  # {n}: a liveness nonce (socialads.realtime.liveness)
-    PROGRESS = "p"  # {c, s?, t, st}: new totals after an action
+    PROGRESS = "p"  # {c, s, t, st, sp, sm, f}: new totals after an action
     CAMPAIGN = "c"  # {c}: a campaign definition changed
     BLOCKED = "b"  # {c, m, reason}: a viewer (member id m) was blocked from a campaign
     CLOSED = "x"  # {c, s, reason}: the brand closed session s
+    MEMBERS = "m"  # {c, s}: someone joined or left session s
 
 
 # The string fields each kind must carry to be one of ours.
@@ -56,6 +57,7 @@ EVENT_FIELDS: dict[EventKind, tuple[str, ...]] = {
     EventKind.CAMPAIGN: ("c",),
     EventKind.BLOCKED: ("c", "m", "reason"),
     EventKind.CLOSED: ("c", "s", "reason"),
+    EventKind.MEMBERS: ("c", "s"),
 }
 
 

@@ -51,6 +51,7 @@ from socialads.realtime.frames import FloorEmit, Frame, frame_bytes
 log = logging.getLogger(__name__)
 
 MAX_HELD = 512 * 1024  # bytes of ordered frames a socket may hold before it is closed
+READ_BUFFER = 1024  # bytes a WebSocket's reader buffers (the events a viewer sends are small)
 
 
 class FloorSocket(Socket):
@@ -61,9 +62,7 @@ class FloorSocket(Socket):
     metrics: Metrics
     pinger: Pinger
     last_ping: float | None
-    connected: bool
-    closing: bool
-    closed: bool
+    connected, closing, closed = False, False, False  # the library's (typed here)
 
     # Before the WebSocket is up (the Engine.IO open packet, a polling phase) the library's
     # queue is used; these take effect once `_go_direct` ran.
@@ -71,12 +70,12 @@ class FloorSocket(Socket):
     _dead = False
     _holding = False
 
-    # -- writing --------------------------------------------------------------------------
-
-    def _go_direct(self, ws: Any) -> None:
+    def _go_direct(self, ws: Any, fresh: bool) -> None:
         raw = ws._sock  # gevent-websocket's WebSocket
         self._raw = raw
         self._gsock = raw.handler.socket
+        if fresh:  # nothing read past the handshake yet: a small read buffer will do
+            small_reader(raw)
         self._fd = self._gsock.fileno()
         self._own_write = raw.raw_write
         # gevent-websocket's own frames (a pong, a close) go in line with ours.
@@ -258,6 +257,7 @@ class FloorSocket(Socket):
             if hasattr(ws, attr) and hasattr(getattr(ws, attr), "settimeout"):
                 getattr(ws, attr).settimeout(self.server.ping_interval + self.server.ping_timeout)
 
+        fresh = not self.connected
         if self.connected:  # an upgrade from long-polling
             self.upgrading = True
             decoded = eio_packet.Packet(encoded_packet=websocket_wait())
@@ -277,7 +277,7 @@ class FloorSocket(Socket):
             self.connected = True
             self.upgraded = True
 
-        self._go_direct(ws)
+        self._go_direct(ws, fresh)
         try:
             while True:
                 try:
@@ -303,6 +303,18 @@ class FloorSocket(Socket):
             self.close(wait=False, abort=True, reason=self.server.reason.TRANSPORT_CLOSE)
             self._end()
         return []
+
+
+def small_reader(raw: Any) -> None:
+    """Read the frames of gevent-websocket's WebSocket ``raw`` through a `READ_BUFFER`
+    buffer, not the 8 KB one gevent's server made for the HTTP request: a viewer sends a few
+    small frames a minute, and 8 KB each is a tenth of what an idle connection costs. Only
+    for a socket that was WebSocket from the start, before its client was sent the open
+    packet: until then it sends nothing, so the old buffer holds nothing."""
+    handler = raw.handler
+    old, handler.rfile = handler.rfile, handler.socket.makefile("rb", READ_BUFFER)
+    raw.stream.read = raw.raw_read = handler.rfile.read  # the header's reader, the payload's
+    old.close()  # frees its buffer (the socket stays open: makefile counts its users)
 
 
 class Pinger:

@@ -1,7 +1,8 @@
 """The events-channel listener: what every process hears from the others (and from itself)
 on our own Redis channel, handed to the part of this process it concerns.
 
-New totals make progress due (``socialads.realtime.progress``), a changed campaign is read
+New totals make progress due (``socialads.realtime.progress``), a session whose members
+changed owes its viewers presence (``socialads.realtime.presence``), a changed campaign is read
 afresh, a block or a closed session takes the viewers concerned out
 (``socialads.realtime.viewers``), and a liveness nonce tells ``/healthz`` that this listener
 still hears (``socialads.realtime.liveness``). What the channel carries, and which messages
@@ -13,6 +14,7 @@ from __future__ import annotations
 from socialads.domain.campaigns import Campaigns
 from socialads.protocol import EventKind
 from socialads.realtime.liveness import Hearing
+from socialads.realtime.presence import Presence
 from socialads.realtime.progress import Progress
 from socialads.realtime.viewers import Viewers
 from socialads.store import Store
@@ -20,7 +22,7 @@ from socialads.store.events import channel_event
 
 # Looked up once here, not as the enum's attributes once a message.
 PING, PROGRESS, CAMPAIGN = EventKind.PING, EventKind.PROGRESS, EventKind.CAMPAIGN
-BLOCKED, CLOSED = EventKind.BLOCKED, EventKind.CLOSED
+BLOCKED, CLOSED, MEMBERS = EventKind.BLOCKED, EventKind.CLOSED, EventKind.MEMBERS
 
 
 class Listener:
@@ -32,12 +34,14 @@ class Listener:
         campaigns: Campaigns,
         hearing: Hearing,
         progress: Progress,
+        presence: Presence,
         viewers: Viewers,
     ):
         self.store = store
         self.campaigns = campaigns
         self.hearing = hearing  # the liveness check's side of this listener
         self.progress = progress
+        self.presence = presence
         self.viewers = viewers
 
     def listen(self) -> None:
@@ -56,8 +60,9 @@ class Listener:
                 if kind == PING:
                     self.hearing.heard(event["n"])
                 elif kind == PROGRESS:
-                    session = event.get("s")
-                    self.progress.due(event["c"], session if isinstance(session, str) else None)
+                    self.progress.heard(event)
+                elif kind == MEMBERS:
+                    self.presence.due(event["c"], event["s"])
                 elif kind == CAMPAIGN:
                     self.campaigns.forget(event["c"])
                     self.progress.due(event["c"])

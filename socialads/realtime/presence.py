@@ -3,14 +3,19 @@ true.
 
 Presence is global, in Redis: each member entry expires unless the process holding its
 connection refreshes it, so the members of a process that died vanish within
-``PRESENCE_TTL + HEARTBEAT_INTERVAL``. A change we make (a join, a leave) is broadcast at once
-through the message queue, to every process; one we only find (a member that expired) is
-found by the heartbeat, which tells this process's own viewers.
+``PRESENCE_TTL + HEARTBEAT_INTERVAL``. A change made anywhere (a join, a leave) is announced
+on the events channel with the change itself (``socialads.store.sessions``); each process then
+tells its own viewers of that session, coalesced like progress: at once when the session was
+quiet, then at most once every ``PRESENCE_INTERVAL``, always ending on the roster as Redis has
+it (read when the update goes out, many sessions in one round trip), so a crowd arriving
+costs each viewer one roster a second, not one per arrival. A change we only find (a member
+that expired) is found by the heartbeat.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Mapping
 from typing import Any
@@ -50,31 +55,74 @@ class Presence:
         self.guard = guard
         self.progress = progress
         self.last: dict[str, list[dict[str, Any]]] = {}  # session -> members its viewers have
+        self.pending: dict[str, str] = {}  # session -> its campaign, for sessions owed an update
+        self.last_sent: dict[str, float] = {}  # session -> when its last update went out
+        self.wake = threading.Event()
 
-    def broadcast(
-        self,
-        cid: str,
-        session: str,
-        members: list[dict[str, Any]] | None = None,
-        local_only: bool = False,
-    ) -> list[dict[str, Any]]:
-        """Tell the viewers of ``session`` (on every process, or only on this one) who is in
-        it: ``members`` as just read, or as Redis has them now."""
-        if members is None:
-            members = self.store.members(cid, session)
+    def due(self, cid: str, session: str) -> None:
+        """The members of ``session`` changed: its viewers here are owed the new roster."""
+        with self.connections.lock:
+            if not self.connections.has_session(cid, session):
+                return
+            self.pending[session] = cid
+        self.wake.set()
+
+    def forget(self, session: str) -> None:
+        """The last viewer here left ``session`` (under the connections' lock)."""
+        self.last.pop(session, None)
+        self.last_sent.pop(session, None)
+        self.pending.pop(session, None)
+
+    def coalesce(self) -> None:
+        """Send the rosters that are due, each session at most once a ``PRESENCE_INTERVAL``."""
+        interval = self.config["PRESENCE_INTERVAL"]
+        while True:
+            self.wake.wait()
+            self.wake.clear()
+            while self.pending:
+                now = time.monotonic()
+                with self.connections.lock:
+                    due = [
+                        (cid, session)
+                        for session, cid in self.pending.items()
+                        if now - self.last_sent.get(session, -interval) >= interval
+                    ]
+                    for _, session in due:
+                        del self.pending[session]
+                for chunk in range(0, len(due), HEARTBEAT_CHUNK):
+                    part = due[chunk : chunk + HEARTBEAT_CHUNK]
+                    try:
+                        rosters = self.store.members_of(part)
+                    except RedisError:
+                        log.warning("presence not sent: Redis unavailable; retrying")
+                        with self.connections.lock:  # still owed: retried after a pause
+                            for cid, session in due[chunk:]:
+                                self.pending.setdefault(session, cid)
+                        time.sleep(interval)
+                        break
+                    for (cid, session), members in zip(part, rosters, strict=True):
+                        self.send(cid, session, members)
+                    time.sleep(0)
+                if self.pending:
+                    soonest = min(self.last_sent.get(s, 0.0) for s in self.pending) + interval
+                    time.sleep(max(0.005, soonest - time.monotonic()))
+
+    def send(self, cid: str, session: str, members: list[dict[str, Any]]) -> None:
+        """Tell this process's viewers of ``session`` its roster, unless they have it."""
         public = public_members(members)
-        self.last[session] = public
+        with self.connections.lock:
+            if not self.connections.has_session(cid, session):
+                return  # left meanwhile
+            self.last_sent[session] = time.monotonic()
+            if public == self.last.get(session):
+                return
+            self.last[session] = public
         socketio.emit(
             "presence",
             {"members": public, "count": len(public)},
             to=session_room(session),
-            ignore_queue=local_only,
+            ignore_queue=True,
         )
-        return public
-
-    def forget(self, session: str) -> None:
-        """The last viewer here left ``session``."""
-        self.last.pop(session, None)
 
     def heartbeat(self) -> None:
         """Keep our members alive in Redis and tell our clients about members that vanished
@@ -100,7 +148,7 @@ class Presence:
                         part, self.store.members_of(part), strict=True
                     ):
                         if public_members(members) != self.last.get(session):
-                            self.broadcast(cid, session, members, local_only=True)
+                            self.due(cid, session)  # sent by the coalescer, at its pace
                     time.sleep(0)
                 self.progress.forget_counts()
                 self.progress.due_if_status_changed({cid for cid, _ in places})

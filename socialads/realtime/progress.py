@@ -5,8 +5,11 @@ Totals travel between processes on our own Redis channel (the count script publi
 local clients through this coalescer: one update per campaign at most every
 ``PROGRESS_INTERVAL`` (counted from when the last went out), sent at once when idle plus one
 trailing update, so a burst of actions costs each viewer under ten messages a second and
-still ends on the latest totals. An update reads only the sessions that changed, and
-sessions with the same update share one packet.
+still ends on the latest totals. The numbers come from the notices themselves: the count
+script publishes every figure a viewer's progress shows (``socialads.store.lua``'s
+record_action), so an update reads Redis only for what this process has not heard since it
+last forgot (a campaign or session newly here, a gap in the subscription, once a heartbeat
+against drift); sessions with the same update share one packet.
 
 Its maps are guarded by the lock of the connection registry it walks
 (``socialads.realtime.connections``).
@@ -18,7 +21,7 @@ import logging
 import threading
 import time
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import Any, cast
 
 import orjson
 from redis.exceptions import RedisError
@@ -28,8 +31,34 @@ from socialads.metrics import Metrics
 from socialads.realtime.connections import Connections
 from socialads.realtime.rooms import session_room, socketio
 from socialads.store import Store
+from socialads.store.actions import SESSION_PROGRESS
+from socialads.store.events import ChannelEvent
 
 log = logging.getLogger(__name__)
+
+
+def _number(value: Any) -> bool:
+    return type(value) is int  # a bool is not a count
+
+
+def _merged(into: dict[str, int], fresh: Mapping[str, int]) -> None:
+    """Every counter here only grows: the larger of two readings is the later one, whichever
+    arrived first (a read racing the notices of the actions after it)."""
+    for name, value in fresh.items():
+        if value > into.get(name, -1):
+            into[name] = value
+
+
+class Totals:
+    """A campaign's total and activity state counters, as this process last heard them;
+    ``whole`` once read from Redis (a notice carries only the counters its action moved)."""
+
+    __slots__ = ("total", "state", "whole")
+
+    def __init__(self) -> None:
+        self.total = 0
+        self.state: dict[str, int] = {}
+        self.whole = False
 
 
 class Progress:
@@ -52,11 +81,11 @@ class Progress:
         self.lock = connections.lock  # see the module docstring
         self.pending: set[str] = set()  # campaigns an update is due for
         self.due_since: dict[str, float] = {}  # campaign -> when it became due (the lag)
-        # session -> its counters as last read from Redis, and, per campaign, the sessions
-        # an action changed since: a progress update reads only those (one session, not all
-        # of this process's hundreds), and the campaign's total.
+        # What the notices (and reads, where none was heard) told us: each campaign's totals
+        # and each session's counters (SESSION_PROGRESS), for campaigns and sessions with
+        # viewers here. A session or campaign not (wholly) known is read at its next update.
+        self.totals: dict[str, Totals] = {}
         self.session_counts: dict[str, dict[str, int]] = {}
-        self.changed: dict[str, set[str]] = {}
         self.last_progress: dict[str, dict[str, Any]] = {}  # session -> what its viewers have
         self.last_sent: dict[str, float] = {}  # campaign -> when its last update went out
         self.last_status: dict[str, str] = {}  # campaign -> status last sent to our viewers
@@ -64,17 +93,46 @@ class Progress:
 
     # -- what is due ----------------------------------------------------------------------
 
-    def due(self, cid: str, session: str | None = None) -> None:
-        """Progress is due for campaign ``cid``; ``session``, when given, is the session whose
-        counters changed."""
+    def due(self, cid: str) -> None:
+        """Progress is due for campaign ``cid`` (its status or definition changed)."""
         with self.lock:
             if not self.connections.has_campaign(cid):
                 return
-            self.pending.add(cid)
-            self.due_since.setdefault(cid, time.monotonic())
-            if session is not None:
-                self.changed.setdefault(cid, set()).add(session)
+            self._pend(cid)
         self.wake.set()
+
+    def heard(self, event: ChannelEvent) -> None:
+        """A notice of new totals (``{"k": "p", c, s, t, st, sp, sm, f}``): keep its numbers
+        and make progress due. A notice without them (from an older process) leaves what it
+        concerns to be read afresh."""
+        cid, session = event["c"], event.get("s")
+        fields = event.get("f")
+        with self.lock:
+            if not self.connections.has_campaign(cid):
+                return
+            totals = self.totals.get(cid)
+            if totals is None:
+                totals = self.totals[cid] = Totals()
+            if _number(event.get("t")) and isinstance(fields, dict):
+                totals.total = max(totals.total, event["t"])
+                _merged(totals.state, {k: v for k, v in fields.items() if _number(v)})
+            else:
+                totals.whole = False
+            if isinstance(session, str) and self.connections.has_session(cid, session):
+                numbers = [event.get("st"), event.get("sp"), event.get("sm")]
+                if all(_number(n) for n in numbers):
+                    counts = self.session_counts.setdefault(session, {})
+                    _merged(
+                        counts, dict(zip(SESSION_PROGRESS, cast(list[int], numbers), strict=True))
+                    )
+                else:
+                    self.session_counts.pop(session, None)
+            self._pend(cid)
+        self.wake.set()
+
+    def _pend(self, cid: str) -> None:
+        self.pending.add(cid)
+        self.due_since.setdefault(cid, time.monotonic())
 
     def all_due(self) -> None:
         """Progress is due for every campaign with viewers here (after a gap in what we
@@ -96,6 +154,7 @@ class Progress:
         heard (a new subscription), and once a heartbeat, so nothing can drift for long."""
         with self.lock:
             self.session_counts.clear()
+            self.totals.clear()
 
     def forget_session_counts(self, session: str) -> None:
         """A session that had no viewer here gets one: what we knew of it may be old."""
@@ -134,7 +193,9 @@ class Progress:
                     # The interval counts from when the update has gone out: a process busy
                     # enough that sending takes a while sends a little less often, so its
                     # viewers still get no more than ten in a second however late they read.
-                    self.last_sent[cid] = sent = time.monotonic()
+                    sent = time.monotonic()
+                    if self.connections.has_campaign(cid):  # else forgotten (_forget_campaign)
+                        self.last_sent[cid] = sent
                     if cid not in self.pending:  # sent (not to be retried): how late?
                         since = self.due_since.pop(cid, None)
                         if since is not None:
@@ -147,30 +208,29 @@ class Progress:
         entry = self.campaigns.get(cid)
         with self.lock:
             sessions = list(self.connections.sessions(cid))
-            changed = self.changed.pop(cid, set())
-            known = {
-                s: self.session_counts[s]
-                for s in sessions
-                if s not in changed and s in self.session_counts
-            }
-            stale = [s for s in sessions if s not in known]
-        if not sessions:
-            return
-        # Totals fresh from Redis, not from the notices: the campaign's, and those of the
-        # sessions that changed or that we have not read since a gap (forget_counts).
-        try:
+            if not sessions:
+                self._forget_campaign(cid)
+                return
+            stale = [s for s in sessions if s not in self.session_counts]
+            totals = self.totals.get(cid)
+            if totals is None:
+                totals = self.totals[cid] = Totals()
+        if stale or not totals.whole:
+            # Read what we have not heard: the campaign's totals, and the sessions new here.
             total, state, fresh = self.store.campaign_progress(cid, stale)
-            public_state = entry.public_state(self.store, state) if entry else {}
-        except BaseException:
-            with self.lock:  # not read: still to be read next time
-                self.changed.setdefault(cid, set()).update(changed)
-            raise
-        read = dict(zip(stale, fresh, strict=True))
+            with self.lock:
+                # Only sessions still here: one that left meanwhile is read if it returns.
+                here = self.connections.sessions(cid)
+                for session, read in zip(stale, fresh, strict=True):
+                    if session in here:
+                        _merged(self.session_counts.setdefault(session, {}), read)
+                totals.total = max(totals.total, total)
+                _merged(totals.state, state)
+                totals.whole = True
         with self.lock:
-            # Only sessions still here: one that left meanwhile is read afresh if it returns.
-            here = self.connections.sessions(cid)
-            self.session_counts.update((s, c) for s, c in read.items() if s in here)
-        counts = {**known, **read}
+            counts = {s: dict(self.session_counts.get(s) or {}) for s in sessions}
+            total, state = totals.total, dict(totals.state)
+        public_state = entry.public_state(self.store, state) if entry else {}
         base: dict[str, Any] = {
             "total": total,
             "goal": entry.campaign.goal if entry else 0,
@@ -180,13 +240,13 @@ class Progress:
         self.last_status[cid] = base["status"]
         alike: dict[bytes, tuple[dict[str, Any], list[str]]] = {}
         for session in sessions:
-            own = counts[session]
+            own = counts[session] or dict.fromkeys(SESSION_PROGRESS, 0)  # left meanwhile
             payload = {**base, "session_total": own["total"]}
             group = entry.group(own) if entry else None
             if group is not None:
                 payload["group"] = group
-            # An action is heard twice here (our own `due`, then its notice on the
-            # events channel): the second finds nothing new, and the viewers get nothing twice.
+            # A notice heard again (or one whose numbers an update already carried) finds
+            # nothing new: the viewers get nothing twice.
             if self.last_progress.get(session) == payload:
                 continue
             self.last_progress[session] = payload
@@ -196,3 +256,10 @@ class Progress:
         # campaign have the same few totals of their own): encoded once, not once a session.
         for payload, rooms in alike.values():  # never an empty list (that would be everyone)
             socketio.emit("progress", payload, to=rooms, ignore_queue=True)
+
+    def _forget_campaign(self, cid: str) -> None:
+        """No viewer of ``cid`` is here any more (under the lock)."""
+        self.totals.pop(cid, None)
+        self.last_sent.pop(cid, None)
+        self.last_status.pop(cid, None)
+        self.due_since.pop(cid, None)

@@ -59,7 +59,12 @@ class Realtime:
             config, store, campaigns, self.connections, self.guard, self.presence, self.progress
         )
         self.listener = Listener(
-            store, campaigns, liveness.hearings[EVENTS], self.progress, self.viewers
+            store,
+            campaigns,
+            liveness.hearings[EVENTS],
+            self.progress,
+            self.presence,
+            self.viewers,
         )
         self._lock = threading.Lock()
         self._started = False
@@ -75,6 +80,7 @@ class Realtime:
         for loop in (
             self.listener.listen,
             self.progress.coalesce,
+            self.presence.coalesce,
             self.presence.heartbeat,
             self.liveness.watch,
         ):

@@ -12,8 +12,6 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
-from flask_socketio import join_room, leave_room
-
 from socialads.domain.analytics import DIRECT, origin_of
 from socialads.domain.campaigns import Campaigns
 from socialads.domain.identity import friendly_name
@@ -21,7 +19,7 @@ from socialads.domain.texts import Texts
 from socialads.protocol import ActionStatus
 from socialads.realtime.connections import Connection, Connections
 from socialads.realtime.guards import Guard, act_refusal, blocked_problem, closed_problem
-from socialads.realtime.presence import Presence
+from socialads.realtime.presence import Presence, public_members
 from socialads.realtime.progress import Progress
 from socialads.realtime.rooms import admin_room, session_room, socketio
 from socialads.store import RoomFull, SessionClosed, Store
@@ -93,11 +91,14 @@ class Viewers:
         with self.connections.lock:  # one step for the coalescer: who is here, what it knows
             if self.connections.add(sid, connection):
                 self.progress.forget_session_counts(session)
-        join_room(session_room(session))
+        socketio.server.enter_room(sid, session_room(session), namespace="/")
+        # The roster with this viewer, to the session's viewers here (the joiner included):
+        # the notice of this join may have come before the viewer was ours to count.
+        self.presence.due(cid, session)
         snapshot = self.store.session_snapshot(
             cid, session, data.since, self.config["CHAT_SNAPSHOT"]
         )
-        members = self.presence.broadcast(cid, session, snapshot.members)
+        members = public_members(snapshot.members)  # the others hear of it from the notice
         ack = {
             "ok": True,
             "session": session,
@@ -159,7 +160,8 @@ class Viewers:
         refusal = act_refusal(result, effect)
         if refusal is not None:
             raise refusal
-        self.progress.due(connection.campaign, connection.session)
+        # Progress is due when the count script's notice comes back (socialads.realtime.listener):
+        # it carries the numbers, so nothing is read again to tell the viewers.
         ack: dict[str, Any] = {
             "ok": True,
             "total": result.total,
@@ -215,9 +217,8 @@ class Viewers:
         if connection is None:
             return
         cid, session = connection.campaign, connection.session
-        leave_room(session_room(session), sid=sid, namespace="/")
-        self.store.leave_session(cid, session, sid)
-        self.presence.broadcast(cid, session)
+        socketio.server.leave_room(sid, session_room(session), namespace="/")
+        self.store.leave_session(cid, session, sid)  # announced: see socialads.realtime.presence
         with self.connections.lock:
             if not self.connections.has_session(cid, session):
                 self.presence.forget(session)

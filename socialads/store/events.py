@@ -3,7 +3,10 @@
 Every message is a JSON object whose ``k`` is an `EventKind` (``socialads.protocol``) and
 which carries that kind's string fields (`EVENT_FIELDS`):
 
-- ``{"k": "p", c, s, t, st}``: new totals after an action (published by record_action.lua);
+- ``{"k": "p", c, s, t, st, sp, sm, f}``: new totals after an action (published by
+  record_action.lua): the campaign's total, the session's total, people and matched, and the
+  new value of each activity state counter the action moved;
+- ``{"k": "m", c, s}``: someone joined or left session ``s`` (published with the change);
 - ``{"k": "c", c}``: a campaign definition changed;
 - ``{"k": "b", c, m, reason}``: a viewer (member id ``m``) was blocked from a campaign;
 - ``{"k": "x", c, s, reason}``: the brand closed session ``s``;
@@ -51,6 +54,10 @@ def campaign_changed(cid: str) -> bytes:
 
 def viewer_blocked(cid: str, member: str, reason: str) -> bytes:
     return orjson.dumps({"k": EventKind.BLOCKED, "c": cid, "m": member, "reason": reason})
+
+
+def members_changed(cid: str, token: str) -> bytes:
+    return orjson.dumps({"k": EventKind.MEMBERS, "c": cid, "s": token})
 
 
 def session_closed(cid: str, token: str, reason: str) -> bytes:

@@ -12,6 +12,7 @@ import orjson
 from redis.client import Pipeline
 
 from socialads.store.base import Domain, JSONObject
+from socialads.store.events import members_changed
 from socialads.store.keys import SessionKeys
 from socialads.store.scripts import presence_args, presence_keys
 
@@ -46,6 +47,7 @@ class Presence(Domain):
         pipe.zrem(session.presence, sid)
         pipe.hdel(session.members, sid)
         pipe.zrem(key.live, sid)
+        pipe.publish(self.keys.events, members_changed(cid, token))
         pipe.execute()
 
     def refresh_presence(self, entries: list[PresenceEntry], ttl: float) -> None:

@@ -19,6 +19,7 @@ from redis.client import Pipeline
 from socialads.store.actions import SESSION_PROGRESS, SessionProgress, session_progress
 from socialads.store.analytics import DIRECT, count_minute
 from socialads.store.base import Backend, Domain, JSONObject
+from socialads.store.events import members_changed
 from socialads.store.keys import (
     INVITE_LOOKUP_TTL,
     SESSION_TTL,
@@ -191,6 +192,7 @@ class Sessions(Domain):
             session.acted,
         ):
             pipe.expire(each, kept)
+        pipe.publish(self.keys.events, members_changed(cid, token))
         pipe.execute()
         return invited
 

@@ -71,3 +71,16 @@ test('a connect error the client retries itself is left to it', () => {
   assert.equal(state.mode, 'reconnecting');
   assert.deepEqual(clock.delays, []);
 });
+
+test('WebSocket at once, long-polling only when the WebSocket cannot open', async () => {
+  globalThis.location = new URL('https://ads.example/w/abc');
+  try {
+    const { socketOptions } = await import('../src/live/socket.js');
+    const options = socketOptions({ base: 'https://ads.example/prefix/' });
+    assert.deepEqual(options.transports, ['websocket', 'polling']);
+    assert.equal(options.tryAllTransports, true);
+    assert.equal(options.path, '/prefix/socket.io');
+  } finally {
+    delete globalThis.location;
+  }
+});

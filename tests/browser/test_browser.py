@@ -57,6 +57,47 @@ def test_pledge_invite_and_see_each_other_live(person, publisher, server):
     ), requests_seen
 
 
+def test_a_browser_that_cannot_open_a_websocket_takes_part_over_long_polling(
+    person, publisher, server
+):
+    """A proxy that refuses WebSocket upgrades: the widget falls back to long-polling
+    (socket.io-client's tryAllTransports) and works the same."""
+    origin, _ = publisher
+    ana = person()
+    # As behind such a proxy: every WebSocket fails before it opens.
+    ana.add_init_script(
+        """window.WebSocket = class extends EventTarget {
+             constructor(url) {
+               super();
+               this.url = url;
+               this.readyState = 0;
+               (window.__refused = window.__refused || []).push(url);
+               setTimeout(() => {
+                 this.readyState = 3;
+                 this.onerror?.(new Event('error'));
+                 this.onclose?.({ code: 1006, reason: '' });
+               }, 5);
+             }
+             send() {}
+             close() {}
+           };"""
+    )
+    polls: list[str] = []
+    ana.on(
+        "request",
+        lambda request: polls.append(request.url) if "transport=polling" in request.url else None,
+    )
+    ana.goto(origin + "/")
+    ana_unit = unit(ana)
+    pledge = ana_unit.locator("[data-socialad-action]")
+    expect(pledge).to_be_enabled(timeout=TIMEOUT)
+    pledge.click()
+    expect_text(ana_unit.locator("[data-socialad-total]"), r"^1$")
+    frame = next(f for f in ana.frames if f.url.startswith(server.url + "/w/"))
+    assert frame.evaluate("(window.__refused || []).length") >= 1
+    assert polls and all(url.startswith(server.url) for url in polls), polls
+
+
 def test_a_friend_joins_on_the_publisher_page_by_hash(person, publisher):
     origin, _ = publisher
     ana = person()

@@ -147,6 +147,28 @@ def test_progress_is_coalesced_and_ends_on_the_latest_totals(server, viewers, ma
     assert len(updates) <= (elapsed + 0.3) / Defaults.PROGRESS_INTERVAL + 2, (len(updates), elapsed)
 
 
+def test_presence_is_coalesced_per_session_and_ends_on_the_latest_roster(
+    servers, viewers, make_campaign
+):
+    campaign = make_campaign()
+    ana = viewers(servers[0].url)
+    session = ana.join(campaign["id"])["session"]
+    ana.wait_for("presence", lambda p: p["count"] == 1)
+    mark = ana.mark()
+    started = time.monotonic()
+    crowd = [viewers(servers[i % 2].url) for i in range(12)]
+    for friend in crowd:  # a crowd arrives, on both processes
+        assert friend.join(campaign["id"], session=session)["ok"]
+    crowd[0].call("leave", {})
+    ana.wait_for("presence", lambda p: p["count"] == 12, after=mark)
+    time.sleep(Defaults.PRESENCE_INTERVAL + 0.3)  # any trailing roster has been sent by now
+    elapsed = time.monotonic() - started
+    rosters = [d for e, d in ana.events[mark:] if e == "presence"]
+    assert rosters[-1]["count"] == 12
+    # one roster a second at most, not one per arrival
+    assert len(rosters) <= elapsed / Defaults.PRESENCE_INTERVAL + 1, (len(rosters), elapsed)
+
+
 def test_chat_history_comes_with_join_and_since(server, viewers, make_campaign):
     campaign = make_campaign()
     ana = viewers(server.url, name="Ana")
@@ -278,7 +300,6 @@ def test_a_tab_closed_right_after_joining_leaves_no_ghost(server, viewers, make_
         )
         raw.close()  # gone before the join was answered
     time.sleep(6)  # past the presence TTL (4 s): anything left now is a ghost
-    mark = ana.mark()
     assert ana.join(campaign["id"], session=session)["members"] == [
         {
             "id": ana.joined["members"][0]["id"],
@@ -286,7 +307,8 @@ def test_a_tab_closed_right_after_joining_leaves_no_ghost(server, viewers, make_
             "self": True,
         }
     ]
-    assert ana.wait_for("presence", after=mark)["count"] == 1
+    # Presence is coalesced and ends on the roster as Redis has it: Ana alone.
+    assert ana.latest("presence")["count"] == 1
 
 
 def test_an_act_sent_right_after_join_finds_the_viewer_joined(server, make_campaign):
@@ -319,10 +341,12 @@ def test_members_stay_present_while_connected(servers, viewers, make_campaign):
     ben = viewers(servers[1].url)
     session = ana.join(campaign["id"])["session"]
     ben.join(campaign["id"], session=session)
-    time.sleep(7)  # well past the presence TTL of the test servers (4 s)
+    ana.wait_for("presence", lambda p: p["count"] == 2)
     mark = ana.mark()
+    time.sleep(7)  # well past the presence TTL of the test servers (4 s)
     assert len(ana.join(campaign["id"], session=session)["members"]) == 2
-    assert ana.wait_for("presence", after=mark)["count"] == 2
+    # Nobody dropped out meanwhile: no roster since says otherwise.
+    assert all(p["count"] == 2 for e, p in ana.events[mark:] if e == "presence")
 
 
 def test_progress_recovers_after_a_gap_in_pubsub(servers, viewers, make_campaign, redis_server):

@@ -150,7 +150,19 @@ def test_the_count_script_publishes_a_progress_event(store, make_campaign):
                     event = found
     finally:
         pubsub.close()
-    assert event == {"k": EventKind.PROGRESS, "c": cid, "s": token, "t": 13, "st": 3}
+    # Every number a viewer's progress shows, so no process reads them back
+    # (socialads.realtime.progress): the totals, the session's people and matched, and the
+    # new value of each state counter the action moved (a pledge moves none).
+    assert event == {
+        "k": EventKind.PROGRESS,
+        "c": cid,
+        "s": token,
+        "t": 13,
+        "st": 3,
+        "sp": 1,
+        "sm": 10,
+        "f": {},
+    }
 
 
 @pytest.mark.parametrize(

@@ -191,6 +191,23 @@ def test_gevent_websocket_exposes_what_the_floor_writes_through():
     assert WebSocket.OPCODE_TEXT == 1 and WebSocket.OPCODE_BINARY == 2
 
 
+def test_gevent_websocket_reads_through_the_two_readers_the_floor_replaces():
+    """floor.small_reader swaps the reader of a frame's header (``stream.read``, through
+    Header.decode_header) and of its payload (``raw_read``); a third would keep the 8 KB
+    buffer alive and read past what the swapped one buffered."""
+    import inspect
+
+    from geventwebsocket.websocket import Header, Stream, WebSocket
+
+    assert "raw_read" in WebSocket.__slots__
+    init = inspect.getsource(WebSocket.__init__)
+    assert "self.raw_read = stream.read" in init and "self.stream = stream" in init
+    assert "read = stream.read" in inspect.getsource(Header.decode_header)
+    assert "self.read = handler.rfile.read" in inspect.getsource(Stream.__init__)
+    frame_reads = inspect.getsource(WebSocket.read_frame)
+    assert "self.raw_read(" in frame_reads and "decode_header(self.stream)" in frame_reads
+
+
 def test_a_floor_frame_is_the_bytes_gevent_websocket_would_write():
     from socialads.realtime.frames import frame_bytes
 

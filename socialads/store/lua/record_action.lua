@@ -67,8 +67,9 @@ local total = redis.call('HINCRBY', counters, 'total', amount)
 redis.call('HINCRBY', counters, 'actions', 1)
 local session_total = redis.call('HINCRBY', session, 'total', amount)
 redis.call('ZADD', board, session_total, token)
+local state_values = {}
 for i = rates_at + 2 * buckets, #ARGV, 2 do
-  redis.call('HINCRBY', state, ARGV[i], ARGV[i + 1])
+  state_values[ARGV[i]] = redis.call('HINCRBY', state, ARGV[i], ARGV[i + 1])
 end
 redis.call('PFADD', engaged, viewer)
 redis.call('HINCRBY', minute, 'actions', 1)
@@ -99,7 +100,11 @@ if every > 0 and redis.call('SADD', acted, viewer) == 1 then
     end
   end
 end
-redis.call('PUBLISH', channel, '{"k":"' .. EVENT_PROGRESS .. '","c":' ..
-  cjson.encode(campaign) .. ',"s":' .. cjson.encode(token) .. ',"t":' .. total .. ',"st":' ..
-  session_total .. '}')
+-- The notice carries every number a viewer's progress shows (the campaign total, the
+-- session's total, people and matched, the new value of each state counter this action
+-- moved), so no process reads them back to tell its viewers.
+local counts = redis.call('HMGET', session, 'people', 'matched')
+redis.call('PUBLISH', channel, cjson.encode({k = EVENT_PROGRESS, c = campaign, s = token,
+  t = total, st = session_total, sp = tonumber(counts[1] or '0'),
+  sm = tonumber(counts[2] or '0'), f = state_values}))
 return {ACTION_COUNTED, total, session_total, 0, matched}

@@ -11,16 +11,25 @@ import { io } from 'socket.io-client';
 import { isCount } from './config.js';
 
 /** Our own origin, whatever name the page was loaded under: the server accepts same-origin
- *  sockets only. The configured base may add a path prefix. */
-export function openSocket(config) {
+ *  sockets only. The configured base may add a path prefix.
+ *
+ *  WebSocket first and straight away (no polling handshake before the upgrade: one round
+ *  trip less to interactive, and the server's cheap path), long-polling only when the
+ *  WebSocket cannot open (a proxy that refuses upgrades): `tryAllTransports`. */
+export function socketOptions(config) {
   const base = new URL(config.base || location.origin, location.href);
-  return io(location.origin, {
+  return {
     path: `${base.pathname.replace(/\/$/, '')}/socket.io`,
-    transports: ['websocket'],
+    transports: ['websocket', 'polling'],
+    tryAllTransports: true,
     reconnectionDelay: 500,
     reconnectionDelayMax: 5000,
     randomizationFactor: 0.5,
-  });
+  };
+}
+
+export function openSocket(config) {
+  return io(location.origin, socketOptions(config));
 }
 
 /** Join on every connect; on a lost connection say "reconnecting" (unless the unit is inactive
