@@ -42,6 +42,7 @@ from common import (
     spread_ms,
     stop_all,
 )
+from profiling import Profiler
 from sio import Client, call, close_all
 
 CONNECT_CONCURRENCY = 48
@@ -207,7 +208,12 @@ async def steady(
 
 
 async def cpu_per_update(
-    crowd: Crowd, actor: Client, rate: int, seconds: float, prefix: str
+    crowd: Crowd,
+    actor: Client,
+    rate: int,
+    seconds: float,
+    prefix: str,
+    profiler: Profiler | None = None,
 ) -> dict:
     """(c): ``rate`` actions a second for ``seconds`` by one actor: the servers' CPU seconds
     (user + system, every server process, Redis not counted) from the first action until
@@ -218,6 +224,8 @@ async def cpu_per_update(
     crowd.clear()
     server_pids = [s.process.pid for s in crowd.servers]
     before = [cpu_seconds(pid) for pid in server_pids]
+    if profiler:  # the first server: where the actor's actions land
+        profiler.start(prefix, server_pids[0], seconds)
     began = time.perf_counter()
     futures = []
     for n in range(int(rate * seconds)):
@@ -245,6 +253,7 @@ async def cpu_per_update(
         "server_cpu_s": round(cpu, 3),
         "server_cpu_percent_of_one_core": round(100 * cpu / wall, 1),
         "us_per_update": round(1e6 * cpu / delivered, 1) if delivered else None,
+        "profile": profiler.finish() if profiler else None,
     }
 
 
@@ -412,8 +421,10 @@ async def topology(ctx, kind: str, processes: int, args) -> dict:
                 f" missed {result['missed']}"
             )
             if args.cpu_seconds > 0:
+                py = ctx.profile_dir and kind != "node"  # py-spy reads Python processes
+                profiler = Profiler(ctx.profile_dir) if py else None
                 load = await cpu_per_update(
-                    crowd, actor, args.cpu_rate, args.cpu_seconds, f"{tag}-{size}-cpu"
+                    crowd, actor, args.cpu_rate, args.cpu_seconds, f"{tag}-{size}-cpu", profiler
                 )
                 result["cpu_per_update"] = load
                 log(

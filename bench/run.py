@@ -204,7 +204,7 @@ def parse_args(argv=None):
         "--profile",
         type=Path,
         metavar="DIR",
-        help="py-spy the server during throughput; stacks into DIR",
+        help="py-spy the server during throughput and CPU per update; stacks into DIR",
     )
     parser.add_argument(
         "--logs",

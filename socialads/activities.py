@@ -75,6 +75,12 @@ class Effect:
     already: str = "You have already made that choice."
     cooldown: float = 0  # seconds a viewer waits between two counted actions (0: none)
 
+    def __post_init__(self) -> None:
+        # Totals only grow: every process keeps the larger of two readings as the later one
+        # (socialads.realtime.progress), so a count that went down would never be shown.
+        if self.amount < 0 or any(step < 0 for step in self.state.values()):
+            raise ValueError("an Effect only adds: amount and state steps must be >= 0")
+
 
 class Settings(BaseModel):
     """Base for an activity's settings: unknown keys are errors, every field has a default."""

@@ -102,32 +102,35 @@ class FloorSocket(Socket):
         if self.check_ping_timeout():
             self._write(frame_bytes(pkt), None)
 
-    def deliver(self, frame: Frame) -> None:
-        """A broadcast frame, shared with the other recipients."""
-        wire = frame.wire(self.metrics)
+    def deliver(self, frame: Frame, wire: bytes) -> int:
+        """A broadcast frame (``wire``, its bytes), shared with the other recipients: 1 when
+        written now."""
         if frame.latest_only and (self._held or self._latest is not None):
             if self._latest is not None:
                 self.metrics.progress_replaced.inc()
             self._latest = (wire, frame.event)
-            return
-        self._write(wire, frame.event)
+            return 0
+        return self._write(wire, frame.event)
 
     def _write_own(self, data: bytes) -> None:
         self._write(bytes(data), None)
 
-    def _write(self, data: bytes, event: str | None) -> None:
+    def _write(self, data: bytes, event: str | None) -> int:
+        """Write or hold ``data``: 1 when ``event``'s frame went out now (`deliver`'s caller
+        counts it), else 0 (a held frame is counted when the flush writes it)."""
         if self._dead:
-            return
+            return 0
         if self._held or self._latest is not None:
             self._hold(data, event)
-            return
+            return 0
         written = self._send_now(data)
         if written < 0:
-            return
-        if event is not None:
-            self.metrics.sent(event)
+            return 0
         if written < len(data):  # the rest of a frame goes before anything else
             self._hold(data[written:], None)
+        if event is None:
+            self.metrics.writes.inc()
+        return 0 if event is None else 1
 
     def _send_now(self, data: bytes) -> int:
         """Write what the kernel takes now: bytes written, or -1 when the socket is gone."""
@@ -141,8 +144,7 @@ class FloorSocket(Socket):
         except OSError:  # reset, broken pipe: the reader ends this connection
             self._dead = True
             return -1
-        self.metrics.writes.inc()
-        return written
+        return written  # counted (socialads_socket_writes_total) by the caller
 
     def _hold(self, data: bytes, event: str | None) -> None:
         if not self._holding:
@@ -177,6 +179,7 @@ class FloorSocket(Socket):
                 written = self._send_now(data)
                 if written < 0:
                     return
+                self.metrics.writes.inc()
                 if len(parts) > 1:
                     self.metrics.frames_merged.inc(len(parts) - 1)
                 for _, event in parts:
@@ -200,10 +203,8 @@ class FloorSocket(Socket):
         self._dead = True
         self._held.clear()
         self._latest = None
-        try:
+        with contextlib.suppress(OSError):
             self._gsock.shutdown(2)  # SHUT_RDWR
-        except OSError:
-            pass
 
     def _end(self) -> None:
         """The connection is over: nothing more is written by us."""

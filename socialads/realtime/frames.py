@@ -10,7 +10,8 @@ packet through the library's queue.
 
 Internals relied on (tests/unit/test_wire_internals.py): ``socketio.Manager.emit``'s
 arguments and ``get_participants``, ``Server._send_eio_packet``, ``eio.sockets``, and
-gevent-websocket's ``Header.encode_header``.
+gevent-websocket's ``Header.encode_header``; `event_text` is the Socket.IO packet encoding of
+an event on the default namespace.
 """
 
 from __future__ import annotations
@@ -35,6 +36,13 @@ def frame_bytes(pkt: eio_packet.Packet) -> bytes:
     else:
         data, opcode = bytes(encoded), WebSocket.OPCODE_BINARY
     return bytes(Header.encode_header(True, opcode, b"", len(data), 0)) + data
+
+
+def event_text(event: str, data: bytes) -> str:
+    """The Socket.IO packet of event ``event`` with the JSON value ``data`` on the default
+    namespace, as python-socketio encodes it (type digit, then the JSON array of the
+    event's name and argument): tests/unit/test_wire_internals.py holds it to that."""
+    return f'{sio_packet.EVENT}["{event}",{data.decode()}]'
 
 
 class Frame:
@@ -94,17 +102,37 @@ class FloorEmit(socketio.Manager):
         ).encode()
         if isinstance(encoded, list):  # binary attachments: several packets; never ours
             return super().emit(event, data, namespace, room=room, skip_sid=skip_sid, to=to)
-        frame = Frame(event, eio_packet.Packet(eio_packet.MESSAGE, encoded))
+        self._deliver(
+            Frame(event, eio_packet.Packet(eio_packet.MESSAGE, encoded)), namespace, room, skip
+        )
+
+    def emit_json(self, event: str, data: bytes, rooms: list[str]) -> None:
+        """``emit(event, <the JSON value data>, "/", to=rooms)`` to this process's clients
+        only, from JSON already encoded (progress encodes each session's update once, to
+        tell it from what its viewers have): the Socket.IO packet is that JSON in the
+        protocol's event array, exactly as ``emit`` would encode it (tests/unit/
+        test_wire_internals.py), without encoding the payload a second time."""
+        if "/" not in self.rooms or not rooms:  # an empty list would be no room: everyone
+            return
+        text = event_text(event, data)
+        self._deliver(Frame(event, eio_packet.Packet(eio_packet.MESSAGE, text)), "/", rooms, ())
+
+    def _deliver(self, frame: Frame, namespace: str, room: Any, skip: Any) -> None:
         sockets = self.server.eio.sockets
-        queued = 0
+        queued = written = 0
+        wire: bytes | None = None
         for sid, eio_sid in self.get_participants(namespace, room):
             if sid in skip:
                 continue
             sock = sockets.get(eio_sid)
             if getattr(sock, "direct", False) and not sock.closed:
-                sock.deliver(frame)  # counted as it is written
+                if wire is None:  # framed once, at the first WebSocket recipient
+                    wire = frame.wire(self.metrics)
+                written += sock.deliver(frame, wire)  # 1 if written now, else counted later
             else:
                 self.server._send_eio_packet(eio_sid, frame.packet)
                 queued += 1
-        if queued:
-            self.metrics.sent(event, queued)
+        if written:
+            self.metrics.writes.inc(written)
+        if queued or written:
+            self.metrics.sent(frame.event, queued + written)

@@ -52,6 +52,7 @@ class Listener:
             # We may have missed notices while not subscribed: push fresh state to everyone.
             self.progress.forget_counts()
             self.progress.all_due()
+            self.presence.all_due()
             for message in self.hearing.messages(pubsub):  # until /healthz finds it deaf
                 event = channel_event(message["data"])
                 if event is None:

@@ -67,6 +67,14 @@ class Presence:
             self.pending[session] = cid
         self.wake.set()
 
+    def all_due(self) -> None:
+        """Every session here is owed its roster (after a gap in what we heard)."""
+        with self.connections.lock:
+            for cid in self.connections.campaigns():
+                for session in self.connections.sessions(cid):
+                    self.pending[session] = cid
+        self.wake.set()
+
     def forget(self, session: str) -> None:
         """The last viewer here left ``session`` (under the connections' lock)."""
         self.last.pop(session, None)
@@ -76,6 +84,9 @@ class Presence:
     def coalesce(self) -> None:
         """Send the rosters that are due, each session at most once a ``PRESENCE_INTERVAL``."""
         interval = self.config["PRESENCE_INTERVAL"]
+        quiet = False  # the outage was already logged
+        if self.pending:  # a restart after an error: what was owed is owed still
+            self.wake.set()
         while True:
             self.wake.wait()
             self.wake.clear()
@@ -93,15 +104,20 @@ class Presence:
                     part = due[chunk : chunk + HEARTBEAT_CHUNK]
                     try:
                         rosters = self.store.members_of(part)
-                    except RedisError:
-                        log.warning("presence not sent: Redis unavailable; retrying")
-                        with self.connections.lock:  # still owed: retried after a pause
+                        for (cid, session), members in zip(part, rosters, strict=True):
+                            self.send(cid, session, members)
+                        quiet = False
+                    except BaseException as exc:
+                        with self.connections.lock:  # still owed (a resend is harmless)
                             for cid, session in due[chunk:]:
                                 self.pending.setdefault(session, cid)
+                        if not isinstance(exc, RedisError):
+                            raise  # logged and restarted by the service; the work is kept
+                        if not quiet:  # once per outage, not once a second
+                            log.warning("presence not sent: Redis unavailable; retrying")
+                            quiet = True
                         time.sleep(interval)
                         break
-                    for (cid, session), members in zip(part, rosters, strict=True):
-                        self.send(cid, session, members)
                     time.sleep(0)
                 if self.pending:
                     soonest = min(self.last_sent.get(s, 0.0) for s in self.pending) + interval

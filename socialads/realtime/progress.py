@@ -7,9 +7,10 @@ local clients through this coalescer: one update per campaign at most every
 trailing update, so a burst of actions costs each viewer under ten messages a second and
 still ends on the latest totals. The numbers come from the notices themselves: the count
 script publishes every figure a viewer's progress shows (``socialads.store.lua``'s
-record_action), so an update reads Redis only for what this process has not heard since it
-last forgot (a campaign or session newly here, a gap in the subscription, once a heartbeat
-against drift); sessions with the same update share one packet.
+record_action), so an update reads the counters only where this process has not heard them
+since it last forgot (a campaign or session newly here, a gap in the subscription, once a
+heartbeat against drift); an activity's extras (leaderboard, match ledger) are read once a
+round. Sessions with the same update share one packet.
 
 Its maps are guarded by the lock of the connection registry it walks
 (``socialads.realtime.connections``).
@@ -86,7 +87,7 @@ class Progress:
         # viewers here. A session or campaign not (wholly) known is read at its next update.
         self.totals: dict[str, Totals] = {}
         self.session_counts: dict[str, dict[str, int]] = {}
-        self.last_progress: dict[str, dict[str, Any]] = {}  # session -> what its viewers have
+        self.last_progress: dict[str, bytes] = {}  # session -> the update its viewers have
         self.last_sent: dict[str, float] = {}  # campaign -> when its last update went out
         self.last_status: dict[str, str] = {}  # campaign -> status last sent to our viewers
         self.wake = threading.Event()
@@ -161,17 +162,22 @@ class Progress:
         with self.lock:
             self.session_counts.pop(session, None)
 
-    def forget_session(self, session: str) -> None:
-        """The last viewer here left ``session``."""
+    def forget_session(self, cid: str, session: str) -> None:
+        """The last viewer here left ``session`` (of campaign ``cid``)."""
         with self.lock:
             self.last_progress.pop(session, None)
             self.session_counts.pop(session, None)
+            if not self.connections.has_campaign(cid):
+                self._forget_campaign(cid)
 
     # -- the loop -------------------------------------------------------------------------
 
     def coalesce(self) -> None:
         interval = self.config["PROGRESS_INTERVAL"]
         quiet = False  # the outage was already logged
+        failing: set[str] = set()  # campaigns whose update failed (logged once, retried)
+        if self.pending:  # a restart after an error: what was owed is owed still
+            self.wake.set()
         while True:
             self.wake.wait()
             self.wake.clear()
@@ -184,10 +190,17 @@ class Progress:
                     try:
                         self._send_progress(cid)
                         quiet = False
+                        failing.discard(cid)
                     except RedisError:
                         if not quiet:  # once per outage, not ten times a second
                             log.warning("progress not sent: Redis unavailable; retrying")
                             quiet = True
+                        with self.lock:
+                            self.pending.add(cid)
+                    except Exception:  # a bug (a widget's state, say): the others still go
+                        if cid not in failing:
+                            log.exception("progress for campaign %s failed; retrying", cid)
+                            failing.add(cid)
                         with self.lock:
                             self.pending.add(cid)
                     # The interval counts from when the update has gone out: a process busy
@@ -205,31 +218,50 @@ class Progress:
                     time.sleep(max(0.005, soonest - time.monotonic()))
 
     def _send_progress(self, cid: str) -> None:
+        # One packet for all the sessions whose update is the same (most sessions of a
+        # campaign have the same few totals of their own): encoded once, not once a session.
+        manager = socketio.server.manager
+        for encoded, (_, rooms) in self.updates(cid).items():
+            manager.emit_json("progress", encoded, rooms)
+
+    def updates(self, cid: str) -> dict[bytes, tuple[dict[str, Any], list[str]]]:
+        """The progress updates campaign ``cid``'s viewers here are owed, by their JSON, each
+        with the session rooms it goes to; remembered as sent."""
         entry = self.campaigns.get(cid)
         with self.lock:
             sessions = list(self.connections.sessions(cid))
             if not sessions:
                 self._forget_campaign(cid)
-                return
-            stale = [s for s in sessions if s not in self.session_counts]
+                return {}
+            # Our own copy: a heartbeat (or a leave) may forget the shared maps while we read.
+            counts = {s: dict(c) for s in sessions if (c := self.session_counts.get(s))}
+            stale = [s for s in sessions if s not in counts]
             totals = self.totals.get(cid)
             if totals is None:
                 totals = self.totals[cid] = Totals()
-        if stale or not totals.whole:
+            total, state, whole = totals.total, dict(totals.state), totals.whole
+        if stale or not whole:
             # Read what we have not heard: the campaign's totals, and the sessions new here.
-            total, state, fresh = self.store.campaign_progress(cid, stale)
+            read_total, read_state, fresh = self.store.campaign_progress(cid, stale)
+            total = max(total, read_total)
+            _merged(state, read_state)
             with self.lock:
                 # Only sessions still here: one that left meanwhile is read if it returns.
                 here = self.connections.sessions(cid)
                 for session, read in zip(stale, fresh, strict=True):
+                    counts[session] = dict(read)
                     if session in here:
                         _merged(self.session_counts.setdefault(session, {}), read)
-                totals.total = max(totals.total, total)
-                _merged(totals.state, state)
-                totals.whole = True
-        with self.lock:
-            counts = {s: dict(self.session_counts.get(s) or {}) for s in sessions}
-            total, state = totals.total, dict(totals.state)
+                if self.totals.get(cid) is totals:  # else forgotten meanwhile: read again
+                    totals.total = max(totals.total, read_total)
+                    _merged(totals.state, read_state)
+                    totals.whole = True
+        with self.lock:  # what was heard while we read is newer still
+            for session, known in counts.items():
+                _merged(known, self.session_counts.get(session) or {})
+            if self.totals.get(cid) is totals:
+                total = max(total, totals.total)
+                _merged(state, totals.state)
         public_state = entry.public_state(self.store, state) if entry else {}
         base: dict[str, Any] = {
             "total": total,
@@ -239,26 +271,28 @@ class Progress:
         }
         self.last_status[cid] = base["status"]
         alike: dict[bytes, tuple[dict[str, Any], list[str]]] = {}
-        for session in sessions:
-            own = counts[session] or dict.fromkeys(SESSION_PROGRESS, 0)  # left meanwhile
-            payload = {**base, "session_total": own["total"]}
-            group = entry.group(own) if entry else None
-            if group is not None:
-                payload["group"] = group
-            # A notice heard again (or one whose numbers an update already carried) finds
-            # nothing new: the viewers get nothing twice.
-            if self.last_progress.get(session) == payload:
-                continue
-            self.last_progress[session] = payload
-            key = orjson.dumps(payload, option=orjson.OPT_SORT_KEYS)
-            alike.setdefault(key, (payload, []))[1].append(session_room(session))
-        # One packet for all the sessions whose update is the same (most sessions of a
-        # campaign have the same few totals of their own): encoded once, not once a session.
-        for payload, rooms in alike.values():  # never an empty list (that would be everyone)
-            socketio.emit("progress", payload, to=rooms, ignore_queue=True)
+        with self.lock:
+            here = self.connections.sessions(cid)
+            for session in sessions:
+                if session not in here:
+                    continue  # left while we read: nothing to send, nothing to remember
+                own = counts[session]
+                payload = {**base, "session_total": own.get("total", 0)}
+                group = entry.group(own) if entry else None
+                if group is not None:
+                    payload["group"] = group
+                encoded = orjson.dumps(payload, option=orjson.OPT_SORT_KEYS)
+                # A notice heard again (or one whose numbers an update already carried)
+                # finds nothing new: the viewers get nothing twice.
+                if self.last_progress.get(session) == encoded:
+                    continue
+                self.last_progress[session] = encoded
+                alike.setdefault(encoded, (payload, []))[1].append(session_room(session))
+        return alike
 
     def _forget_campaign(self, cid: str) -> None:
         """No viewer of ``cid`` is here any more (under the lock)."""
+        self.pending.discard(cid)
         self.totals.pop(cid, None)
         self.last_sent.pop(cid, None)
         self.last_status.pop(cid, None)

@@ -218,11 +218,13 @@ class Viewers:
             return
         cid, session = connection.campaign, connection.session
         socketio.server.leave_room(sid, session_room(session), namespace="/")
-        self.store.leave_session(cid, session, sid)  # announced: see socialads.realtime.presence
-        with self.connections.lock:
-            if not self.connections.has_session(cid, session):
-                self.presence.forget(session)
-                self.progress.forget_session(session)
+        try:
+            self.store.leave_session(cid, session, sid)  # announced: see realtime.presence
+        finally:  # Redis down: the member expires there, but here it is gone now
+            with self.connections.lock:
+                if not self.connections.has_session(cid, session):
+                    self.presence.forget(session)
+                    self.progress.forget_session(cid, session)
 
     # -- moderation -----------------------------------------------------------------------
 

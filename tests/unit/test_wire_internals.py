@@ -233,3 +233,20 @@ def test_the_floor_emit_sits_between_the_pubsub_manager_and_the_plain_one():
     assert order.index(socketio.PubSubManager) < order.index(FloorEmit)
     assert order.index(FloorEmit) < order.index(socketio.Manager)
     assert _parameters(socketio.Manager.get_participants) == ["self", "namespace", "room"]
+
+
+def test_an_event_from_encoded_json_is_the_packet_python_socketio_would_encode():
+    import orjson
+
+    from socialads.realtime.frames import event_text
+
+    before = (packet.Packet.json, engineio.packet.Packet.json)
+    server = socketio.Server(json=OrjsonWire)
+    try:
+        for payload in ({"total": 3, "state": {"board": [{"name": "Café ☕"}]}}, [1, "a"], 7):
+            expected = server.packet_class(
+                packet.EVENT, namespace="/", data=["progress", payload]
+            ).encode()
+            assert event_text("progress", orjson.dumps(payload)) == expected
+    finally:
+        packet.Packet.json, engineio.packet.Packet.json = before

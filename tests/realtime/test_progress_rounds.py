@@ -1,0 +1,124 @@
+"""One progress round against a real Redis, with the steps other greenlets take while it
+reads (a heartbeat forgetting what was heard, a viewer leaving) made to happen during the read:
+the interleavings a busy process meets, made certain."""
+
+from __future__ import annotations
+
+import threading
+import time
+import uuid
+
+import orjson
+import pytest
+
+from socialads.activities import Effect
+from socialads.realtime.connections import Connection
+from socialads.realtime.rooms import session_room
+from socialads.realtime.service import EXTENSION
+
+
+class ReadingStore:
+    """The app's real store; ``during`` runs right after each `campaign_progress` read."""
+
+    def __init__(self, store, during):
+        self._store = store
+        self._during = during
+
+    def campaign_progress(self, cid, tokens=()):
+        read = self._store.campaign_progress(cid, tokens)
+        self._during()
+        return read
+
+    def __getattr__(self, name):
+        return getattr(self._store, name)
+
+
+@pytest.fixture
+def progress_round(app, store, make_campaign):
+    """A campaign with two sessions that have a viewer each in this process, and one
+    pledge counted in the first."""
+    realtime = app.extensions[EXTENSION]
+    cid = make_campaign()["id"]
+    first, second = uuid.uuid4().hex, uuid.uuid4().hex
+    for n, session in enumerate((first, second)):
+        connection = Connection(cid, session, f"viewer-{n}", f"m{n}", f"Viewer {n}", time.time())
+        realtime.connections.add(f"sid-{n}", connection)
+    store.record_action(cid, first, "viewer-0", uuid.uuid4().hex, amount=3)
+    yield realtime, cid, first, second
+    for n in range(2):
+        realtime.connections.remove(f"sid-{n}")
+    realtime.progress.store = store
+
+
+def heard(progress, cid, session, total, session_total):
+    """The count script's notice, as the listener hands it on."""
+    event = {"k": "p", "c": cid, "s": session, "t": total, "f": {}}
+    progress.heard({**event, "st": session_total, "sp": 1, "sm": 0})
+
+
+def test_a_heartbeat_forgetting_during_the_read_never_sends_a_session_zero(progress_round, store):
+    realtime, cid, first, second = progress_round
+    progress = realtime.progress
+    heard(progress, cid, first, 3, 3)  # the first session is known, the campaign not wholly
+    progress.store = ReadingStore(store, during=progress.forget_counts)
+    sent = {room: payload for payload, rooms in progress.updates(cid).values() for room in rooms}
+    assert sent[session_room(first)]["session_total"] == 3
+    assert sent[session_room(first)]["total"] == 3
+    assert sent[session_room(second)]["session_total"] == 0  # read: it has none of its own
+
+
+def test_a_session_that_leaves_during_the_read_is_sent_nothing_and_not_remembered(
+    progress_round, store
+):
+    realtime, cid, first, second = progress_round
+    progress = realtime.progress
+
+    def second_leaves():
+        realtime.connections.remove("sid-1")
+        progress.forget_session(cid, second)
+
+    progress.store = ReadingStore(store, during=second_leaves)
+    rooms = [room for _, rooms in progress.updates(cid).values() for room in rooms]
+    assert rooms == [session_room(first)]
+    assert second not in progress.last_progress
+    assert second not in progress.session_counts
+
+
+def test_the_last_viewer_of_a_campaign_leaving_forgets_the_campaign(progress_round):
+    realtime, cid, first, second = progress_round
+    progress = realtime.progress
+    heard(progress, cid, first, 3, 3)
+    assert cid in progress.totals and cid in progress.pending
+    for n, session in enumerate((first, second)):
+        realtime.connections.remove(f"sid-{n}")
+        progress.forget_session(cid, session)
+    assert cid not in progress.totals and cid not in progress.pending
+
+
+def test_an_effect_never_takes_away():
+    """Every process keeps the larger of two readings of a count as the later one."""
+    assert Effect(amount=0, state={"yes": 1}).amount == 0
+    with pytest.raises(ValueError):
+        Effect(amount=-1)
+    with pytest.raises(ValueError):
+        Effect(state={"yes": -1})
+
+
+def test_a_round_that_fails_on_a_bug_is_retried_and_the_others_still_go(progress_round, store):
+    realtime, cid, first, second = progress_round
+    progress = realtime.progress
+    failures = []
+
+    def fail_once():
+        if not failures:
+            failures.append(1)
+            raise RuntimeError("a widget's bug")
+
+    progress.store = ReadingStore(store, during=fail_once)
+    progress.due(cid)
+    threading.Thread(target=progress.coalesce, daemon=True).start()
+    deadline = time.monotonic() + 5
+    while first not in progress.last_progress and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert failures, "the read ran"
+    assert orjson.loads(progress.last_progress[first])["session_total"] == 3  # retried
