@@ -18,6 +18,7 @@ from socialads import create_app
 from socialads.config import ROOT
 from socialads.domain import campaigns
 from socialads.domain.accounts import make_brand
+from socialads.runtime.embedded_cluster import EmbeddedCluster
 from socialads.runtime.embedded_redis import EmbeddedRedis
 from socialads.runtime.processes import free_port
 from socialads.web.publisher import publisher_app
@@ -30,6 +31,8 @@ from tests.support.viewers import Viewer
 TESTS = Path(__file__).resolve().parent
 # Every test in these folders carries these markers.
 FOLDER_MARKERS = {"browser": ("browser",), "faults": ("slow",), "deploy": ("slow",)}
+# Suites that run on one Redis and again on a Redis Cluster (``redis_kind``).
+ON_BOTH = {"realtime"}
 
 
 def pytest_collection_modifyitems(config, items):
@@ -47,12 +50,40 @@ def pytest_collection_modifyitems(config, items):
 # -- Redis, the app and its store -----------------------------------------------------------
 
 
+def pytest_generate_tests(metafunc):
+    """The suites of ``ON_BOTH`` run twice: on one Redis and on a Redis Cluster."""
+    path = Path(str(metafunc.definition.path)).resolve()
+    folder = path.relative_to(TESTS).parts[0] if path.is_relative_to(TESTS) else ""
+    if folder in ON_BOTH and "redis_server" in metafunc.fixturenames:
+        metafunc.parametrize("redis_kind", ["single", "cluster"], indirect=True, scope="session")
+
+
 @pytest.fixture(scope="session")
-def redis_server(tmp_path_factory):
+def redis_kind(request):
+    """Which Redis the test runs on: ``single`` unless its suite runs on both."""
+    return getattr(request, "param", "single")
+
+
+@pytest.fixture(scope="session")
+def single_redis(tmp_path_factory):
     # With AOF (appendfsync everysec), as in production: data survives a Redis restart.
     server = EmbeddedRedis(tmp_path_factory.mktemp("redis")).start()
     yield server
     server.stop()
+
+
+@pytest.fixture(scope="session")
+def redis_cluster(tmp_path_factory):
+    """A real Redis Cluster: three masters, a replica each (``redis-cli --cluster create``)."""
+    cluster = EmbeddedCluster(tmp_path_factory.mktemp("cluster")).start()
+    yield cluster
+    cluster.stop()
+
+
+@pytest.fixture(scope="session")
+def redis_server(request, redis_kind):
+    """The Redis of this test: ``.url`` is what the app and the `serve` processes get."""
+    return request.getfixturevalue("redis_cluster" if redis_kind == "cluster" else "single_redis")
 
 
 @pytest.fixture

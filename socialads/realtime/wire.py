@@ -16,13 +16,13 @@ from collections.abc import Iterator
 from typing import Any
 
 import orjson
-import redis
 import socketio
 from engineio import json as engineio_json
 
 from socialads.realtime.frames import FloorEmit
 from socialads.realtime.liveness import PING_PREFIX, RECONNECT_WAIT, Hearing
 from socialads.store import READER
+from socialads.store.clients import redis_client
 
 log = logging.getLogger(__name__)
 
@@ -116,15 +116,15 @@ class QueueManager(socketio.RedisManager, FloorEmit):
     def _redis_listen_with_retries(self) -> Iterator[dict[str, Any]]:
         wait = RECONNECT_WAIT[0]
         while True:
-            client = redis.Redis.from_url(
-                self.redis_url,
-                socket_timeout=5,
-                socket_connect_timeout=2,
-                socket_keepalive=True,
-                **READER,
-            )
-            pubsub = client.pubsub(ignore_subscribe_messages=True)
+            client = pubsub = None
             try:
+                client = redis_client(
+                    self.redis_url,
+                    socket_timeout=5,
+                    socket_connect_timeout=2,
+                    socket_keepalive=True,
+                )
+                pubsub = client.pubsub(ignore_subscribe_messages=True)
                 pubsub.subscribe(self.channel)
                 wait = RECONNECT_WAIT[0]
                 yield from self.hearing.messages(pubsub)
@@ -135,8 +135,19 @@ class QueueManager(socketio.RedisManager, FloorEmit):
                 wait = min(wait * 2, RECONNECT_WAIT[1])
             finally:
                 with contextlib.suppress(Exception):  # the connection is gone either way
-                    pubsub.close()
-                    client.close()
+                    if pubsub is not None:
+                        pubsub.close()
+                    if client is not None:
+                        client.close()
+
+    def _redis_connect(self) -> None:
+        """The publishing client, on one Redis or a cluster (``socialads.store.clients``).
+
+        Internal: ``RedisManager._redis_connect``, which sets ``redis``, ``pubsub`` and
+        ``connected``; python-socketio's own knows no cluster."""
+        self.redis = redis_client(self.redis_url, **self.redis_options)
+        self.pubsub = self.redis.pubsub(ignore_subscribe_messages=True)
+        self.connected = True
 
     def _listen(self) -> Iterator[Any]:
         for data in super()._listen():

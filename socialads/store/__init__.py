@@ -29,9 +29,10 @@ import redis
 from socialads.store.accounts import Accounts, People, new_id
 from socialads.store.actions import ActionResult, Actions
 from socialads.store.analytics import Analytics
-from socialads.store.base import READER, Backend, listener_connection
+from socialads.store.base import Backend, listener_connection
 from socialads.store.campaigns import Campaigns
 from socialads.store.chat import Chat, SessionClosed
+from socialads.store.clients import READER
 from socialads.store.events import Events
 from socialads.store.limits import Limits
 from socialads.store.moderation import Moderation

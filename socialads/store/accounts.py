@@ -29,7 +29,7 @@ class Accounts(Domain):
     def create_brand(self, name: str) -> str:
         brand_id = new_id("b")
         now = time.time()
-        pipe = self.redis.pipeline(transaction=True)
+        pipe = self.transaction(one_slot=False)  # the brand, then the index
         pipe.hset(self.keys.brand(brand_id), mapping={"name": name, "created_at": now})
         pipe.zadd(self.keys.brands, {brand_id: now})
         pipe.execute()

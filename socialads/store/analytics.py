@@ -132,7 +132,7 @@ class Analytics(Domain):
     def count_impression(self, cid: str, origin: str = DIRECT) -> None:
         """A widget load on a publisher ``origin``."""
         key = self.keys.campaign(cid)
-        pipe = self.redis.pipeline(transaction=True)
+        pipe = self.transaction(one_slot=True)  # the campaign's keys
         pipe.hincrby(key.counters, "impressions", 1)
         pipe.hincrby(key.by_origin("impressions"), origin, 1)
         count_minute(pipe, key, "impressions", time.time())

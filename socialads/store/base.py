@@ -3,20 +3,15 @@ scripts (`Backend`), and how our Redis clients are made."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import redis
-from redis._parsers import _RESP3Parser
+from redis.client import Pipeline
 
+from socialads.store.clients import READER, Resp3Connection, cluster_client, is_cluster
 from socialads.store.keys import Keys
 from socialads.store.scripts import Scripts
 
-# How every Redis client of ours reads replies. With hiredis installed (a dependency), redis-py
-# packs commands in C: an act's count script has ~30 keys and arguments, and packing them in
-# Python was ~14% of a busy process. hiredis's reader, though, polls the socket before each
-# command taken from a pool, which under gevent costs more than it saves: our clients keep
-# redis-py's own reader.
-READER: dict[str, Any] = {"protocol": 3, "parser_class": _RESP3Parser}
 POOL_SIZE = 200  # Redis connections per process
 
 JSONObject = dict[str, Any]  # what we keep as JSON and hand back parsed
@@ -56,7 +51,24 @@ class RoundTrips:
 def connect(url: str, trips: RoundTrips | None = None) -> redis.Redis:
     """The process's client. A blocking pool: a burst of more concurrent commands than
     connections waits a moment for one (a plain pool would fail them at once, and the
-    viewers would see `unavailable` for nothing)."""
+    viewers would see `unavailable` for nothing). On a cluster, one such pool per node
+    (``socialads.store.clients``); the cluster client speaks the same commands."""
+    if is_cluster(url):
+        connection = trips.tracking(Resp3Connection) if trips else Resp3Connection
+        return cast(
+            redis.Redis,
+            cluster_client(
+                url,
+                connection_class=connection,
+                connection_pool_class=redis.BlockingConnectionPool,
+                max_connections=POOL_SIZE,
+                timeout=5,
+                decode_responses=True,
+                socket_timeout=5,
+                socket_connect_timeout=2,
+                protocol=READER["protocol"],
+            ),
+        )
     pool = redis.BlockingConnectionPool.from_url(
         url,
         max_connections=POOL_SIZE,
@@ -75,6 +87,19 @@ def connect(url: str, trips: RoundTrips | None = None) -> redis.Redis:
 def listener_connection(url: str) -> redis.Redis:
     """A connection for pub/sub: it must block forever, so no socket timeout. Messages stay
     bytes (JSON parses them as they are): a message that is not UTF-8 must not stop it."""
+    if is_cluster(url):
+        return cast(
+            redis.Redis,
+            cluster_client(
+                url,
+                connection_class=Resp3Connection,
+                decode_responses=False,
+                socket_timeout=None,
+                socket_connect_timeout=2,
+                socket_keepalive=True,
+                protocol=READER["protocol"],
+            ),
+        )
     return redis.Redis.from_url(
         url,
         decode_responses=False,
@@ -91,6 +116,7 @@ class Backend:
 
     def __init__(self, url: str, prefix: str):
         self.url = url
+        self.cluster = is_cluster(url)
         self.round_trips = RoundTrips()
         self.redis = connect(url, self.round_trips)
         self.keys = Keys(prefix)
@@ -104,3 +130,11 @@ class Domain:
         self.redis = backend.redis
         self.keys = backend.keys
         self.scripts = backend.scripts
+        self.cluster = backend.cluster
+
+    def transaction(self, *, one_slot: bool) -> Pipeline:
+        """A MULTI/EXEC pipeline. A Redis Cluster runs one only on the keys of one slot: for
+        commands spanning slots (``one_slot`` False) it is a plain pipeline there, grouped
+        per node, so a caller writes the record before what points to it (a failure halfway
+        leaves a record nothing lists, never a listing of nothing)."""
+        return self.redis.pipeline(transaction=one_slot or not self.cluster)

@@ -22,7 +22,7 @@ class Campaigns(Domain):
 
     def save_campaign(self, campaign: Campaign, *, new: bool = False) -> None:
         cid = campaign.id
-        pipe = self.redis.pipeline(transaction=True)
+        pipe = self.transaction(one_slot=False)  # the definition, then the brand's index
         pipe.set(self.keys.campaign(cid).definition, orjson.dumps(campaign.to_json()))
         if new:
             pipe.zadd(self.keys.brand_campaigns(campaign.brand_id), {cid: campaign.created_at})
@@ -43,7 +43,7 @@ class Campaigns(Domain):
     def delete_campaign(self, campaign: Campaign) -> None:
         """Remove the definition; counters stay as the campaign's record."""
         cid = campaign.id
-        pipe = self.redis.pipeline(transaction=True)
+        pipe = self.transaction(one_slot=False)  # brand_campaigns skips a missing one
         pipe.delete(self.keys.campaign(cid).definition)
         pipe.zrem(self.keys.brand_campaigns(campaign.brand_id), cid)
         pipe.publish(self.keys.events, campaign_changed(cid))

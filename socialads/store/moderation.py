@@ -58,7 +58,7 @@ class Moderation(Domain):
             "author": message["author"],
             "hidden": record,
         }
-        pipe = self.redis.pipeline(transaction=True)
+        pipe = self.transaction(one_slot=True)  # the campaign's keys
         pipe.hset(session.hidden, str(message["id"]), orjson.dumps(kept))
         pipe.expire(session.hidden, SESSION_TTL)
         pipe.lpush(key.modlog, orjson.dumps({**record, "action": "hide", "message": message["id"]}))

@@ -43,7 +43,7 @@ class Presence(Domain):
     def leave_session(self, cid: str, token: str, sid: str) -> None:
         key = self.keys.campaign(cid)
         session = key.session(token)
-        pipe = self.redis.pipeline(transaction=True)
+        pipe = self.transaction(one_slot=True)  # the campaign's keys
         pipe.zrem(session.presence, sid)
         pipe.hdel(session.members, sid)
         pipe.zrem(key.live, sid)

@@ -101,7 +101,7 @@ class Sessions(Domain):
         token = new_session_token()
         key = self.keys.campaign(cid)
         session = key.session_hash(token)
-        pipe = self.redis.pipeline(transaction=True)
+        pipe = self.transaction(one_slot=False)  # the session, then its invite's lookup
         pipe.hset(
             session,
             mapping={
@@ -157,7 +157,7 @@ class Sessions(Domain):
         )
         if not seated:
             raise RoomFull(self.session_name(cid, token))
-        pipe = self.redis.pipeline(transaction=True)
+        pipe = self.transaction(one_slot=True)  # the campaign's keys
         pipe.sadd(session.viewers, viewer)
         pipe.hget(session.hash, "leader")
         pipe.pfadd(key.viewers, viewer)
@@ -166,7 +166,7 @@ class Sessions(Domain):
         pipe.hget(session.hash, "created_at")
         first_time, leader, _, _, shared, created_at = pipe.execute()
         invited = bool(first_time) and leader != viewer
-        pipe = self.redis.pipeline(transaction=True)
+        pipe = self.transaction(one_slot=False)  # the counts, and the invite's lookup
         if invited:
             pipe.hincrby(key.counters, "invite_joins", 1)
             pipe.hset(session.hash, "shared", 1)

@@ -8,7 +8,6 @@ import time
 from pathlib import Path
 
 import pytest
-import redis
 import requests
 import socketio
 
@@ -151,7 +150,7 @@ def test_the_message_queue_carries_json_only(servers, store, viewers, make_campa
     pickle published there (by anyone who reached Redis) is never unpickled and breaks
     nothing."""
     channels = [store.events_channel, f"{store.prefix}:socketio"]
-    listener = redis.Redis.from_url(store.url).pubsub()  # bytes as published, not decoded
+    listener = store.listener_connection().pubsub()  # bytes as published, not decoded
     listener.subscribe(*channels)
     cid = make_campaign()["id"]
     ana, ben = viewers(servers[0].url), viewers(servers[1].url)

@@ -13,9 +13,9 @@ import time
 import uuid
 
 import pytest
-import redis
 import socketio
 
+from socialads.store.clients import redis_client
 from tests.support.servers import HEARTBEAT, PRESENCE_TTL, serve_process
 from tests.support.viewers import Viewer
 
@@ -201,7 +201,7 @@ def test_the_connections_of_a_dead_process_stop_counting(redis_server, strict, p
 
 @pytest.mark.slow
 def test_the_address_is_the_peer_unless_proxies_are_trusted(servers, strict, redis_server):
-    store = redis.Redis.from_url(redis_server.url, decode_responses=True)
+    store = redis_client(redis_server.url, decode_responses=True)
     spoofed = new_address()
     plain, _ = try_connect(servers[0].url, spoofed)  # no trusted proxy: the header is ignored
     behind, _ = try_connect(strict[0].url, spoofed)

@@ -8,6 +8,7 @@ from pathlib import Path
 from socketserver import ThreadingMixIn
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
+import redis
 import requests
 
 from socialads.runtime.processes import ServeProcess
@@ -64,3 +65,10 @@ def serve_wsgi(app, port: int) -> ThreadingServer:
 def stop_wsgi(httpd: ThreadingServer) -> None:
     httpd.shutdown()
     httpd.server_close()
+
+
+def redis_nodes(redis_server) -> list[redis.Redis]:
+    """A plain client to each node of ``redis_server`` (one Redis, or every cluster node):
+    for what a test does to Redis itself, node by node (killing its pub/sub clients)."""
+    ports = getattr(redis_server, "ports", None) or [redis_server.port]
+    return [redis.Redis(port=port) for port in ports]

@@ -1,0 +1,158 @@
+"""How a Redis URL becomes a client: one Redis (``redis://``, ``rediss://``, ``unix://``) or a
+Redis Cluster (``redis+cluster://HOST:PORT[,HOST:PORT...]``, CONTRACT.md §5), so the rest of
+the code asks for a client and never for a kind of Redis.
+
+redis-py parses no URL listing several nodes, so the cluster form is ours: the nodes are
+where the client starts (it learns the rest from the cluster), ``user:password@`` and the
+query (``?ssl=true``) apply to every node. A ``redis+cluster://`` URL that reaches a Redis
+without cluster mode is refused when the client is made, with a clear error, never at the
+first command of a viewer.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, cast
+from urllib.parse import parse_qs, quote, unquote, urlsplit
+
+import redis
+from redis._parsers import _RESP3Parser
+from redis.cluster import ClusterNode, RedisCluster
+from redis.exceptions import RedisClusterException, ResponseError
+
+from socialads.store.pipelines import Cluster
+
+# How every Redis client of ours reads replies. With hiredis installed (a dependency), redis-py
+# packs commands in C: an act's count script has ~30 keys and arguments, and packing them in
+# Python was ~14% of a busy process. hiredis's reader, though, polls the socket before each
+# command taken from a pool, which under gevent costs more than it saves: our clients keep
+# redis-py's own reader.
+READER: dict[str, Any] = {"protocol": 3, "parser_class": _RESP3Parser}
+
+CLUSTER_SCHEME = "redis+cluster"
+# Connection options a cluster client does not take (it sets them itself, or has no use).
+CLUSTER_REFUSES = frozenset({"health_check_interval", "parser_class", "db"})
+TRUE = {"1", "true", "yes", "on"}
+
+
+class Resp3Connection(redis.Connection):
+    """A connection reading replies as ``READER`` says (a cluster client takes a connection
+    class, not a parser)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("protocol", READER["protocol"])
+        kwargs.setdefault("parser_class", READER["parser_class"])
+        super().__init__(*args, **kwargs)  # type: ignore[no-untyped-call]
+
+
+class BadRedisURL(ValueError):
+    """A Redis URL we cannot use: says what is wrong with it and how to write it."""
+
+
+@dataclass(frozen=True)
+class ClusterURL:
+    """A parsed ``redis+cluster://`` URL."""
+
+    nodes: list[tuple[str, int]]
+    username: str | None = None
+    password: str | None = None
+    ssl: bool = False
+    options: dict[str, str] = field(default_factory=dict)
+
+
+def is_cluster(url: str) -> bool:
+    return url.split("://", 1)[0].lower() == CLUSTER_SCHEME
+
+
+def parse_cluster_url(url: str) -> ClusterURL:
+    parts = urlsplit(url)
+    if parts.scheme.lower() != CLUSTER_SCHEME:
+        raise BadRedisURL(f"not a {CLUSTER_SCHEME}:// URL")
+    credentials, _, hosts = parts.netloc.rpartition("@")
+    username, _, password = credentials.partition(":")
+    nodes = []
+    for node in hosts.split(","):
+        host, _, port = node.strip().rpartition(":")
+        if not host or not port.isdigit() or not 0 < int(port) < 65536:
+            raise BadRedisURL(
+                f"{CLUSTER_SCHEME}:// lists its nodes as HOST:PORT[,HOST:PORT...]; got {node!r}"
+            )
+        nodes.append((host.strip("[]"), int(port)))
+    if parts.path not in ("", "/", "/0"):
+        raise BadRedisURL("a Redis Cluster has only database 0: leave the path out")
+    query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
+    return ClusterURL(
+        nodes,
+        unquote(username) or None,
+        unquote(password) or None,
+        query.pop("ssl", "").lower() in TRUE,
+        query,
+    )
+
+
+def cluster_client(url: str, **options: Any) -> RedisCluster:
+    """A cluster client for ``url``, after checking that it is one (``BadRedisURL`` if not).
+    ``options`` are each node's connection pool's (timeouts, decoding, the pool and
+    connection classes); TLS (``?ssl=true``) takes redis-py's TLS connection class."""
+    parsed = parse_cluster_url(url)
+    (host, port), *others = parsed.nodes
+    _require_cluster_mode(host, port, parsed, url)
+    # redis-py hands the pool and connection classes to the nodes only for a client made
+    # from a URL: the first node's, the others as startup nodes.
+    credentials = ""
+    if parsed.username or parsed.password:
+        credentials = f"{quote(parsed.username or '')}:{quote(parsed.password or '')}@"
+    if parsed.ssl:
+        options.pop("connection_class", None)
+    first = f"{'rediss' if parsed.ssl else 'redis'}://{credentials}{host}:{port}/0"
+    try:
+        return Cluster(
+            url=first,
+            startup_nodes=[ClusterNode(h, p) for h, p in others],  # type: ignore[no-untyped-call]
+            require_full_coverage=True,
+            **options,
+        )
+    except RedisClusterException as exc:
+        raise BadRedisURL(f"{_safe(url)}: the cluster cannot be used ({exc})") from exc
+
+
+def _require_cluster_mode(host: str, port: int, parsed: ClusterURL, url: str) -> None:
+    probe = redis.Redis(
+        host=host,
+        port=port,
+        username=parsed.username,
+        password=parsed.password,
+        ssl=parsed.ssl,
+        socket_connect_timeout=2,
+        socket_timeout=2,
+    )
+    try:
+        info = probe.info("cluster")
+    except ResponseError as exc:
+        raise BadRedisURL(f"{_safe(url)}: {exc}") from exc
+    except redis.RedisError:
+        return  # not reachable now: the cluster client says so, or finds the other nodes
+    finally:
+        probe.close()
+    if not info.get("cluster_enabled"):
+        raise BadRedisURL(
+            f"{_safe(url)} reaches a Redis without cluster mode: use redis://{host}:{port}/0 "
+            "for a single Redis, or point it at a Redis Cluster (cluster-enabled yes)"
+        )
+
+
+def _safe(url: str) -> str:
+    """``url`` without its password, for a message."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    return url.replace(f":{parts.password}@", ":***@", 1)
+
+
+def redis_client(url: str, **options: Any) -> redis.Redis:
+    """A client for ``url`` with redis-py's connection ``options``, reading as ``READER``:
+    for the connections of our own that are not the store's pool (the message queue's)."""
+    if not is_cluster(url):
+        return redis.Redis.from_url(url, **{**READER, **options})
+    options = {k: v for k, v in options.items() if k not in CLUSTER_REFUSES}
+    return cast(redis.Redis, cluster_client(url, connection_class=Resp3Connection, **options))

@@ -1,0 +1,96 @@
+"""A Redis URL made a client: one Redis or a Redis Cluster (``socialads.store.clients``), and
+the cluster's pipelines doing what one Redis's do (``socialads.store.pipelines``), on real
+servers."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+import redis
+
+from socialads import create_app
+from socialads.store.clients import BadRedisURL, is_cluster, parse_cluster_url, redis_client
+from socialads.store.pipelines import Cluster
+from tests.support.seeds import SECRET
+
+
+def test_a_cluster_url_lists_its_nodes_and_what_applies_to_all():
+    parsed = parse_cluster_url(
+        "redis+cluster://ann:s%40cret@10.0.0.1:7000, 10.0.0.2:7001/0?ssl=true"
+    )
+    assert parsed.nodes == [("10.0.0.1", 7000), ("10.0.0.2", 7001)]
+    assert (parsed.username, parsed.password, parsed.ssl) == ("ann", "s@cret", True)
+    assert is_cluster("REDIS+CLUSTER://h:1") and not is_cluster("redis://h:1/0")
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "redis+cluster://",
+        "redis+cluster://host",
+        "redis+cluster://h:99999",
+        "redis+cluster://h:1/2",
+    ],
+)
+def test_a_cluster_url_that_cannot_be_used_says_why(url):
+    with pytest.raises(BadRedisURL):
+        parse_cluster_url(url)
+
+
+def test_a_cluster_url_that_reaches_a_single_redis_is_refused_at_start_up(single_redis):
+    url = f"redis+cluster://127.0.0.1:{single_redis.port}"
+    with pytest.raises(BadRedisURL, match="without cluster mode"):
+        create_app({"REDIS_URL": url, "SECRET_KEY": SECRET, "MESSAGE_QUEUE": False})
+
+
+def test_one_redis_keeps_its_own_client(single_redis):
+    client = redis_client(single_redis.url)
+    assert type(client) is redis.Redis and client.ping()
+
+
+def test_a_cluster_pipeline_runs_scripts_publishes_and_spans_slots_in_order(redis_cluster):
+    client = redis_client(redis_cluster.url, decode_responses=True)
+    assert isinstance(client, Cluster)
+    script = client.register_script("return redis.call('INCRBY', KEYS[1], ARGV[1])")
+    listener = client.pubsub()
+    channel = f"test:{uuid.uuid4().hex}"
+    listener.subscribe(channel)
+    keys = [f"{{k{n}}}:{uuid.uuid4().hex}" for n in range(12)]  # slots on every master
+    assert len({redis_cluster.master_of(key) for key in keys}) == 3
+    pipe = client.pipeline(transaction=False)
+    for n, key in enumerate(keys):
+        pipe.set(key, n)
+        script(keys=[key], args=[10], client=pipe)
+    pipe.publish(channel, "hello")
+    replies = pipe.execute()
+    assert replies[:-1] == [x for n in range(12) for x in (True, n + 10)]
+    assert client.mget(keys) == [str(n + 10) for n in range(12)]
+    heard = None
+    for _ in range(20):
+        heard = listener.get_message(ignore_subscribe_messages=True, timeout=0.1) or heard
+        if heard:
+            break
+    assert heard and heard["data"] == "hello"
+    listener.close()
+
+
+def test_a_script_a_node_never_saw_is_loaded_there_and_run_once(redis_cluster):
+    client = redis_client(redis_cluster.url, decode_responses=True)
+    script = client.register_script("return redis.call('INCR', KEYS[1])")
+    key = f"{{once}}:{uuid.uuid4().hex}"
+    redis.Redis(port=redis_cluster.master_of(key)).script_flush()
+    pipe = client.pipeline(transaction=False)
+    script(keys=[key], args=[], client=pipe)
+    assert pipe.execute() == [1]
+    assert client.get(key) == "1"
+
+
+def test_a_one_slot_transaction_stays_atomic_on_a_cluster(redis_cluster):
+    client = redis_client(redis_cluster.url, decode_responses=True)
+    tag = uuid.uuid4().hex
+    pipe = client.pipeline(transaction=True)
+    pipe.set(f"{{{tag}}}:a", 1)
+    pipe.incr(f"{{{tag}}}:a")
+    pipe.get(f"{{{tag}}}:a")
+    assert pipe.execute() == [True, 2, "2"]
