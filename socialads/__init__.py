@@ -38,7 +38,13 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     )
     from socialads.store import Store
 
-    store = Store(app.config["REDIS_URL"], app.config["KEY_PREFIX"], app.config["CHAT_KEEP"])
+    store = Store(
+        app.config["REDIS_URL"],
+        app.config["KEY_PREFIX"],
+        app.config["CHAT_KEEP"],
+        ack_replicas=app.config["ACK_REPLICAS"],
+        ack_wait_ms=app.config["ACK_WAIT_MS"],
+    )
     campaigns = Campaigns(store, app.config["CAMPAIGN_CACHE_SECONDS"])
     queue_channel = None
     if app.config["MESSAGE_QUEUE"]:

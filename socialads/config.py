@@ -35,6 +35,12 @@ class Defaults:
     # second hold more than ten (CONTRACT §4: "at most about 10 per second").
     PROGRESS_INTERVAL = 0.125
     PRESENCE_INTERVAL = 1.0  # a session's viewers get its roster at most once a second
+    # An action is acknowledged only once this many replicas have its write (Redis WAIT in
+    # the count's own round trip; `unavailable` when they do not confirm within ACK_WAIT_MS,
+    # and the widget re-sends): a master that dies then loses nothing acknowledged. "auto":
+    # 1 on a Redis Cluster whose masters all have a replica, else 0 (do not wait).
+    ACK_REPLICAS: int | str = "auto"
+    ACK_WAIT_MS = 500
     # Messages in a join snapshot; how many a session keeps for `since`.
     CHAT_SNAPSHOT = 50
     CHAT_KEEP = 200

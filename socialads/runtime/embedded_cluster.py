@@ -158,6 +158,12 @@ class EmbeddedCluster:
                     continue
         return sorted(found)
 
+    def replicas_of(self, port: int) -> list[int]:
+        """Ports of the replicas the master on ``port`` streams to now (its ``ROLE``)."""
+        with _client(port) as client:
+            role = client.execute_command("ROLE")
+        return sorted(int(replica[1]) for replica in role[2]) if role[0] == "master" else []
+
     def slot_owners(self, port: int | None = None) -> dict[int, int]:
         """Slot -> port of its master, as one node (``port``, else the first live one) sees it."""
         asked = port if port is not None else self._live_ports()[0]

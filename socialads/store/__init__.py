@@ -58,11 +58,19 @@ class Store:
     Each operation is a method of one domain object; the facade's attributes of the same
     name are those very methods (no wrapper: the hot path pays nothing for the facade)."""
 
-    def __init__(self, url: str, prefix: str = "sa", chat_keep: int = 200):
+    def __init__(
+        self,
+        url: str,
+        prefix: str = "sa",
+        chat_keep: int = 200,
+        ack_replicas: int | str = 0,
+        ack_wait_ms: int = 500,
+    ):
         self.url = url
         self.prefix = prefix
         self.chat_keep = chat_keep
-        backend = Backend(url, prefix)
+        backend = Backend(url, prefix, ack_replicas, ack_wait_ms)
+        self.ack_replicas = backend.ack_replicas
         self.redis = backend.redis
         self.keys = backend.keys
         self.scripts = backend.scripts

@@ -8,7 +8,13 @@ from typing import Any, cast
 import redis
 from redis.client import Pipeline
 
-from socialads.store.clients import READER, Resp3Connection, cluster_client, is_cluster
+from socialads.store.clients import (
+    READER,
+    Resp3Connection,
+    cluster_client,
+    is_cluster,
+    replicas_to_wait,
+)
 from socialads.store.keys import Keys
 from socialads.store.scripts import Scripts
 
@@ -114,13 +120,14 @@ def listener_connection(url: str) -> redis.Redis:
 class Backend:
     """One Redis and what we keep in it: the pool, the key layout, the registered scripts."""
 
-    def __init__(self, url: str, prefix: str):
+    def __init__(self, url: str, prefix: str, ack_replicas: int | str = 0, ack_wait_ms: int = 500):
         self.url = url
         self.cluster = is_cluster(url)
         self.round_trips = RoundTrips()
         self.redis = connect(url, self.round_trips)
         self.keys = Keys(prefix)
-        self.scripts = Scripts(self.redis)
+        self.ack_replicas = replicas_to_wait(self.redis, ack_replicas)
+        self.scripts = Scripts(self.redis, self.ack_replicas, ack_wait_ms)
 
 
 class Domain:

@@ -19,6 +19,8 @@ import redis
 from redis.commands.core import Script
 from redis.exceptions import NoScriptError
 
+from socialads.store.pipelines import NodePipeline, unconfirmed
+
 MAX_BATCH = 256  # scripts per round trip: Redis runs them one after another, ~20 µs each
 IDLE_EXIT = 60  # seconds without work before the sender ends (the next call starts another)
 
@@ -37,8 +39,17 @@ class BatchedScript:
     """Call it as the `Script` it wraps: ``script(keys=[...], args=[...])``. A thread (a
     greenlet under gevent) sends whatever is queued as one pipeline of EVALSHAs."""
 
-    def __init__(self, client: redis.Redis, script: Script, wait: float = 30):
+    def __init__(
+        self,
+        client: redis.Redis,
+        script: Script,
+        wait: float = 30,
+        replicas: int = 0,
+        wait_ms: int = 500,
+    ):
         self.client = client
+        self.replicas = replicas  # acknowledged once this many replicas have the writes
+        self.wait_ms = wait_ms
         self.inner = script
         self.script = script.script  # its text, as on a Script
         self.wait = wait  # longer than the pool's and the socket's timeouts: they answer first
@@ -112,4 +123,14 @@ class BatchedScript:
         pipe = self.client.pipeline(transaction=False)
         for item in batch:
             pipe.evalsha(self.inner.sha, len(item.keys), *item.keys, *item.args)
-        return pipe.execute(raise_on_error=False)
+        if not self.replicas:
+            return pipe.execute(raise_on_error=False)
+        # WAIT in the same round trip: the answers count only once the replicas have the
+        # writes (on a cluster, `NodePipeline` waits on each master for its own commands).
+        pipe.wait(self.replicas, self.wait_ms)
+        *replies, confirmed = pipe.execute(raise_on_error=False)
+        if isinstance(pipe, NodePipeline) or (
+            isinstance(confirmed, int) and confirmed >= self.replicas
+        ):
+            return replies
+        return [unconfirmed(reply, confirmed) for reply in replies]

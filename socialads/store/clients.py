@@ -18,7 +18,7 @@ from urllib.parse import parse_qs, quote, unquote, urlsplit
 import redis
 from redis._parsers import _RESP3Parser
 from redis.cluster import ClusterNode, RedisCluster
-from redis.exceptions import RedisClusterException, ResponseError
+from redis.exceptions import NoPermissionError, RedisClusterException, ResponseError
 
 from socialads.store.pipelines import Cluster
 
@@ -101,10 +101,12 @@ def cluster_client(url: str, **options: Any) -> RedisCluster:
     # from a URL: the first node's, the others as startup nodes.
     credentials = ""
     if parsed.username or parsed.password:
-        credentials = f"{quote(parsed.username or '')}:{quote(parsed.password or '')}@"
+        user, secret = quote(parsed.username or "", safe=""), quote(parsed.password or "", safe="")
+        credentials = f"{user}:{secret}@"
     if parsed.ssl:
         options.pop("connection_class", None)
-    first = f"{'rediss' if parsed.ssl else 'redis'}://{credentials}{host}:{port}/0"
+    where = f"[{host}]" if ":" in host else host  # an IPv6 address
+    first = f"{'rediss' if parsed.ssl else 'redis'}://{credentials}{where}:{port}/0"
     try:
         return Cluster(
             url=first,
@@ -128,6 +130,8 @@ def _require_cluster_mode(host: str, port: int, parsed: ClusterURL, url: str) ->
     )
     try:
         info = probe.info("cluster")
+    except NoPermissionError:
+        return  # INFO not allowed to this user: the cluster client finds out what it is
     except ResponseError as exc:
         raise BadRedisURL(f"{_safe(url)}: {exc}") from exc
     except redis.RedisError:
@@ -156,3 +160,52 @@ def redis_client(url: str, **options: Any) -> redis.Redis:
         return redis.Redis.from_url(url, **{**READER, **options})
     options = {k: v for k, v in options.items() if k not in CLUSTER_REFUSES}
     return cast(redis.Redis, cluster_client(url, connection_class=Resp3Connection, **options))
+
+
+class AckReplicasError(ValueError):
+    """``SOCIALADS_ACK_REPLICAS`` asks for what this Redis cannot give."""
+
+
+def replicas_to_wait(client: redis.Redis, setting: int | str) -> int:
+    """How many replicas an action waits for before it is acknowledged (``ACK_REPLICAS``):
+    "auto" is 1 on a Redis Cluster whose every master has a replica, else 0; a number is
+    checked against the replicas the Redis has now (refused at start-up if it has fewer)."""
+    if isinstance(setting, str):
+        if setting.strip().lower() != "auto":
+            try:
+                setting = int(setting)
+            except ValueError:
+                raise AckReplicasError(
+                    f"SOCIALADS_ACK_REPLICAS is a number of replicas or 'auto', not {setting!r}"
+                ) from None
+        elif isinstance(client, RedisCluster):
+            return min(1, fewest_replicas(client) or 0)
+        else:
+            return 0
+    if isinstance(setting, bool) or not isinstance(setting, int) or setting < 0:
+        raise AckReplicasError(f"SOCIALADS_ACK_REPLICAS must be 0 or more, not {setting!r}")
+    have = fewest_replicas(client) if setting else None
+    if have is not None and have < setting:
+        raise AckReplicasError(
+            f"SOCIALADS_ACK_REPLICAS={setting}, but a master of this Redis has {have} "
+            "replica(s): every action would answer `unavailable`. Add replicas, or lower it "
+            "(0: acknowledge without waiting for a replica)"
+        )
+    return setting
+
+
+def fewest_replicas(client: redis.Redis) -> int | None:
+    """The fewest replicas any master has (None: not known, Redis unreachable)."""
+    try:
+        if isinstance(client, RedisCluster):  # each master says (CLUSTER SLOTS hides a
+            # replica that has had nothing to copy yet)
+            return min(
+                (
+                    int(client.info("replication", target_nodes=node).get("connected_slaves", 0))
+                    for node in client.get_primaries()
+                ),
+                default=0,
+            )
+        return int(client.info("replication").get("connected_slaves", 0))
+    except redis.RedisError:
+        return None

@@ -16,14 +16,32 @@ are deduplicated), and the client learns the cluster's shape again.
 from __future__ import annotations
 
 import contextlib
+import random
+import threading
 from collections.abc import Callable, Mapping
 from typing import Any
 
 import redis
 from redis.cluster import RedisCluster
-from redis.exceptions import NoScriptError, RedisClusterException
+from redis.exceptions import (
+    AskError,
+    ClusterDownError,
+    NoScriptError,
+    RedisClusterException,
+    SlotNotCoveredError,
+    TryAgainError,
+)
 
 KEYLESS = frozenset({"publish", "ping"})
+
+
+def unconfirmed(reply: Any, confirmed: Any) -> Any:
+    """A reply whose write the replicas did not confirm (WAIT answered ``confirmed``, too few
+    or an error): not an answer to give (the master may die with it); an error instead, so
+    the caller answers `unavailable` and the client re-sends (deduplicated)."""
+    if isinstance(reply, Exception):
+        return reply
+    return redis.ConnectionError(f"not confirmed by the replicas in time (WAIT: {confirmed})")
 
 
 def key_of(name: str, args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> Any:
@@ -40,13 +58,20 @@ def key_of(name: str, args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> Any:
     return kwargs.get("name") or kwargs.get("key")
 
 
+# Replies saying the node is gone or no longer serves the slot (redis-py's parser makes
+# MOVED, ASK, TRYAGAIN and CLUSTERDOWN these classes, the code cut from the message).
+MOVED = (
+    redis.ConnectionError,
+    redis.TimeoutError,
+    AskError,  # and MovedError
+    TryAgainError,
+    ClusterDownError,
+    SlotNotCoveredError,
+)
+
+
 def moved(reply: Any) -> bool:
-    """A reply saying the node is gone or no longer serves the slot."""
-    if isinstance(reply, (redis.ConnectionError, redis.TimeoutError)):
-        return True
-    return isinstance(reply, redis.ResponseError) and str(reply).startswith(
-        ("MOVED", "ASK", "CLUSTERDOWN", "TRYAGAIN")
-    )
+    return isinstance(reply, MOVED)
 
 
 class NodePipeline:
@@ -71,6 +96,17 @@ class NodePipeline:
     def __len__(self) -> int:
         return len(self._calls)
 
+    def __bool__(self) -> bool:  # as redis-py's: a pipeline is true even when empty
+        return True
+
+    def reset(self) -> None:
+        self._calls.clear()
+
+    def watch(self, *names: Any) -> None:
+        raise NotImplementedError("WATCH on a cluster: use a script on one slot instead")
+
+    multi = unwatch = watch
+
     def __enter__(self) -> NodePipeline:
         return self
 
@@ -81,41 +117,80 @@ class NodePipeline:
         calls, self._calls = self._calls, []
         groups: dict[str, tuple[Any, list[int]]] = {}
         keyless: list[int] = []
-        for n, (name, args, kwargs) in enumerate(calls):
-            key = key_of(name, args, kwargs)
-            if key is None:
-                keyless.append(n)
-                continue
-            node = self._cluster.get_node_from_key(key)  # type: ignore[no-untyped-call]
-            groups.setdefault(node.name, (node, []))[1].append(n)
-        if keyless:
-            if groups:
-                next(iter(groups.values()))[1].extend(keyless)
-            else:
-                node = self._cluster.get_random_node()  # type: ignore[no-untyped-call]
-                groups[node.name] = (node, keyless)
+        waits = [n for n, (name, _, _) in enumerate(calls) if name == "wait"]
+        try:
+            for n, (name, args, kwargs) in enumerate(calls):
+                if name == "wait":
+                    continue  # on every node, after its own commands (see _run)
+                key = key_of(name, args, kwargs)
+                if key is None:
+                    keyless.append(n)
+                    continue
+                node = self._cluster.get_node_from_key(key)  # type: ignore[no-untyped-call]
+                groups.setdefault(node.name, (node, []))[1].append(n)
+            if keyless:
+                if groups:
+                    next(iter(groups.values()))[1].extend(keyless)
+                else:
+                    node = self._cluster.get_random_node()  # type: ignore[no-untyped-call]
+                    groups[node.name] = (node, keyless)
+        except RedisClusterException as exc:  # a slot with no master now: a failover
+            raise redis.ConnectionError(f"the cluster has no master for a slot ({exc})") from exc
         replies: list[Any] = [None] * len(calls)
-        lost = False
-        for node, indices in groups.values():
-            indices.sort()
-            for n, reply in zip(indices, self._run(node, calls, indices), strict=True):
+        failed: list[str] = []
+        confirmed: list[Any] = []
+        for (node, indices), answers in self._run_all(calls, list(groups.values()), waits[:1]):
+            if waits:  # one WAIT per node: its commands count once its replicas have them
+                waited = answers.pop()
+                confirmed.append(waited)
+                if not isinstance(waited, int) or waited < calls[waits[0]][1][0]:
+                    answers = [unconfirmed(reply, waited) for reply in answers]
+            for n, reply in zip(indices, answers, strict=True):
                 if moved(reply):
-                    lost = True
+                    failed.append(node.name)
                     reply = redis.ConnectionError(f"the cluster moved this slot ({reply})")
                 replies[n] = reply
-        if lost:
+        for n in waits:  # the fewest replicas any node confirmed
+            counts = [c for c in confirmed if isinstance(c, int)]
+            replies[n] = min(counts) if len(counts) == len(confirmed) and counts else 0
+        if failed:
             with contextlib.suppress(redis.RedisError, RedisClusterException):
-                self._cluster.nodes_manager.initialize()
+                self._cluster.nodes_manager.initialize(last_failed_node_name=failed[0])
         if raise_on_error:
             for reply in replies:
                 if isinstance(reply, Exception):
                     raise reply
         return replies
 
-    def _run(self, node: Any, calls: list[Any], indices: list[int]) -> list[Any]:
-        client: redis.Redis = node.redis_connection
+    def _run_all(
+        self, calls: list[Any], groups: list[tuple[Any, list[int]]], wait: list[int]
+    ) -> list[tuple[tuple[Any, list[int]], list[Any]]]:
+        """Each node's pipeline, all at once (a node that hangs or times out delays no other
+        node's commands): a thread (a greenlet under gevent) per node after the first."""
+        for _, indices in groups:
+            indices.sort()
+        answers: list[list[Any]] = [[] for _ in groups]
+
+        def run(n: int) -> None:
+            node, indices = groups[n]
+            answers[n] = self._run(node, calls, indices, wait)
+
+        others = [threading.Thread(target=run, args=(n,)) for n in range(1, len(groups))]
+        for thread in others:
+            thread.start()
+        if groups:
+            run(0)
+        for thread in others:
+            thread.join()
+        return list(zip(groups, answers, strict=True))
+
+    def _run(self, node: Any, calls: list[Any], indices: list[int], wait: list[int]) -> list[Any]:
+        """The replies of ``indices`` on ``node``, then (with a ``wait``) the fewest
+        replicas its WAITs confirmed."""
+        client: redis.Redis = self._cluster.get_redis_connection(node)
         try:
-            replies = self._send(client, calls, indices)
+            replies = self._send(client, calls, indices + wait)
+            waited = [replies.pop()] if wait else []
             missing = [
                 i
                 for i, reply in zip(indices, replies, strict=True)
@@ -125,11 +200,17 @@ class NodePipeline:
                 for sha in {calls[i][1][0] for i in missing}:
                     if sha in self._scripts:
                         client.script_load(self._scripts[sha])
-                again = dict(zip(missing, self._send(client, calls, missing), strict=True))
+                retried = self._send(client, calls, missing + wait)
+                if wait:  # its own WAIT covers the writes sent again
+                    waited.append(retried.pop())
+                again = dict(zip(missing, retried, strict=True))
                 replies = [again.get(i, reply) for i, reply in zip(indices, replies, strict=True)]
+            if waited:
+                counts = [w for w in waited if isinstance(w, int)]
+                replies.append(min(counts) if len(counts) == len(waited) else waited[-1])
             return replies
         except redis.RedisError as exc:
-            return [exc] * len(indices)
+            return [exc] * (len(indices) + len(wait))
 
     def _send(self, client: redis.Redis, calls: list[Any], indices: list[int]) -> list[Any]:
         pipe = client.pipeline(transaction=self._transaction)
@@ -157,3 +238,14 @@ class Cluster(RedisCluster):
 
     def mget(self, keys: Any, *args: Any) -> Any:
         return self.mget_nonatomic(keys, *args)
+
+    def pubsub(self, node: Any = None, host: Any = None, port: Any = None, **kwargs: Any) -> Any:
+        """Classic pub/sub reaches every node of a cluster: listen on a node picked at random,
+        again at each reconnect, so the processes do not all go deaf with one master."""
+        if node is None and host is None:
+            node = random.choice(self.get_nodes())  # type: ignore[no-untyped-call]  # noqa: S311 - a spread, not a secret
+        return super().pubsub(node=node, host=host, port=port, **kwargs)  # type: ignore[no-untyped-call]
+
+    def publish(self, channel: Any, message: Any, **kwargs: Any) -> Any:
+        kwargs.setdefault("target_nodes", self.get_random_node())  # type: ignore[no-untyped-call]
+        return super().publish(channel, message, **kwargs)

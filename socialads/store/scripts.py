@@ -273,12 +273,14 @@ class Scripts:
         "connections": (connections_keys, connections_args),
     }
 
-    def __init__(self, client: redis.Redis):
+    def __init__(self, client: redis.Redis, ack_replicas: int = 0, ack_wait_ms: int = 500):
         text = source("record_action", *self.LAYOUTS["record_action"], "buckets")
-        # Many actions per round trip under load (see batching.py), one alone when idle.
-        self.record_action = Lua(
-            text, BatchedScript(client, client.register_script(text)), pipelined=False
+        # Many actions per round trip under load (see batching.py), one alone when idle;
+        # acknowledged once ``ack_replicas`` replicas have them.
+        counting = BatchedScript(
+            client, client.register_script(text), replicas=ack_replicas, wait_ms=ack_wait_ms
         )
+        self.record_action = Lua(text, counting, pipelined=False)
         self.post_message = _script(client, "post_message", *self.LAYOUTS["post_message"])
         self.presence = _script(client, "presence", *self.LAYOUTS["presence"])
         self.seat = _script(client, "seat", *self.LAYOUTS["seat"])

@@ -4,13 +4,22 @@ servers."""
 
 from __future__ import annotations
 
+import os
+import signal
 import uuid
 
 import pytest
 import redis
 
 from socialads import create_app
-from socialads.store.clients import BadRedisURL, is_cluster, parse_cluster_url, redis_client
+from socialads.protocol import ActionStatus
+from socialads.store.clients import (
+    AckReplicasError,
+    BadRedisURL,
+    is_cluster,
+    parse_cluster_url,
+    redis_client,
+)
 from socialads.store.pipelines import Cluster
 from tests.support.seeds import SECRET
 
@@ -94,3 +103,54 @@ def test_a_one_slot_transaction_stays_atomic_on_a_cluster(redis_cluster):
     pipe.incr(f"{{{tag}}}:a")
     pipe.get(f"{{{tag}}}:a")
     assert pipe.execute() == [True, 2, "2"]
+
+
+# -- acknowledged once a replica has it ------------------------------------------------------
+
+
+def cluster_app(redis_cluster, **config):
+    return create_app(
+        {"REDIS_URL": redis_cluster.url, "SECRET_KEY": SECRET, "MESSAGE_QUEUE": False, **config}
+    )
+
+
+def test_acks_wait_for_a_replica_by_default_on_a_cluster_with_replicas(redis_cluster, single_redis):
+    assert cluster_app(redis_cluster).extensions["socialads.store"].ack_replicas == 1
+    single = create_app(
+        {"REDIS_URL": single_redis.url, "SECRET_KEY": SECRET, "MESSAGE_QUEUE": False}
+    )
+    assert single.extensions["socialads.store"].ack_replicas == 0
+
+
+def test_acks_set_to_wait_for_more_replicas_than_there_are_are_refused_at_start_up(
+    redis_cluster, single_redis
+):
+    with pytest.raises(AckReplicasError, match="has 1 replica"):
+        cluster_app(redis_cluster, ACK_REPLICAS=2)
+    with pytest.raises(AckReplicasError, match="has 0 replica"):
+        create_app({"REDIS_URL": single_redis.url, "SECRET_KEY": SECRET, "ACK_REPLICAS": 1})
+    with pytest.raises(AckReplicasError):
+        cluster_app(redis_cluster, ACK_REPLICAS="some")
+
+
+def test_an_action_its_replica_does_not_confirm_is_not_acknowledged_and_counts_once_resent(
+    redis_cluster,
+):
+    """The replica of the campaign's master stops (SIGSTOP) for a second: the count is
+    written on the master but WAIT times out, so the act is answered as an error (the widget
+    says `unavailable` and re-sends); the re-sent action, once the replica is back, is the
+    same one: a duplicate, counted once."""
+    store = cluster_app(redis_cluster, ACK_WAIT_MS=200).extensions["socialads.store"]
+    cid = f"c_{uuid.uuid4().hex[:12]}"
+    master = redis_cluster.master_of(store.keys.campaign(cid).counters)
+    replica = redis_cluster.node(redis_cluster.replicas_of(master)[0]).process
+    token = uuid.uuid4().hex
+    assert store.record_action(cid, token, "v1", "first", amount=1).total == 1
+    os.kill(replica.pid, signal.SIGSTOP)
+    try:
+        with pytest.raises(redis.ConnectionError, match="not confirmed"):
+            store.record_action(cid, token, "v1", "second", amount=1)
+    finally:
+        os.kill(replica.pid, signal.SIGCONT)
+    again = store.record_action(cid, token, "v1", "second", amount=1)
+    assert again.status is ActionStatus.DUPLICATE and again.total == 2
