@@ -32,7 +32,7 @@ TESTS = Path(__file__).resolve().parent
 # Every test in these folders carries these markers.
 FOLDER_MARKERS = {"browser": ("browser",), "faults": ("slow",), "deploy": ("slow",)}
 # Suites that run on one Redis and again on a Redis Cluster (``redis_kind``).
-ON_BOTH = {"realtime"}
+ON_BOTH = {"realtime", "admin"}
 
 
 def pytest_collection_modifyitems(config, items):
