@@ -78,7 +78,8 @@ class Actions(Domain):
         key = self.keys.campaign(cid)
         status, total, session_total, wait_ms, *unlocked = self.scripts.record_action(
             record_action_keys(
-                done=key.done,
+                done=key.done_by(viewer),
+                done_before=key.done,
                 counters=key.counters,
                 session=key.session_hash(token),
                 per_viewer=key.per_viewer,
@@ -96,6 +97,7 @@ class Actions(Domain):
             ),
             record_action_args(
                 member=f"{viewer}\0{action_id}",
+                action=action_id,
                 amount=amount,
                 viewer=viewer,
                 per_viewer_cap=per_viewer_cap,

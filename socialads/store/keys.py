@@ -35,7 +35,10 @@ Key layout (``sa`` is ``KEY_PREFIX``)::
                                         actions)
     sa:c:{C}:t:M                hash    impressions, joins, actions in minute M (Unix time //
                                         60); expires after SERIES_TTL (8 days)
-    sa:c:{C}:done               set     "viewer NUL action id" of every counted action (dedupe)
+    sa:c:{C}:done:V             set     viewer V's counted action ids (dedupe); expires
+                                        DEDUPE_TTL (7 days) after V's latest counted action
+    sa:c:{C}:done               set     "viewer NUL action id" of actions counted before
+                                        dedupe was per viewer: only read (no new entries)
     sa:c:{C}:pv                 hash    viewer -> actions counted (per-viewer caps)
     sa:c:{C}:state              hash    activity state counters (e.g. votes per option)
     sa:c:{C}:mine:V             hash    viewer V's one-time choices: once key -> choice
@@ -91,6 +94,10 @@ SOLO_SESSION_TTL = 7 * 24 * 3600
 SESSION_TTL = 30 * 24 * 3600
 INVITE_LOOKUP_TTL = 365 * 24 * 3600
 SERIES_TTL = 8 * 24 * 3600  # per-minute buckets outlive the week a brand looks back on
+# A viewer's counted action ids are kept this long after their latest action: a widget
+# re-sends what was not acknowledged within seconds of a reconnect, and gives up with the tab;
+# a week is far longer than any reconnect, and the dedupe no longer grows with the campaign.
+DEDUPE_TTL = 7 * 24 * 3600
 REPLIES_KEPT = 1000  # reply latencies kept per campaign for the median
 LEDGER_KEPT = 10_000  # public match ledger entries kept per campaign
 CAMPAIGN_KEYS_CACHED = 1024  # campaigns whose keys one process keeps built (see Keys.campaign)
@@ -164,7 +171,7 @@ class CampaignKeys:
         self.viewers = definition + ":viewers"
         self.engaged = definition + ":engaged"
         self.friends = definition + ":friends"
-        self.done = definition + ":done"
+        self.done = definition + ":done"  # before per-viewer dedupe: read, never written
         self.per_viewer = definition + ":pv"
         self.state = definition + ":state"
         self.last_action = definition + ":last"
@@ -186,6 +193,10 @@ class CampaignKeys:
     def minute(self, minute: int) -> str:
         """Impressions, joins, actions in ``minute`` (Unix time // 60)."""
         return f"{self._tag}t:{minute}"
+
+    def done_by(self, viewer: str) -> str:
+        """Viewer ``viewer``'s counted action ids (the dedupe)."""
+        return f"{self._tag}done:{viewer}"
 
     def choices(self, viewer: str) -> str:
         """A viewer's once-only choices: once key -> choice."""

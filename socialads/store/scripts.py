@@ -30,6 +30,7 @@ import redis
 from socialads.protocol import lua_constants
 from socialads.store.batching import BatchedScript
 from socialads.store.keys import (
+    DEDUPE_TTL,
     INVITE_LOOKUP_TTL,
     LEDGER_KEPT,
     REPLIES_KEPT,
@@ -47,12 +48,14 @@ LIFETIMES = {
     "SERIES_TTL": SERIES_TTL,
     "REPLIES_KEPT": REPLIES_KEPT,
     "LEDGER_KEPT": LEDGER_KEPT,
+    "DEDUPE_TTL": DEDUPE_TTL,
 }
 
 
 def record_action_keys(
     *,
-    done: str,  # "viewer NUL action id" of every counted action (dedupe)
+    done: str,  # this viewer's counted action ids (dedupe), kept DEDUPE_TTL after their last
+    done_before: str,  # "viewer NUL action id" of actions counted before per-viewer dedupe
     counters: str,  # the campaign's counters
     session: str,  # the session hash
     per_viewer: str,  # viewer -> actions counted
@@ -70,6 +73,7 @@ def record_action_keys(
 ) -> Flat:
     return (
         done,
+        done_before,
         counters,
         session,
         per_viewer,
@@ -89,7 +93,8 @@ def record_action_keys(
 
 def record_action_args(
     *,
-    member: str,  # the dedupe member: "viewer NUL action id"
+    member: str,  # the member of done_before: "viewer NUL action id"
+    action: str,  # the client's action id
     amount: int,
     viewer: str,
     per_viewer_cap: int,  # 0: none
@@ -108,6 +113,7 @@ def record_action_args(
 ) -> Flat:
     return (
         member,
+        action,
         amount,
         viewer,
         per_viewer_cap,

@@ -24,7 +24,7 @@ import pytest
 import redis
 
 from socialads.runtime.embedded_redis import EmbeddedRedis
-from tests.support.chaos import GROUP, Person, run_apart, wait_for
+from tests.support.chaos import GROUP, Person, counted_actions, run_apart, wait_for
 from tests.support.seeds import seed_campaign
 from tests.support.servers import HEARTBEAT, PRESENCE_TTL, serve_process
 
@@ -97,7 +97,7 @@ async def scenario(servers, redis_server: EmbeddedRedis, campaign: str) -> dict:
 
     store = redis.Redis.from_url(redis_server.url, decode_responses=True)
     total = int(store.hget(f"sa:c:{{{campaign}}}:n", "total"))
-    counted = store.smembers(f"sa:c:{{{campaign}}}:done")
+    counted = counted_actions(store, campaign, people)
     acked = {f"{p.viewer}\0{action}" for p in people for action in p.acked}
     report.update(
         total=total,

@@ -9,7 +9,7 @@ from collections import Counter
 
 from socialads.runtime.embedded_cluster import EmbeddedCluster
 from socialads.store.clients import redis_client
-from tests.support.chaos import GROUP, Person, run_apart, wait_for
+from tests.support.chaos import GROUP, Person, counted_actions, run_apart, wait_for
 from tests.support.seeds import seed_campaign
 from tests.support.servers import health, serve_process
 
@@ -60,7 +60,7 @@ async def master_dies(servers, cluster: EmbeddedCluster, campaign: str) -> dict:
     assert drained is not None, f"{sum(len(p.pending) for p in people)} actions never acked"
     store = redis_client(cluster.url, decode_responses=True)
     total = int(store.hget(f"sa:c:{{{campaign}}}:n", "total"))
-    counted = store.smembers(f"sa:c:{{{campaign}}}:done")
+    counted = counted_actions(store, campaign, people)
     acked = {f"{p.viewer}\0{action}" for p in people for action in p.acked}
     report.update(
         total=total,

@@ -251,7 +251,7 @@ def test_an_action_counted_whose_ack_was_lost_is_a_duplicate_when_sent_again(
     raw.close()  # before the ack arrives
     store = redis.Redis.from_url(own_redis.url, decode_responses=True)
     wait_until(
-        lambda: store.sismember(f"sa:c:{{{campaign['id']}}}:done", "gone-tab\0lost-ack"),
+        lambda: store.sismember(f"sa:c:{{{campaign['id']}}}:done:gone-tab", "lost-ack"),
         5,
         what="the action counted",
     )

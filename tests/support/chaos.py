@@ -184,3 +184,13 @@ def run_apart(coroutine):
     if "error" in outcome:
         raise outcome["error"]
     return outcome["value"]
+
+
+def counted_actions(store, campaign: str, people: list[Person]) -> set[str]:
+    """What the dedupe holds for ``people``, as ``viewer NUL action id``: each viewer's set of
+    counted action ids (``sa:c:{C}:done:V``)."""
+    return {
+        f"{p.viewer}\0{action}"
+        for p in people
+        for action in store.smembers(f"sa:c:{{{campaign}}}:done:{p.viewer}")
+    }

@@ -126,3 +126,23 @@ def test_a_round_trip_that_fails_answers_its_callers_and_the_next_one_goes(redis
     up = redis.Redis.from_url(redis_server.url)
     script.client = up
     assert script(keys=["k"], args=[]) == [1]
+
+
+def test_the_dedupe_is_per_viewer_and_kept_a_week_after_their_latest_action(store, make_campaign):
+    """Bounded memory: a viewer's counted ids expire DEDUPE_TTL after their latest action
+    (a re-send comes within seconds of a reconnect), instead of growing with the campaign;
+    what was counted before dedupe was per viewer is still a duplicate."""
+    from socialads.protocol import ActionStatus
+    from socialads.store.keys import DEDUPE_TTL
+
+    cid = make_campaign()["id"]
+    key = store.keys.campaign(cid)
+    token = store.create_session(cid, "ana")
+    assert store.record_action(cid, token, "ana", "a1", 1).status is ActionStatus.COUNTED
+    assert store.redis.smembers(key.done_by("ana")) == {"a1"}
+    assert DEDUPE_TTL - 5 < store.redis.ttl(key.done_by("ana")) <= DEDUPE_TTL
+    assert store.record_action(cid, token, "ana", "a1", 1).status is ActionStatus.DUPLICATE
+    assert store.record_action(cid, token, "ben", "a1", 1).status is ActionStatus.COUNTED
+    store.redis.sadd(key.done, "ana\0old")  # counted by an earlier version
+    assert store.record_action(cid, token, "ana", "old", 1).status is ActionStatus.DUPLICATE
+    assert store.redis.hget(key.counters, "total") == "2"

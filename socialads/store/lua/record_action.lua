@@ -20,12 +20,13 @@ if redis.call('HEXISTS', session, 'closed') == 1 then
   return {ACTION_SESSION_CLOSED, tonumber(redis.call('HGET', counters, 'total') or '0'),
           tonumber(redis.call('HGET', session, 'total') or '0'), 0}
 end
-if redis.call('SADD', done, member) == 0 then
+if redis.call('SISMEMBER', done_before, member) == 1 or redis.call('SADD', done, action) == 0 then
   return {ACTION_DUPLICATE, tonumber(redis.call('HGET', counters, 'total') or '0'),
           tonumber(redis.call('HGET', session, 'total') or '0'), 0}
 end
+redis.call('EXPIRE', done, DEDUPE_TTL)  -- kept a week after this viewer's latest action
 local function refuse(status, wait)
-  redis.call('SREM', done, member)
+  redis.call('SREM', done, action)
   return {status, tonumber(redis.call('HGET', counters, 'total') or '0'),
           tonumber(redis.call('HGET', session, 'total') or '0'), wait}
 end
