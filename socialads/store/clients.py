@@ -179,7 +179,8 @@ def replicas_to_wait(client: redis.Redis, setting: int | str) -> int:
                     f"SOCIALADS_ACK_REPLICAS is a number of replicas or 'auto', not {setting!r}"
                 ) from None
         elif isinstance(client, RedisCluster):
-            return min(1, fewest_replicas(client) or 0)
+            fewest = fewest_replicas(client)  # None (not known now): wait, as with replicas
+            return min(1, 1 if fewest is None else fewest)
         else:
             return 0
     if isinstance(setting, bool) or not isinstance(setting, int) or setting < 0:
@@ -195,17 +196,22 @@ def replicas_to_wait(client: redis.Redis, setting: int | str) -> int:
 
 
 def fewest_replicas(client: redis.Redis) -> int | None:
-    """The fewest replicas any master has (None: not known, Redis unreachable)."""
+    """The fewest replicas any master has (None: not known now). On a cluster each master
+    serving slots is asked itself, and the larger of what it says counts: the replicas in
+    its own view of the cluster (``CLUSTER NODES``, a failing one included: a replica down at
+    start-up is still one to wait for) and the replicas connected to it now (which a fresh
+    cluster's gossip may not show yet; CLUSTER SLOTS hides one that has had nothing to copy)."""
     try:
-        if isinstance(client, RedisCluster):  # each master says (CLUSTER SLOTS hides a
-            # replica that has had nothing to copy yet)
-            return min(
-                (
-                    int(client.info("replication", target_nodes=node).get("connected_slaves", 0))
-                    for node in client.get_primaries()
-                ),
-                default=0,
-            )
+        if isinstance(client, RedisCluster):
+            return min((_replicas_of(client, node) for node in client.get_primaries()), default=0)
         return int(client.info("replication").get("connected_slaves", 0))
-    except redis.RedisError:
+    except (redis.RedisError, KeyError, TypeError):
         return None
+
+
+def _replicas_of(client: RedisCluster, node: Any) -> int:
+    connected = int(client.info("replication", target_nodes=node).get("connected_slaves", 0))
+    view = client.execute_command("CLUSTER NODES", target_nodes=node)  # type: ignore[no-untyped-call]
+    me = next(n["node_id"] for n in view.values() if "myself" in n["flags"])
+    known = sum(1 for n in view.values() if "slave" in n["flags"] and n["master_id"] == me)
+    return max(connected, known)

@@ -139,16 +139,23 @@ class NodePipeline:
         replies: list[Any] = [None] * len(calls)
         failed: list[str] = []
         confirmed: list[Any] = []
+        if waits and self._transaction:  # inside MULTI, WAIT answers at once: it proves nothing
+            raise ValueError("WAIT in a transaction confirms nothing: use a plain pipeline")
         for (node, indices), answers in self._run_all(calls, list(groups.values()), waits[:1]):
+            waited = answers.pop() if waits else None
+            if any(moved(reply) for reply in answers) or moved(waited):
+                failed.append(node.name)
+            answers = [
+                redis.ConnectionError(f"the cluster moved this slot ({reply})")
+                if moved(reply)
+                else reply
+                for reply in answers
+            ]
             if waits:  # one WAIT per node: its commands count once its replicas have them
-                waited = answers.pop()
                 confirmed.append(waited)
                 if not isinstance(waited, int) or waited < calls[waits[0]][1][0]:
                     answers = [unconfirmed(reply, waited) for reply in answers]
             for n, reply in zip(indices, answers, strict=True):
-                if moved(reply):
-                    failed.append(node.name)
-                    reply = redis.ConnectionError(f"the cluster moved this slot ({reply})")
                 replies[n] = reply
         for n in waits:  # the fewest replicas any node confirmed
             counts = [c for c in confirmed if isinstance(c, int)]
@@ -173,7 +180,11 @@ class NodePipeline:
 
         def run(n: int) -> None:
             node, indices = groups[n]
-            answers[n] = self._run(node, calls, indices, wait)
+            try:
+                answers[n] = self._run(node, calls, indices, wait)
+            except Exception as exc:  # noqa: BLE001 - answered, never lost on a thread
+                failure = redis.ConnectionError(f"the pipeline to {node.name} failed ({exc!r})")
+                answers[n] = [failure] * (len(indices) + len(wait))
 
         others = [threading.Thread(target=run, args=(n,)) for n in range(1, len(groups))]
         for thread in others:
@@ -205,9 +216,10 @@ class NodePipeline:
                     waited.append(retried.pop())
                 again = dict(zip(missing, retried, strict=True))
                 replies = [again.get(i, reply) for i, reply in zip(indices, replies, strict=True)]
-            if waited:
+            if waited:  # the fewest confirmed, or the first failure to confirm
                 counts = [w for w in waited if isinstance(w, int)]
-                replies.append(min(counts) if len(counts) == len(waited) else waited[-1])
+                failures = [w for w in waited if not isinstance(w, int)]
+                replies.append(failures[0] if failures else min(counts))
             return replies
         except redis.RedisError as exc:
             return [exc] * (len(indices) + len(wait))

@@ -136,10 +136,11 @@ def test_acks_set_to_wait_for_more_replicas_than_there_are_are_refused_at_start_
 def test_an_action_its_replica_does_not_confirm_is_not_acknowledged_and_counts_once_resent(
     redis_cluster,
 ):
-    """The replica of the campaign's master stops (SIGSTOP) for a second: the count is
+    """The replica of the campaign's master stops (SIGSTOP) for a moment: the count is
     written on the master but WAIT times out, so the act is answered as an error (the widget
-    says `unavailable` and re-sends); the re-sent action, once the replica is back, is the
-    same one: a duplicate, counted once."""
+    says `unavailable` and re-sends); re-sent while the replica still lags it is no confirmed
+    duplicate either (the duplicate writes, so WAIT covers the first count); once the replica
+    is back, the same action is a duplicate, counted once."""
     store = cluster_app(redis_cluster, ACK_WAIT_MS=200).extensions["socialads.store"]
     cid = f"c_{uuid.uuid4().hex[:12]}"
     master = redis_cluster.master_of(store.keys.campaign(cid).counters)
@@ -148,6 +149,9 @@ def test_an_action_its_replica_does_not_confirm_is_not_acknowledged_and_counts_o
     assert store.record_action(cid, token, "v1", "first", amount=1).total == 1
     os.kill(replica.pid, signal.SIGSTOP)
     try:
+        with pytest.raises(redis.ConnectionError, match="not confirmed"):
+            store.record_action(cid, token, "v1", "second", amount=1)
+        # Re-sent while the replica still lags: a duplicate, but not a confirmed one either.
         with pytest.raises(redis.ConnectionError, match="not confirmed"):
             store.record_action(cid, token, "v1", "second", amount=1)
     finally:

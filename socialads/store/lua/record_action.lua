@@ -20,7 +20,15 @@ if redis.call('HEXISTS', session, 'closed') == 1 then
   return {ACTION_SESSION_CLOSED, tonumber(redis.call('HGET', counters, 'total') or '0'),
           tonumber(redis.call('HGET', session, 'total') or '0'), 0}
 end
-if redis.call('SISMEMBER', done_before, member) == 1 or redis.call('SADD', done, action) == 0 then
+if redis.call('SISMEMBER', done_before, member) == 1 then
+  return {ACTION_DUPLICATE, tonumber(redis.call('HGET', counters, 'total') or '0'),
+          tonumber(redis.call('HGET', session, 'total') or '0'), 0}
+end
+if redis.call('SADD', done, action) == 0 then
+  -- A write, on purpose: the WAIT after this script covers only what this connection wrote,
+  -- and the first counting of this action (answered `unavailable` when unconfirmed) came
+  -- before it in the replication stream, so a confirmed duplicate is a replicated count.
+  redis.call('EXPIRE', done, DEDUPE_TTL)
   return {ACTION_DUPLICATE, tonumber(redis.call('HGET', counters, 'total') or '0'),
           tonumber(redis.call('HGET', session, 'total') or '0'), 0}
 end
