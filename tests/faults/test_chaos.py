@@ -24,7 +24,7 @@ import pytest
 import redis
 
 from socialads.runtime.embedded_redis import EmbeddedRedis
-from tests.support.chaos import GROUP, Person, counted_actions, run_apart, wait_for
+from tests.support.chaos import GROUP, Person, counted_actions, crowd, run_apart, wait_for
 from tests.support.seeds import seed_campaign
 from tests.support.servers import HEARTBEAT, PRESENCE_TTL, serve_process
 
@@ -49,11 +49,7 @@ def presence_right(people: list[Person]) -> bool:
 async def scenario(servers, redis_server: EmbeddedRedis, campaign: str) -> dict:
     a, b = servers
     loop = asyncio.get_running_loop()
-    groups = {g: loop.create_future() for g in range(VIEWERS // GROUP)}
-    people = [
-        Person(i, [a.url, b.url] if i % 2 == 0 else [b.url, a.url], campaign, groups)
-        for i in range(VIEWERS)
-    ]
+    people, groups = crowd(servers, campaign, VIEWERS)
     leavers = [p for p in people if p.index % 2 and p.index % GROUP][:LEAVERS]
     report: dict = {}
     lives = [asyncio.create_task(p.live()) for p in people]

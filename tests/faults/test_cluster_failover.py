@@ -9,7 +9,7 @@ from collections import Counter
 
 from socialads.runtime.embedded_cluster import EmbeddedCluster
 from socialads.store.clients import redis_client
-from tests.support.chaos import GROUP, Person, counted_actions, run_apart, wait_for
+from tests.support.chaos import Person, counted_actions, crowd, run_apart, wait_for
 from tests.support.seeds import seed_campaign
 from tests.support.servers import health, serve_process
 
@@ -25,13 +25,8 @@ def oldest_pending(people: list[Person]) -> float:
 
 
 async def master_dies(servers, cluster: EmbeddedCluster, campaign: str) -> dict:
-    a, b = servers
     loop = asyncio.get_running_loop()
-    groups = {g: loop.create_future() for g in range(CLUSTER_VIEWERS // GROUP)}
-    people = [
-        Person(i, [a.url, b.url] if i % 2 == 0 else [b.url, a.url], campaign, groups)
-        for i in range(CLUSTER_VIEWERS)
-    ]
+    people, _ = crowd(servers, campaign, CLUSTER_VIEWERS)
     lives = [asyncio.create_task(p.live()) for p in people]
     ready = await wait_for(lambda: all(p.session and p.connected_to for p in people), 60, 0.2)
     assert ready is not None, "not everyone joined"

@@ -194,3 +194,16 @@ def counted_actions(store, campaign: str, people: list[Person]) -> set[str]:
         for p in people
         for action in store.smembers(f"sa:c:{{{campaign}}}:done:{p.viewer}")
     }
+
+
+def crowd(servers, campaign: str, size: int) -> tuple[list[Person], dict]:
+    """``size`` people in groups of ``GROUP`` on two processes (the even ones try the first
+    process first, the odd ones the second), and each group's future session token."""
+    a, b = servers
+    loop = asyncio.get_running_loop()
+    groups = {g: loop.create_future() for g in range(size // GROUP)}
+    people = [
+        Person(i, [a.url, b.url] if i % 2 == 0 else [b.url, a.url], campaign, groups)
+        for i in range(size)
+    ]
+    return people, groups
