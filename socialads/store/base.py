@@ -13,6 +13,7 @@ from socialads.store.clients import (
     Resp3Connection,
     cluster_client,
     is_cluster,
+    redis_client,
     replicas_to_wait,
 )
 from socialads.store.keys import Keys
@@ -93,27 +94,13 @@ def connect(url: str, trips: RoundTrips | None = None) -> redis.Redis:
 def listener_connection(url: str) -> redis.Redis:
     """A connection for pub/sub: it must block forever, so no socket timeout. Messages stay
     bytes (JSON parses them as they are): a message that is not UTF-8 must not stop it."""
-    if is_cluster(url):
-        return cast(
-            redis.Redis,
-            cluster_client(
-                url,
-                connection_class=Resp3Connection,
-                decode_responses=False,
-                socket_timeout=None,
-                socket_connect_timeout=2,
-                socket_keepalive=True,
-                protocol=READER["protocol"],
-            ),
-        )
-    return redis.Redis.from_url(
+    return redis_client(
         url,
         decode_responses=False,
         socket_timeout=None,
         socket_connect_timeout=2,
         socket_keepalive=True,
         health_check_interval=0,
-        **READER,
     )
 
 

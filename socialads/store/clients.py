@@ -11,7 +11,7 @@ first command of a viewer.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, cast
 from urllib.parse import parse_qs, quote, unquote, urlsplit
 
@@ -57,7 +57,6 @@ class ClusterURL:
     username: str | None = None
     password: str | None = None
     ssl: bool = False
-    options: dict[str, str] = field(default_factory=dict)
 
 
 def is_cluster(url: str) -> bool:
@@ -85,8 +84,7 @@ def parse_cluster_url(url: str) -> ClusterURL:
         nodes,
         unquote(username) or None,
         unquote(password) or None,
-        query.pop("ssl", "").lower() in TRUE,
-        query,
+        query.get("ssl", "").lower() in TRUE,
     )
 
 

@@ -24,7 +24,7 @@ import pytest
 import redis
 
 from socialads.runtime.embedded_redis import EmbeddedRedis
-from tests.support.chaos import GROUP, Person, counted_actions, crowd, run_apart, wait_for
+from tests.support.chaos import GROUP, Person, crowd, run_apart, tally, wait_for
 from tests.support.seeds import seed_campaign
 from tests.support.servers import HEARTBEAT, PRESENCE_TTL, serve_process
 
@@ -92,9 +92,7 @@ async def scenario(servers, redis_server: EmbeddedRedis, campaign: str) -> dict:
     report["drained_after_s"] = round(time.monotonic() - until, 1)
 
     store = redis.Redis.from_url(redis_server.url, decode_responses=True)
-    total = int(store.hget(f"sa:c:{{{campaign}}}:n", "total"))
-    counted = counted_actions(store, campaign, people)
-    acked = {f"{p.viewer}\0{action}" for p in people for action in p.acked}
+    total, counted, acked = tally(store, campaign, people)
     report.update(
         total=total,
         acked=len(acked),

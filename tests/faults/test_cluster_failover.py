@@ -9,7 +9,7 @@ from collections import Counter
 
 from socialads.runtime.embedded_cluster import EmbeddedCluster
 from socialads.store.clients import redis_client
-from tests.support.chaos import Person, counted_actions, crowd, run_apart, wait_for
+from tests.support.chaos import Person, crowd, run_apart, tally, wait_for
 from tests.support.seeds import seed_campaign
 from tests.support.servers import health, serve_process
 
@@ -54,9 +54,7 @@ async def master_dies(servers, cluster: EmbeddedCluster, campaign: str) -> dict:
     drained = await wait_for(lambda: not any(p.pending for p in people), 30, 0.2)
     assert drained is not None, f"{sum(len(p.pending) for p in people)} actions never acked"
     store = redis_client(cluster.url, decode_responses=True)
-    total = int(store.hget(f"sa:c:{{{campaign}}}:n", "total"))
-    counted = counted_actions(store, campaign, people)
-    acked = {f"{p.viewer}\0{action}" for p in people for action in p.acked}
+    total, counted, acked = tally(store, campaign, people)
     report.update(
         total=total,
         acked=len(acked),

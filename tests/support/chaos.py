@@ -186,14 +186,18 @@ def run_apart(coroutine):
     return outcome["value"]
 
 
-def counted_actions(store, campaign: str, people: list[Person]) -> set[str]:
-    """What the dedupe holds for ``people``, as ``viewer NUL action id``: each viewer's set of
-    counted action ids (``sa:c:{C}:done:V``)."""
-    return {
+def tally(store, campaign: str, people: list[Person]) -> tuple[int, set[str], set[str]]:
+    """The campaign's total, what the dedupe holds for ``people`` and what they saw
+    acknowledged, both as ``viewer NUL action id`` (each viewer's dedupe is its set of
+    counted action ids, ``sa:c:{C}:done:V``)."""
+    total = int(store.hget(f"sa:c:{{{campaign}}}:n", "total"))
+    counted = {
         f"{p.viewer}\0{action}"
         for p in people
         for action in store.smembers(f"sa:c:{{{campaign}}}:done:{p.viewer}")
     }
+    acked = {f"{p.viewer}\0{action}" for p in people for action in p.acked}
+    return total, counted, acked
 
 
 def crowd(servers, campaign: str, size: int) -> tuple[list[Person], dict]:
