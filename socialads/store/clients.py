@@ -30,6 +30,7 @@ from socialads.store.pipelines import Cluster
 READER: dict[str, Any] = {"protocol": 3, "parser_class": _RESP3Parser}
 
 CLUSTER_SCHEME = "redis+cluster"
+TLS_CLUSTER_SCHEME = "rediss+cluster"  # CONTRACT §5: the same, over TLS
 # Connection options a cluster client does not take (it sets them itself, or has no use).
 CLUSTER_REFUSES = frozenset({"health_check_interval", "parser_class", "db"})
 TRUE = {"1", "true", "yes", "on"}
@@ -60,13 +61,13 @@ class ClusterURL:
 
 
 def is_cluster(url: str) -> bool:
-    return url.split("://", 1)[0].lower() == CLUSTER_SCHEME
+    return url.split("://", 1)[0].lower() in (CLUSTER_SCHEME, TLS_CLUSTER_SCHEME)
 
 
 def parse_cluster_url(url: str) -> ClusterURL:
     parts = urlsplit(url)
-    if parts.scheme.lower() != CLUSTER_SCHEME:
-        raise BadRedisURL(f"not a {CLUSTER_SCHEME}:// URL")
+    if not is_cluster(url):
+        raise BadRedisURL(f"not a {CLUSTER_SCHEME}:// (or {TLS_CLUSTER_SCHEME}://) URL")
     credentials, _, hosts = parts.netloc.rpartition("@")
     username, _, password = credentials.partition(":")
     nodes = []
@@ -84,7 +85,7 @@ def parse_cluster_url(url: str) -> ClusterURL:
         nodes,
         unquote(username) or None,
         unquote(password) or None,
-        query.get("ssl", "").lower() in TRUE,
+        parts.scheme.lower() == TLS_CLUSTER_SCHEME or query.get("ssl", "").lower() in TRUE,
     )
 
 

@@ -31,6 +31,8 @@ def test_a_cluster_url_lists_its_nodes_and_what_applies_to_all():
     assert parsed.nodes == [("10.0.0.1", 7000), ("10.0.0.2", 7001)]
     assert (parsed.username, parsed.password, parsed.ssl) == ("ann", "s@cret", True)
     assert is_cluster("REDIS+CLUSTER://h:1") and not is_cluster("redis://h:1/0")
+    assert parse_cluster_url("rediss+cluster://h:7000").ssl  # CONTRACT §5: TLS
+    assert not parse_cluster_url("redis+cluster://h:7000").ssl
 
 
 @pytest.mark.parametrize(
