@@ -83,11 +83,12 @@ class FloorEmit(socketio.Manager):
         to: Any = None,
         **kwargs: Any,
     ) -> None:
-        if callback is not None:  # one packet per recipient anyway: the library's way
-            return super().emit(
-                event, data, namespace, room=room, skip_sid=skip_sid, callback=callback, to=to
-            )
         room = to or room
+        if callback is not None:  # one packet per recipient anyway: the library's way
+            self._count_library_emit(event, namespace, room, skip_sid)
+            return super().emit(
+                event, data, namespace, room=room, skip_sid=skip_sid, callback=callback
+            )
         if namespace not in self.rooms:
             return
         if isinstance(data, tuple):
@@ -101,7 +102,8 @@ class FloorEmit(socketio.Manager):
             sio_packet.EVENT, namespace=namespace, data=[event, *args]
         ).encode()
         if isinstance(encoded, list):  # binary attachments: several packets; never ours
-            return super().emit(event, data, namespace, room=room, skip_sid=skip_sid, to=to)
+            self._count_library_emit(event, namespace, room, skip_sid)
+            return super().emit(event, data, namespace, room=room, skip_sid=skip_sid)
         self._deliver(
             Frame(event, eio_packet.Packet(eio_packet.MESSAGE, encoded)), namespace, room, skip
         )
@@ -116,6 +118,14 @@ class FloorEmit(socketio.Manager):
             return
         text = event_text(event, data)
         self._deliver(Frame(event, eio_packet.Packet(eio_packet.MESSAGE, text)), "/", rooms, ())
+
+    def _count_library_emit(self, event: str, namespace: str, room: Any, skip_sid: Any) -> None:
+        """An emit the library sends itself (with a callback, or binary) still counts once
+        per recipient (``socialads_updates_sent_total``), as the library will send it."""
+        skip = skip_sid if isinstance(skip_sid, list) else [skip_sid]
+        count = sum(1 for sid, _ in self.get_participants(namespace, room) if sid not in skip)
+        if count:
+            self.metrics.sent(event, count)
 
     def _deliver(self, frame: Frame, namespace: str, room: Any, skip: Any) -> None:
         sockets = self.server.eio.sockets

@@ -87,3 +87,21 @@ def test_redis_up_follows_the_last_round_trip(tmp_path):
     assert (
         "socialads_redis_up 0.0" in scrape("/metrics", headers={"Authorization": "Bearer t"}).text
     )
+
+
+def test_emits_the_library_sends_itself_are_counted_too(metered):
+    """An emit with a callback (one packet per recipient, sent by python-socketio's own
+    manager) counts each recipient as the floor's emit does."""
+    from socialads.realtime.rooms import socketio
+
+    app = metered.application
+    metrics = app.extensions["socialads.metrics"]
+    viewer = socketio.test_client(app)
+    try:
+        before = metrics.updates_sent.labels("message")._value.get()
+        socketio.server.manager.emit("message", {"text": "hi"}, "/", callback=lambda *_: None)
+        socketio.server.manager.emit("progress", {"total": 1}, "/")
+        assert metrics.updates_sent.labels("message")._value.get() == before + 1
+        assert [event["name"] for event in viewer.get_received()] == ["message", "progress"]
+    finally:
+        viewer.disconnect()
