@@ -25,8 +25,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     from socialads.domain.campaigns import Campaigns
     from socialads.metrics import Metrics
+    from socialads.realtime.bus import Bus
     from socialads.realtime.floor import install as install_floor
-    from socialads.realtime.liveness import QUEUE, Liveness
+    from socialads.realtime.liveness import Liveness
     from socialads.realtime.namespace import bind, serve_events
     from socialads.realtime.rooms import socketio
     from socialads.realtime.service import Realtime
@@ -46,22 +47,17 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         ack_wait_ms=app.config["ACK_WAIT_MS"],
     )
     campaigns = Campaigns(store, app.config["CAMPAIGN_CACHE_SECONDS"])
-    queue_channel = None
-    if app.config["MESSAGE_QUEUE"]:
-        queue_channel = f"{app.config['KEY_PREFIX']}:socketio"
     metrics = Metrics()
+    # This process's ears (socialads.realtime.bus); its name is in its listeners' own channels.
+    bus = Bus(store, metrics, secrets.token_hex(8))
     liveness = Liveness(
-        store,
-        queue_channel,
-        app.config["HEALTH_TIMEOUT"],
-        app.config["QUEUE_CHECK_INTERVAL"],
-        metrics,
+        store, bus.probes, app.config["HEALTH_TIMEOUT"], app.config["QUEUE_CHECK_INTERVAL"]
     )
     app.extensions["socialads.store"] = store
     app.extensions["socialads.campaigns"] = campaigns
     app.extensions["socialads.liveness"] = liveness
     app.extensions["socialads.metrics"] = metrics
-    realtime = Realtime(app, store, campaigns, liveness, metrics)
+    realtime = Realtime(app, store, campaigns, bus, liveness, metrics)
     bind(app, realtime)
 
     from jinja2 import ChoiceLoader, FileSystemLoader, PrefixLoader
@@ -100,13 +96,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     csrf.init_app(app)
     csrf.exempt(api.bp)  # bearer tokens, not cookies: no cross-site request to forge
 
-    # Flask-SocketIO's Redis message queue, with a listener that proves it still hears it
-    # (socialads.realtime.liveness).
-    manager = (
-        QueueManager(app.config["REDIS_URL"], queue_channel, liveness.hearings[QUEUE])
-        if queue_channel
-        else LocalManager()
-    )
+    # python-socketio's pub/sub manager on our bus: an emit to a campaign's room reaches the
+    # processes serving the campaign (socialads.realtime.wire).
+    manager = QueueManager(bus) if app.config["MESSAGE_QUEUE"] else LocalManager(bus)
     socketio.init_app(
         app,
         async_mode=app.config["ASYNC_MODE"],

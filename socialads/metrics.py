@@ -72,7 +72,7 @@ class Metrics:
         )
         self.bus_by_channel = Counter(
             "socialads_bus_messages_by_channel",
-            "Messages this process received through Redis, by channel (queue, events)",
+            "Messages this process received through Redis, by channel (global, campaign)",
             ["channel"],
             registry=registry,
         )

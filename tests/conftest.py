@@ -25,7 +25,7 @@ from socialads.web.publisher import publisher_app
 from tests.support.admin import AdminSession
 from tests.support.browser import CHROMIUM, CHROMIUM_ARGS, TIMEOUT
 from tests.support.seeds import CAMPAIGN, SECRET
-from tests.support.servers import serve_process, serve_wsgi, stop_wsgi
+from tests.support.servers import METRICS_TOKEN, serve_process, serve_wsgi, stop_wsgi
 from tests.support.viewers import Viewer
 
 TESTS = Path(__file__).resolve().parent
@@ -135,7 +135,10 @@ def make_campaign(store, brand):
 def servers(redis_server, tmp_path_factory):
     """Two `serve` processes on one Redis: one service."""
     log_dir = tmp_path_factory.mktemp("logs")
-    started = [serve_process(redis_server.url, log_dir).start() for _ in range(2)]
+    started = [
+        serve_process(redis_server.url, log_dir, SOCIALADS_METRICS_TOKEN=METRICS_TOKEN).start()
+        for _ in range(2)
+    ]
     yield started
     # Whatever the tests threw at them, the processes stayed up and logged no traceback.
     alive = [server.alive() for server in started]

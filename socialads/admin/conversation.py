@@ -197,7 +197,7 @@ def conversation_reply(cid: str):
         flash(closed, "error")
         return _page(campaign, status=409)
     if posted:
-        socketio.emit("message", message, to=session_room(token))
+        socketio.emit("message", message, to=session_room(cid, token))
         socketio.emit(
             "message",
             {"session": token, "message": message},
@@ -235,7 +235,7 @@ def conversation_hide(cid: str):
     if kept is None:  # someone hid it first: answer with their record
         kept = store().session_message(cid, token, message_id) or {"hidden": None}
     else:
-        socketio.emit("hidden", {"id": message_id}, to=session_room(token))
+        socketio.emit("hidden", {"id": message_id}, to=session_room(cid, token))
         socketio.emit(
             "hidden",
             {"session": token, "id": message_id, "hidden": kept["hidden"]},

@@ -1,20 +1,19 @@
 """Does this process still hear the others? The round trip behind ``/healthz``.
 
-Two pub/sub listeners carry everything between processes: Flask-SocketIO's Redis message
-queue (presence, chat) and our events channel (totals, campaign changes, blocks). A process
-whose listener died, sits in a long reconnect backoff or waits on a connection that silently
-went dead keeps answering pings while hearing nothing: a "deaf worker". So a check is a round
-trip: publish a nonce on both channels and wait for *this process's own* listeners to hear it.
-``/healthz`` runs one (503 with a reason when a channel is not heard), and so does a watchdog
-every ``QUEUE_CHECK_INTERVAL`` seconds; a listener that two checks in a row found subscribed
-yet hearing nothing at all reconnects, so a deaf worker heals within two intervals plus
-``HEALTH_TIMEOUT`` and a second, sooner when a load balancer polls ``/healthz``.
+Pub/sub carries everything between processes (``socialads.realtime.bus``): one connection on
+one Redis, one per master holding a channel we hear on a cluster. A process whose listener
+died, sits in a long reconnect backoff or waits on a connection that silently went dead keeps
+answering pings while hearing nothing: a "deaf worker". So a check is a round trip: publish a
+nonce to each of *this process's own* listeners (on a channel each listens on) and wait for
+each to hear it. ``/healthz`` runs one (503 with a reason when a listener does not hear), and
+so does a watchdog every ``QUEUE_CHECK_INTERVAL`` seconds; a listener that two checks in a
+row found subscribed yet hearing nothing at all reconnects, so a deaf worker heals within two
+intervals plus ``HEALTH_TIMEOUT`` and a second, sooner when a load balancer polls
+``/healthz``.
 
-Both listeners poll (``get_message`` with a one-second timeout) rather than block forever, so
+The listeners poll (``get_message`` with a one-second timeout) rather than block forever, so
 a reconnect request is honoured within a second, and reconnect at most a second after Redis
-returns: python-socketio's own listener backs off up to 60 s, deaf all that time. (The
-message queue's listener is ``socialads.realtime.wire.QueueManager``; the events channel's,
-``socialads.realtime.listener``.)
+returns.
 """
 
 from __future__ import annotations
@@ -23,41 +22,32 @@ import logging
 import secrets
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable
 from typing import Any
 
 import orjson
-from redis.client import PubSub
 from redis.exceptions import RedisError
 
-from socialads.metrics import Metrics
 from socialads.store import Store
 
 log = logging.getLogger(__name__)
 
-QUEUE = "message queue"
-EVENTS = "events channel"
 POLL = 1.0  # seconds a listener waits for a message before looking at reconnect requests
 RECONNECT_WAIT = (0.2, 1.0)  # a listener's first and longest wait between reconnect attempts
 RECENT = 1.0  # a round trip that succeeded this recently answers /healthz without a new one
 
 
 def ping_message(nonce: str) -> bytes:
-    """What a check publishes on both channels. On the Socket.IO channel it has no "method",
-    so python-socketio in a process of another version ignores it."""
+    """What a check publishes to a listener."""
     return orjson.dumps({"k": "ping", "n": nonce})
-
-
-PING_PREFIX = b'{"k":"ping","n":'
 
 
 class Hearing:
     """One listener's side of the check: the nonces it waits to hear, a reconnect request,
-    and the messages it reads until one comes."""
+    and when it last heard anything (the listener keeps ``since`` and ``last_message``)."""
 
-    def __init__(self, name: str, metrics: Metrics | None = None):
+    def __init__(self, name: str):
         self.name = name
-        self.metrics = metrics or Metrics()
         self.generation = 0  # bumped to make the listener reconnect
         self.since: float | None = None  # when its current subscription began, if it has one
         self.last_message = 0.0  # when it last heard anything at all
@@ -79,24 +69,6 @@ class Hearing:
     def reconnect(self) -> None:
         self.generation += 1
 
-    def messages(self, pubsub: PubSub) -> Iterator[dict[str, Any]]:
-        """The messages of a subscribed ``pubsub`` until a reconnect is requested; connection
-        errors propagate (the caller reconnects)."""
-        generation = self.generation
-        self.since = time.monotonic()
-        received = self.metrics.bus_received
-        on_channel = self.metrics.bus_by_channel.labels(self.name)
-        try:
-            while generation == self.generation:
-                message = pubsub.get_message(ignore_subscribe_messages=True, timeout=POLL)
-                if message is not None:
-                    self.last_message = time.monotonic()
-                    received.inc()
-                    on_channel.inc()
-                    yield message
-        finally:
-            self.since = None
-
 
 class Liveness:
     """Round trips through this process's listeners, for ``/healthz`` and the watchdog."""
@@ -104,24 +76,19 @@ class Liveness:
     def __init__(
         self,
         store: Store,
-        queue_channel: str | None,
+        probes: Callable[[], list[tuple[Hearing, str]]],
         timeout: float,
         interval: float,
-        metrics: Metrics | None = None,
     ):
         self.store = store
+        self.probes = probes  # each listener's hearing and its channel (Bus.probes)
         self.timeout = timeout
         self.interval = interval
-        self.hearings = {EVENTS: Hearing(EVENTS, metrics)}
-        self.channels = {EVENTS: store.events_channel}
-        if queue_channel:
-            self.hearings[QUEUE] = Hearing(QUEUE, metrics)
-            self.channels[QUEUE] = queue_channel
         self.listening = False  # set once the listeners run (Realtime.start)
         self.last_heard = 0.0
 
     def check(self, fresh: bool = False) -> list[str]:
-        """The channels this process did not hear its own nonce on within ``timeout``.
+        """The listeners that did not hear this process's own nonce within ``timeout``.
 
         A listener that was subscribed all along and heard nothing at all during two checks
         in a row is told to reconnect: one between connections is reconnecting already, and
@@ -129,19 +96,23 @@ class Liveness:
         only lose what it has not read yet. Raises RedisError when Redis does not answer."""
         if not self.listening or (not fresh and time.monotonic() - self.last_heard < RECENT):
             return []
+        probes = self.probes()
+        if not probes:
+            return ["the listener"]  # none yet: starting, or the cluster is failing over
         nonce = secrets.token_hex(8)
         sent = time.monotonic()
-        waits = {name: hearing.expect(nonce) for name, hearing in self.hearings.items()}
+        waits = [(hearing, hearing.expect(nonce)) for hearing, _ in probes]
         try:
-            self.store.publish_ping(list(self.channels.values()), ping_message(nonce))
+            self.store.publish_ping([channel for _, channel in probes], ping_message(nonce))
             deadline = time.monotonic() + self.timeout
-            for event in waits.values():
+            for _, event in waits:
                 event.wait(max(0.0, deadline - time.monotonic()))
         finally:
-            for hearing in self.hearings.values():
+            for hearing, _ in waits:
                 hearing.forget(nonce)
-        deaf = [name for name, event in waits.items() if not event.is_set()]
-        for name, hearing in self.hearings.items():
+        deaf = [hearing.name for hearing, event in waits if not event.is_set()]
+        for hearing, _ in probes:
+            name = hearing.name
             since = hearing.since
             silent = since is not None and since < sent and hearing.last_message < sent
             hearing.misses = hearing.misses + 1 if name in deaf and silent else 0

@@ -136,7 +136,7 @@ class Presence:
         socketio.emit(
             "presence",
             {"members": public, "count": len(public)},
-            to=session_room(session),
+            to=session_room(cid, session),
             ignore_queue=True,
         )
 

@@ -287,7 +287,7 @@ class Progress:
                 if self.last_progress.get(session) == encoded:
                     continue
                 self.last_progress[session] = encoded
-                alike.setdefault(encoded, (payload, []))[1].append(session_room(session))
+                alike.setdefault(encoded, (payload, []))[1].append(session_room(cid, session))
         return alike
 
     def _forget_campaign(self, cid: str) -> None:

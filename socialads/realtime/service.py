@@ -3,8 +3,9 @@ loops that run for the life of the process.
 
 The parts, and who holds what: `Connections` (who is connected here), `Guard` (may this
 go?), `Progress` (the coalescer), `Presence` (members and the heartbeat), `Viewers` (what the
-events do) and `Listener` (the events channel). The app keeps one `Realtime` in
-``app.extensions["socialads.realtime"]``; the namespace's handlers find it there.
+events do), `Listener` (what is heard from the others) and the `Bus` it is heard on. The app
+keeps one `Realtime` in ``app.extensions["socialads.realtime"]``; the namespace's handlers
+find it there.
 """
 
 from __future__ import annotations
@@ -19,11 +20,12 @@ from redis.exceptions import RedisError
 
 from socialads.domain.campaigns import Campaigns
 from socialads.metrics import Metrics
+from socialads.realtime.bus import Bus
 from socialads.realtime.connections import Connections
 from socialads.realtime.guards import Guard
 from socialads.realtime.limits import SharedLimits
 from socialads.realtime.listener import Listener
-from socialads.realtime.liveness import EVENTS, Liveness
+from socialads.realtime.liveness import Liveness
 from socialads.realtime.presence import Presence
 from socialads.realtime.progress import Progress
 from socialads.realtime.rooms import socketio
@@ -44,11 +46,13 @@ class Realtime:
         app: Flask,
         store: Store,
         campaigns: Campaigns,
+        bus: Bus,
         liveness: Liveness,
         metrics: Metrics | None = None,
     ):
         self.app = app  # for the background loops' app context
         config = app.config
+        self.bus = bus
         self.liveness = liveness
         self.metrics = metrics = metrics or Metrics()
         self.connections = Connections()
@@ -58,14 +62,10 @@ class Realtime:
         self.viewers = Viewers(
             config, store, campaigns, self.connections, self.guard, self.presence, self.progress
         )
-        self.listener = Listener(
-            store,
-            campaigns,
-            liveness.hearings[EVENTS],
-            self.progress,
-            self.presence,
-            self.viewers,
-        )
+        self.listener = Listener(campaigns, self.progress, self.presence, self.viewers)
+        bus.on_event = self.listener.heard
+        bus.on_gap = self.listener.gap
+        bus.spawn = self._spawn
         self._lock = threading.Lock()
         self._started = False
 
@@ -78,13 +78,22 @@ class Realtime:
         start_queue_listener(socketio.server)
         self.liveness.listening = True
         for loop in (
-            self.listener.listen,
+            self.bus.run,
             self.progress.coalesce,
             self.presence.coalesce,
             self.presence.heartbeat,
             self.liveness.watch,
         ):
             socketio.start_background_task(self._forever, loop)
+
+    def _spawn(self, run: Callable[[], None]) -> None:
+        """Start a listener of the bus (it runs until the bus stops it)."""
+
+        def in_app() -> None:
+            with self.app.app_context():
+                run()
+
+        socketio.start_background_task(in_app)
 
     def _forever(self, loop: Callable[[], None]) -> None:
         """Run a background loop for the life of the process, restarting it after errors."""

@@ -91,7 +91,7 @@ class Viewers:
         with self.connections.lock:  # one step for the coalescer: who is here, what it knows
             if self.connections.add(sid, connection):
                 self.progress.forget_session_counts(session)
-        socketio.server.enter_room(sid, session_room(session), namespace="/")
+        socketio.server.enter_room(sid, session_room(cid, session), namespace="/")
         # The roster with this viewer, to the session's viewers here (the joiner included):
         # the notice of this join may have come before the viewer was ours to count.
         self.presence.due(cid, session)
@@ -191,7 +191,9 @@ class Viewers:
         except SessionClosed:
             raise closed_problem() from None
         if posted:
-            socketio.emit("message", message, to=session_room(connection.session))
+            socketio.emit(
+                "message", message, to=session_room(connection.campaign, connection.session)
+            )
             socketio.emit(
                 "message",
                 {"session": connection.session, "message": message},
@@ -217,7 +219,7 @@ class Viewers:
         if connection is None:
             return
         cid, session = connection.campaign, connection.session
-        socketio.server.leave_room(sid, session_room(session), namespace="/")
+        socketio.server.leave_room(sid, session_room(cid, session), namespace="/")
         try:
             self.store.leave_session(cid, session, sid)  # announced: see realtime.presence
         finally:  # Redis down: the member expires there, but here it is gone now

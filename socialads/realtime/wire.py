@@ -1,5 +1,6 @@
 """Where socialads plugs into python-socketio and python-engineio: the JSON of every packet,
-what a packet that cannot be decoded gets, the message queue's listener and when it starts.
+what a packet that cannot be decoded gets, the client managers (on our bus) and when the
+manager starts.
 
 This is the one module allowed to rely on those libraries' internals (a private handler, a
 private generator, a flag the server keeps); each is named below where it is used, and
@@ -9,20 +10,17 @@ else of ours speaks the libraries' documented API.
 
 from __future__ import annotations
 
-import contextlib
 import logging
-import time
-from collections.abc import Iterator
-from typing import Any
+from typing import Any, cast
 
 import orjson
 import socketio
 from engineio import json as engineio_json
+from redis.exceptions import RedisError
 
+from socialads.realtime.bus import Bus
 from socialads.realtime.frames import FloorEmit
-from socialads.realtime.liveness import PING_PREFIX, RECONNECT_WAIT, Hearing
-from socialads.store import READER
-from socialads.store.clients import redis_client
+from socialads.realtime.rooms import campaign_of_room
 
 log = logging.getLogger(__name__)
 
@@ -74,8 +72,8 @@ def refuse_malformed_packets(server: socketio.Server) -> None:
 
 
 def start_queue_listener(server: socketio.Server | None) -> None:
-    """Start the message queue's listener now, which python-socketio starts on the first
-    connect: from the start, so /healthz can prove it hears.
+    """Initialize the client manager now, which python-socketio does at the first connect:
+    from the start, as the bus's listeners start (``Realtime.start``).
 
     Internal: ``Server.manager_initialized``, the flag ``_handle_eio_connect`` checks before
     it calls ``manager.initialize()`` itself."""
@@ -84,75 +82,95 @@ def start_queue_listener(server: socketio.Server | None) -> None:
         server.manager.initialize()
 
 
-class LocalManager(FloorEmit):
-    """The client manager of a process without a message queue (tests, tools): the floor's
-    emit (socialads.realtime.floor) and nothing else."""
+class BusRooms(socketio.Manager):
+    """Tells the bus which campaigns this process serves, as their rooms come and go
+    (``socialads.realtime.bus``): a room of a campaign (``socialads.realtime.rooms``) made
+    here holds its channel, the last one gone releases it.
+
+    It sits before python-socketio's pub/sub manager in the method order, so its
+    ``enter_room`` (waiting for the subscription) runs for this process's own joins, never
+    for a request from another process, which the listener itself is reading.
+
+    Internal: ``Manager.basic_enter_room`` and ``basic_leave_room``, which every join, leave,
+    disconnect and closed room goes through, and the ``rooms`` they keep."""
+
+    bus: Bus | None = None
+
+    def basic_enter_room(self, sid: str, namespace: str, room: Any, eio_sid: Any = None) -> Any:
+        cid = campaign_of_room(room)
+        new = cid is not None and room not in self.rooms.get(namespace, {})
+        result = super().basic_enter_room(sid, namespace, room, eio_sid=eio_sid)
+        if new and self.bus is not None:
+            self.bus.hold(cast(str, cid))
+        return result
+
+    def basic_leave_room(self, sid: str, namespace: str, room: Any) -> Any:
+        cid = campaign_of_room(room)
+        had = cid is not None and room in self.rooms.get(namespace, {})
+        result = super().basic_leave_room(sid, namespace, room)
+        if had and room not in self.rooms.get(namespace, {}) and self.bus is not None:
+            self.bus.release(cast(str, cid))
+        return result
+
+    def enter_room(self, sid: str, namespace: str, room: Any, eio_sid: Any = None) -> Any:
+        result = super().enter_room(sid, namespace, room, eio_sid=eio_sid)
+        cid = campaign_of_room(room)
+        if cid is not None and self.bus is not None:
+            self.bus.wait_heard(cid)
+        return result
 
 
-class QueueManager(socketio.RedisManager, FloorEmit):
-    """Flask-SocketIO's Redis message queue, emitting to this process's clients by the floor's
-    emit (socialads.realtime.floor), with a listener that tells its ``hearing`` about
-    pings, reconnects on request and within a second of Redis coming back, and a publishing
-    connection that gives up after a few seconds instead of hanging a handler.
+class LocalManager(BusRooms, FloorEmit):
+    """The client manager of a process whose emits reach only its own clients (tests,
+    tools): the floor's emit (socialads.realtime.floor), and the bus told of its rooms."""
 
-    Internal: ``RedisManager._listen``, the generator ``PubSubManager._thread`` reads, which
-    reads the generator ``_redis_listen_with_retries`` (messages as redis-py's pub/sub
-    returns them), and the manager's ``redis_url`` and ``channel``: we replace the second
-    and wrap the first."""
+    def __init__(self, bus: Bus | None = None):
+        super().__init__()
+        self.bus = bus
 
-    def __init__(self, url: str, channel: str, hearing: Hearing):
-        super().__init__(
-            url,
-            channel=channel,
-            redis_options={
-                "socket_timeout": 2,
-                "socket_connect_timeout": 2,
-                "health_check_interval": 30,
-                **READER,
-            },
-        )
-        self.hearing = hearing
 
-    def _redis_listen_with_retries(self) -> Iterator[dict[str, Any]]:
-        wait = RECONNECT_WAIT[0]
-        while True:
-            client = pubsub = None
-            try:
-                client = redis_client(
-                    self.redis_url,
-                    socket_timeout=5,
-                    socket_connect_timeout=2,
-                    socket_keepalive=True,
-                )
-                pubsub = client.pubsub(ignore_subscribe_messages=True)
-                pubsub.subscribe(self.channel)
-                wait = RECONNECT_WAIT[0]
-                yield from self.hearing.messages(pubsub)
-                log.info("message queue listener reconnecting")
-            except Exception as exc:  # whatever broke, listen again
-                log.warning("message queue listener: %s; reconnecting in %.1fs", exc, wait)
-                time.sleep(wait)
-                wait = min(wait * 2, RECONNECT_WAIT[1])
-            finally:
-                with contextlib.suppress(Exception):  # the connection is gone either way
-                    if pubsub is not None:
-                        pubsub.close()
-                    if client is not None:
-                        client.close()
+class QueueManager(BusRooms, socketio.PubSubManager, FloorEmit):
+    """python-socketio's pub/sub manager on our bus: what it publishes for a room of a
+    campaign goes on that campaign's channel (heard only by the processes serving it), the
+    rest (a message to one connection elsewhere, a callback) on the global one, as JSON; the
+    bus's reader hands back what it hears (`heard`). Emits to this process's clients go out
+    by the floor's emit (socialads.realtime.floor).
 
-    def _redis_connect(self) -> None:
-        """The publishing client, on one Redis or a cluster (``socialads.store.clients``).
+    Internal: ``PubSubManager._publish``, which its emit and room methods call, and the
+    ``_handle_*`` methods its listening thread calls by a message's ``method``: `heard` is
+    that thread's dispatch, run by our reader (the manager is made ``write_only`` so its own
+    thread never starts)."""
 
-        Internal: ``RedisManager._redis_connect``, which sets ``redis``, ``pubsub`` and
-        ``connected``; python-socketio's own knows no cluster."""
-        self.redis = redis_client(self.redis_url, **self.redis_options)
-        self.pubsub = self.redis.pubsub(ignore_subscribe_messages=True)
-        self.connected = True
+    def __init__(self, bus: Bus):
+        super().__init__(channel=bus.global_channel, write_only=True)
+        self.bus = self.queue = bus
+        bus.on_manager = self.heard
 
-    def _listen(self) -> Iterator[Any]:
-        for data in super()._listen():
-            if isinstance(data, bytes) and data.startswith(PING_PREFIX):
-                with contextlib.suppress(orjson.JSONDecodeError):
-                    self.hearing.heard(orjson.loads(data).get("n"))
-                continue
-            yield data
+    def _publish(self, data: dict[str, Any]) -> None:
+        channel = self.queue.channel(campaign_of_room(data.get("room")))
+        try:
+            self.queue.store.events.publish(channel, orjson.dumps(data))
+        except RedisError as exc:  # as python-socketio's own: logged, not raised to the emitter
+            log.error("cannot publish to Redis (%s): an emit did not reach the others", exc)
+
+    def heard(self, message: dict[str, Any]) -> None:
+        method = message.get("method")
+        try:
+            if method == "callback":
+                self._handle_callback(message)
+            elif message.get("host_id") != self.host_id:
+                handle = self._handlers.get(method)  # type: ignore[arg-type]
+                if handle is not None:
+                    handle(self, message)
+        except (KeyError, TypeError, ValueError, IndexError) as exc:  # not python-socketio's
+            log.warning("ignored a pub/sub message that is not well formed (%r)", exc)
+        except Exception:
+            log.exception("handler error for a pub/sub message (%s)", method)
+
+    _handlers: dict[str, Any] = {
+        "emit": socketio.PubSubManager._handle_emit,
+        "disconnect": socketio.PubSubManager._handle_disconnect,
+        "enter_room": socketio.PubSubManager._handle_enter_room,
+        "leave_room": socketio.PubSubManager._handle_leave_room,
+        "close_room": socketio.PubSubManager._handle_close_room,
+    }

@@ -17,7 +17,7 @@ import orjson
 from socialads.activities import Match
 from socialads.protocol import ActionStatus
 from socialads.store.analytics import DIRECT, minute_of
-from socialads.store.base import Domain, JSONObject
+from socialads.store.base import Domain, JSONObject, publish_command
 from socialads.store.limits import SharedBucket, rates_of
 from socialads.store.scripts import record_action_args, record_action_keys
 
@@ -101,7 +101,8 @@ class Actions(Domain):
                 amount=amount,
                 viewer=viewer,
                 per_viewer_cap=per_viewer_cap,
-                channel=self.keys.events,
+                channel=key.bus,
+                publish=publish_command(self.cluster),
                 campaign=cid,
                 token=token,
                 origin=origin,

@@ -104,6 +104,11 @@ def listener_connection(url: str) -> redis.Redis:
     )
 
 
+def publish_command(sharded: bool) -> str:
+    """How a message is published: SPUBLISH on a cluster, PUBLISH on one Redis."""
+    return "SPUBLISH" if sharded else "PUBLISH"
+
+
 class Backend:
     """One Redis and what we keep in it: the pool, the key layout, the registered scripts."""
 
@@ -125,6 +130,12 @@ class Domain:
         self.keys = backend.keys
         self.scripts = backend.scripts
         self.cluster = backend.cluster
+
+    def publish_on(self, pipe: Any, channel: str, message: bytes) -> None:
+        """Queue ``message`` for ``channel`` on ``pipe`` (a pipeline, or the client to send
+        it now): sharded pub/sub on a cluster (the channel lives in its hash tag's slot, so
+        a campaign's notice goes with the change it tells), classic on one Redis."""
+        pipe.execute_command(publish_command(self.cluster), channel, message)
 
     def transaction(self, *, one_slot: bool) -> Pipeline:
         """A MULTI/EXEC pipeline. A Redis Cluster runs one only on the keys of one slot: for

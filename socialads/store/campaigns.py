@@ -3,7 +3,8 @@
 A definition holds what the brand set (activity, settings, cause, schedule); its counters
 live beside it (``socialads.store.analytics``) and outlive it. Definitions come and go as
 `Campaign` records (``socialads.store.records``), kept as the JSON of `Campaign.to_json`.
-Every change is announced on the events channel, so each process drops its cached copy.
+Every change is announced on the global channel once written (on a cluster the channel's
+node is not the definition's), so each process drops its cached copy.
 """
 
 from __future__ import annotations
@@ -26,8 +27,8 @@ class Campaigns(Domain):
         pipe.set(self.keys.campaign(cid).definition, orjson.dumps(campaign.to_json()))
         if new:
             pipe.zadd(self.keys.brand_campaigns(campaign.brand_id), {cid: campaign.created_at})
-        pipe.publish(self.keys.events, campaign_changed(cid))
         pipe.execute()
+        self.publish_on(self.redis, self.keys.events, campaign_changed(cid))
 
     def get_campaign(self, cid: str) -> Campaign | None:
         raw = self.redis.get(self.keys.campaign(cid).definition)
@@ -46,5 +47,5 @@ class Campaigns(Domain):
         pipe = self.transaction(one_slot=False)  # brand_campaigns skips a missing one
         pipe.delete(self.keys.campaign(cid).definition)
         pipe.zrem(self.keys.brand_campaigns(campaign.brand_id), cid)
-        pipe.publish(self.keys.events, campaign_changed(cid))
         pipe.execute()
+        self.publish_on(self.redis, self.keys.events, campaign_changed(cid))

@@ -1,19 +1,27 @@
-"""The events channel between processes (``sa:events``): what goes on it, and reading it back.
+"""Our messages between processes: what goes on the channels, and reading it back.
 
-Every message is a JSON object whose ``k`` is an `EventKind` (``socialads.protocol``) and
-which carries that kind's string fields (`EVENT_FIELDS`):
+What concerns one campaign goes on its channel (``sa:c:{C}:bus``, heard only by the
+processes serving its viewers: ``socialads.realtime.bus``); what concerns every process, on
+the global one (``sa:events``). Every message is a JSON object whose ``k`` is an
+`EventKind` (``socialads.protocol``) and which carries that kind's string fields
+(`EVENT_FIELDS`):
 
 - ``{"k": "p", c, s, t, st, sp, sm, f}``: new totals after an action (published by
-  record_action.lua): the campaign's total, the session's total, people and matched, and the
-  new value of each activity state counter the action moved;
-- ``{"k": "m", c, s}``: someone joined or left session ``s`` (published with the change);
-- ``{"k": "c", c}``: a campaign definition changed;
-- ``{"k": "b", c, m, reason}``: a viewer (member id ``m``) was blocked from a campaign;
-- ``{"k": "x", c, s, reason}``: the brand closed session ``s``;
-- ``{"k": "ping", n}``: a liveness nonce (also sent on the Socket.IO channel; see
+  record_action.lua, on the campaign's channel): the campaign's total, the session's total,
+  people and matched, and the new value of each activity state counter the action moved;
+- ``{"k": "m", c, s}``: someone joined or left session ``s`` (with the change, on the
+  campaign's channel);
+- ``{"k": "b", c, m, reason}``: a viewer (member id ``m``) was blocked from a campaign (on
+  its channel);
+- ``{"k": "x", c, s, reason}``: the brand closed session ``s`` (on the campaign's channel);
+- ``{"k": "c", c}``: a campaign definition changed (global: any process may hold it);
+- ``{"k": "ping", n}``: a liveness nonce (on a listener's own channel; see
   ``socialads.realtime.liveness``).
 
-The listener (``socialads.realtime``) reads them with `channel_event`.
+A campaign's channel also carries python-socketio's messages for the rooms of that campaign
+(JSON objects with a ``method``, ``socialads.realtime.wire``). On one Redis the channels
+are classic pub/sub (PUBLISH); on a cluster, sharded (SPUBLISH: a campaign's channel lives in
+the campaign's slot, so it costs only the shard that holds the campaign).
 """
 
 from __future__ import annotations
@@ -33,18 +41,23 @@ _FIELDS: dict[str, tuple[str, ...]] = {str(kind): fields for kind, fields in EVE
 
 
 def channel_event(data: bytes | str) -> ChannelEvent | None:
-    """A message of our events channel, or None when it is not one of ours: the channel
-    carries JSON objects only, and whatever else reaches it (a pickle, a typo in redis-cli)
-    must not stop a process from listening."""
+    """A message of ours, or None when it is not one of ours: the channels carry JSON
+    objects only, and whatever else reaches them (a pickle, a typo in redis-cli) must not
+    stop a process from listening."""
     try:
         event: object = orjson.loads(data)
     except orjson.JSONDecodeError:
         event = None
+    return our_event(event)
+
+
+def our_event(event: object) -> ChannelEvent | None:
+    """``event`` (a message already parsed) when it is one of ours, else None (logged)."""
     if isinstance(event, dict) and isinstance(event.get("k"), str):
         fields = _FIELDS.get(event["k"])
         if fields is not None and all(isinstance(event.get(key), str) for key in fields):
             return event
-    log.warning("ignored a message on the events channel that is not ours")
+    log.warning("ignored a message on the bus that is not ours")
     return None
 
 
@@ -67,9 +80,12 @@ def session_closed(cid: str, token: str, reason: str) -> bytes:
 class Events(Domain):
     """Publishing what is not published inside a script."""
 
+    def publish(self, channel: str, message: bytes) -> None:
+        self.publish_on(self.redis, channel, message)
+
     def publish_ping(self, channels: list[str], message: bytes) -> None:
         """A liveness nonce on each channel, in one round trip (``socialads.realtime.liveness``)."""
         pipe = self.redis.pipeline(transaction=False)
         for channel in channels:
-            pipe.publish(channel, message)
+            self.publish_on(pipe, channel, message)
         pipe.execute()

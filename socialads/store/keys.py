@@ -79,7 +79,13 @@ Key layout (``sa`` is ``KEY_PREFIX``)::
     sa:session:T                string  campaign id of session T (outlives the session so an
                                         expired invite can still offer its campaign)
 
-Channel ``sa:events`` carries JSON between processes (``socialads.store.events``).
+Channels carry JSON between processes (``socialads.store.events``, ``socialads.realtime.bus``):
+
+    sa:c:{C}:bus                what concerns campaign C (totals, rosters, blocks, chat for its
+                                rooms), heard by the processes serving its viewers; sharded
+                                pub/sub (SPUBLISH, in C's slot) on a cluster
+    sa:events                   what concerns every process (a campaign changed)
+    sa:hear:{H.N}               a liveness nonce to one of process H's listeners
 
 The lifetimes below are part of the layout; ``socialads.store.scripts`` hands them to the
 Lua scripts as constants, so Python and Lua keep one number each.
@@ -162,6 +168,7 @@ class CampaignKeys:
         "blocked",
         "modlog",
         "origin_actions",
+        "bus",
         "_tag",
     )
 
@@ -183,6 +190,7 @@ class CampaignKeys:
         self.reply_median = definition + ":reply_median"
         self.blocked = definition + ":blocked"
         self.modlog = definition + ":modlog"
+        self.bus = definition + ":bus"  # the campaign's channel (in its slot on a cluster)
         self._tag = definition + ":"
         self.origin_actions = self.by_origin("actions")  # the count script's, built once
 
@@ -222,7 +230,7 @@ class Keys:
 
     def __init__(self, prefix: str):
         self.prefix = prefix
-        self.events = f"{prefix}:events"  # the channel between processes
+        self.events = f"{prefix}:events"  # the global channel between processes
         self.brands = f"{prefix}:brands"
         self._campaigns: dict[str, CampaignKeys] = {}
 
@@ -235,6 +243,15 @@ class Keys:
                 self._campaigns.clear()
             found = self._campaigns[cid] = CampaignKeys(f"{self.prefix}:c:{{{cid}}}")
         return found
+
+    def bus(self, cid: str) -> str:
+        """Campaign ``cid``'s channel between processes."""
+        return self.campaign(cid).bus
+
+    def probe(self, host: str, n: int) -> str:
+        """A channel only process ``host`` listens on (a liveness nonce): ``n`` picks its
+        slot on a cluster, where each listener of a process needs one on its own node."""
+        return f"{self.prefix}:hear:{{{host}.{n}}}"
 
     def session_campaign(self, token: str) -> str:
         """The campaign id of session ``token`` (outlives the session)."""

@@ -109,11 +109,11 @@ class Moderation(Domain):
 
     def _log_decision(self, cid: str, entry: JSONObject, event: bytes | None = None) -> None:
         """Write a moderation decision into the campaign's public log and, when every process
-        must act on it, tell them on the events channel."""
+        must act on it, tell them on the campaign's channel."""
         pipe = self.redis.pipeline(transaction=False)
         pipe.lpush(self.keys.campaign(cid).modlog, orjson.dumps(entry))
         if event is not None:
-            pipe.publish(self.keys.events, event)
+            self.publish_on(pipe, self.keys.bus(cid), event)
         pipe.execute()
 
     def moderation_log(self, cid: str, limit: int = MODERATION_SHOWN) -> list[JSONObject]:

@@ -47,7 +47,7 @@ class Presence(Domain):
         pipe.zrem(session.presence, sid)
         pipe.hdel(session.members, sid)
         pipe.zrem(key.live, sid)
-        pipe.publish(self.keys.events, members_changed(cid, token))
+        self.publish_on(pipe, self.keys.bus(cid), members_changed(cid, token))
         pipe.execute()
 
     def refresh_presence(self, entries: list[PresenceEntry], ttl: float) -> None:

@@ -98,7 +98,8 @@ def record_action_args(
     amount: int,
     viewer: str,
     per_viewer_cap: int,  # 0: none
-    channel: str,  # the events channel
+    channel: str,  # the campaign's channel
+    publish: str,  # how to publish there: PUBLISH or SPUBLISH (socialads.store.base)
     campaign: str,
     token: str,  # the session's
     origin: str,  # the publisher origin
@@ -118,6 +119,7 @@ def record_action_args(
         viewer,
         per_viewer_cap,
         channel,
+        publish,
         campaign,
         token,
         origin,

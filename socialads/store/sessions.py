@@ -192,7 +192,7 @@ class Sessions(Domain):
             session.acted,
         ):
             pipe.expire(each, kept)
-        pipe.publish(self.keys.events, members_changed(cid, token))
+        self.publish_on(pipe, self.keys.bus(cid), members_changed(cid, token))
         pipe.execute()
         return invited
 

@@ -62,9 +62,9 @@ def test_a_heartbeat_forgetting_during_the_read_never_sends_a_session_zero(progr
     heard(progress, cid, first, 3, 3)  # the first session is known, the campaign not wholly
     progress.store = ReadingStore(store, during=progress.forget_counts)
     sent = {room: payload for payload, rooms in progress.updates(cid).values() for room in rooms}
-    assert sent[session_room(first)]["session_total"] == 3
-    assert sent[session_room(first)]["total"] == 3
-    assert sent[session_room(second)]["session_total"] == 0  # read: it has none of its own
+    assert sent[session_room(cid, first)]["session_total"] == 3
+    assert sent[session_room(cid, first)]["total"] == 3
+    assert sent[session_room(cid, second)]["session_total"] == 0  # read: it has none of its own
 
 
 def test_a_session_that_leaves_during_the_read_is_sent_nothing_and_not_remembered(
@@ -79,7 +79,7 @@ def test_a_session_that_leaves_during_the_read_is_sent_nothing_and_not_remembere
 
     progress.store = ReadingStore(store, during=second_leaves)
     rooms = [room for _, rooms in progress.updates(cid).values() for room in rooms]
-    assert rooms == [session_room(first)]
+    assert rooms == [session_room(cid, first)]
     assert second not in progress.last_progress
     assert second not in progress.session_counts
 

@@ -19,6 +19,21 @@ from tests.support.seeds import SECRET
 PRESENCE_TTL, HEARTBEAT = 4, 1
 
 
+METRICS_TOKEN = "test-metrics"  # the shared `servers` show /metrics to this bearer token
+
+
+def bus_heard(url: str) -> float:
+    """``socialads_bus_messages_received_total`` of the process at ``url`` (its /metrics)."""
+    page = requests.get(
+        url + "/metrics", headers={"Authorization": f"Bearer {METRICS_TOKEN}"}, timeout=10
+    )
+    page.raise_for_status()
+    for line in page.text.splitlines():
+        if line.startswith("socialads_bus_messages_received_total "):
+            return float(line.split()[1])
+    raise AssertionError("no socialads_bus_messages_received_total in /metrics")
+
+
 def serve_process(redis_url: str, log_dir: Path, **env: str) -> ServeProcess:
     """A `serve` process with presence tuned for quick tests: TTL 4 s, heartbeat 1 s;
     ``env``: more SOCIALADS_* settings."""

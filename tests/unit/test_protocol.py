@@ -137,7 +137,7 @@ def test_the_count_script_publishes_a_progress_event(store, make_campaign):
     cid = make_campaign()["id"]
     token = store.create_session(cid, "ana")
     pubsub = store.listener_connection().pubsub(ignore_subscribe_messages=True)
-    pubsub.subscribe(store.events_channel)
+    pubsub.subscribe(store.keys.bus(cid))  # the campaign's channel (one Redis: classic)
     try:
         pubsub.get_message(timeout=1)  # the subscription's own confirmation
         store.record_action(cid, token, "ana", "a1", 3, match=Match(every=1, amount=10, pool=100))

@@ -1,7 +1,7 @@
 """The internals of python-socketio and python-engineio that socialads.realtime.wire relies on
 are still there and still behave as it expects: an upgrade that changes one fails here, by
-name, rather than somewhere in production (a traceback per bad packet, a /healthz that cannot
-hear the message queue, a listener that never pings)."""
+name, rather than somewhere in production (a traceback per bad packet, an emit that never
+reaches the other processes, a campaign nobody listens to)."""
 
 from __future__ import annotations
 
@@ -12,9 +12,9 @@ import socketio
 from engineio import json as engineio_json
 from socketio import packet
 
-from socialads.realtime.liveness import Hearing
 from socialads.realtime.wire import (
     MALFORMED,
+    BusRooms,
     OrjsonWire,
     QueueManager,
     refuse_malformed_packets,
@@ -97,39 +97,37 @@ def test_the_json_option_reaches_both_packet_classes():
 # -- QueueManager ---------------------------------------------------------------------------
 
 
-def test_the_redis_manager_listens_through_the_generators_we_replace():
-    manager = socketio.RedisManager
-    assert inspect.isgeneratorfunction(manager._redis_listen_with_retries)
-    assert inspect.isgeneratorfunction(manager._listen)
-    assert _parameters(manager._redis_listen_with_retries) == ["self"]
-    assert _parameters(manager._listen) == ["self"]
-    listen = inspect.getsource(manager._listen)
-    assert "self._redis_listen_with_retries()" in listen
-    assert "message['channel'] == channel" in listen and "message['data']" in listen
-    assert "self._listen()" in inspect.getsource(socketio.PubSubManager._thread)
-    queue = QueueManager("redis://localhost:1/0", "sa:socketio", Hearing("message queue"))
-    assert queue.redis_url == "redis://localhost:1/0" and queue.channel == "sa:socketio"
+def test_the_pubsub_manager_publishes_and_dispatches_through_what_we_replace():
+    manager = socketio.PubSubManager
+    assert _parameters(manager._publish) == ["self", "data"]
+    for method in ("emit", "can_disconnect", "disconnect", "enter_room", "close_room"):
+        assert "self._publish(" in inspect.getsource(getattr(manager, method)), method
+    # Its listening thread's dispatch, which QueueManager.heard is: callbacks to their host,
+    # the rest by method unless it came from this host.
+    thread = inspect.getsource(manager._thread)
+    assert "data['method'] == 'callback'" in thread and "self._handle_callback(data)" in thread
+    assert "data.get('host_id') != self.host_id" in thread
+    for method, handle in QueueManager._handlers.items():
+        assert f"data['method'] == '{method}'" in thread
+        assert f"{handle.__name__}(data)" in thread
+        assert _parameters(handle) == ["self", "message"]
+    # write_only: the thread never starts (our reader hears for it).
+    assert "if not self.write_only:" in inspect.getsource(manager.initialize)
 
 
-def test_our_listener_feeds_the_managers_filter_and_hears_pings():
-    hearing = Hearing("message queue")
-    heard = hearing.expect("n1")
-    queue = QueueManager("redis://localhost:1/0", "sa:socketio", hearing)
-    channel = b"sa:socketio"
-    messages = [
-        {"type": "message", "channel": channel, "data": b'{"k":"ping","n":"n1"}'},
-        {"type": "message", "channel": b"elsewhere", "data": b'{"method":"emit"}'},
-        {"type": "message", "channel": channel, "data": b'{"method":"emit"}'},
-    ]
-    queue._redis_listen_with_retries = lambda: iter(messages)
-    queue.pubsub = _Unsubscribes()
-    assert list(queue._listen()) == [b'{"method":"emit"}']
-    assert heard.is_set()
-
-
-class _Unsubscribes:
-    def unsubscribe(self, channel):
-        pass
+def test_rooms_come_and_go_through_the_basic_methods_we_wrap():
+    base = socketio.base_manager.BaseManager
+    assert _parameters(base.basic_enter_room) == ["self", "sid", "namespace", "room", "eio_sid"]
+    assert _parameters(base.basic_leave_room) == ["self", "sid", "namespace", "room"]
+    assert "self.basic_leave_room(sid, namespace, room)" in inspect.getsource(base.basic_disconnect)
+    assert "self.basic_leave_room(" in inspect.getsource(base.basic_close_room)
+    for method in ("enter_room", "leave_room"):
+        assert f"self.basic_{method}(" in inspect.getsource(getattr(socketio.Manager, method))
+    # A request from another process enters the room past BusRooms.enter_room (which waits
+    # for the listener that is delivering the request).
+    assert "super().enter_room(" in inspect.getsource(socketio.PubSubManager._handle_enter_room)
+    order = QueueManager.__mro__
+    assert order.index(BusRooms) < order.index(socketio.PubSubManager)
 
 
 # -- the floor (socialads.realtime.floor) ------------------------------------------------------

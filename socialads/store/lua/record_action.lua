@@ -1,7 +1,8 @@
 -- Count one action exactly once: dedupe by (viewer, client action id), enforce the
 -- activity's per-viewer cap, bump campaign and session totals and the activity
 -- state and the analytics (engaged viewers, this minute's bucket, the publisher origin's
--- count, friends who acted), then tell every process about the new totals.
+-- count, friends who acted), then tell the processes serving the campaign about the new
+-- totals (on its channel: PUBLISH on one Redis, SPUBLISH in its slot on a cluster).
 -- It also enforces the activity's "once per key" choices (one vote per poll, one answer per
 -- question) and per-viewer cooldowns, and keeps the leaderboard of sessions.
 -- KEYS and ARGV: record_action_keys and record_action_args (socialads/store/scripts.py), by name.
@@ -113,7 +114,7 @@ end
 -- session's total, people and matched, the new value of each state counter this action
 -- moved), so no process reads them back to tell its viewers.
 local counts = redis.call('HMGET', session, 'people', 'matched')
-redis.call('PUBLISH', channel, cjson.encode({k = EVENT_PROGRESS, c = campaign, s = token,
+redis.call(publish, channel, cjson.encode({k = EVENT_PROGRESS, c = campaign, s = token,
   t = total, st = session_total, sp = tonumber(counts[1] or '0'),
   sm = tonumber(counts[2] or '0'), f = state_values}))
 return {ACTION_COUNTED, total, session_total, 0, matched}

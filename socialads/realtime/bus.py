@@ -1,0 +1,343 @@
+"""This process's ears: the channels it listens on, each only while it serves what comes
+through it, so what a process hears grows with its own viewers, not with the service.
+
+A campaign's messages (new totals, rosters, blocks, closed sessions, and python-socketio's
+emits to the campaign's rooms) go on the campaign's channel (``socialads.store.events``).
+The `Bus` subscribes to it when this process gets its first room of the campaign (a viewer
+joins a session, a brand's person opens its conversation) and drops it when the last one is
+gone: the client manager tells it (``socialads.realtime.wire``), as the rooms come and go,
+like ``@socket.io/redis-adapter``'s sharded adapter. The global channel (a campaign changed)
+is always heard.
+
+One Redis: one connection, classic SUBSCRIBE. A cluster: sharded pub/sub, each channel
+SSUBSCRIBEd on the master of its slot, one `Reader` (a connection, a greenlet) per master
+that holds one; when a master dies or a slot moves (a failover), the reader's connection
+fails, or Redis unsubscribes it, and the bus learns the cluster's shape again and moves
+the channels to their new masters, by itself, within a second or two of the promotion.
+
+A subscription is confirmed before a joining viewer reads its snapshot (`wait_heard`), so
+nothing published after the snapshot is missed; a connection made again tells the service
+it may have missed something (``on_gap``: every roster and total is sent afresh). Each
+reader also listens on a channel of its own for the liveness nonce
+(``socialads.realtime.liveness``): a reader that stops hearing is found out and reconnects.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+import orjson
+
+from socialads.metrics import Metrics
+from socialads.realtime.liveness import POLL, RECONNECT_WAIT, Hearing
+from socialads.store import Store
+from socialads.store.clients import is_cluster
+from socialads.store.events import our_event
+
+log = logging.getLogger(__name__)
+
+CONFIRM_WAIT = 2.0  # the longest a join waits for its campaign's subscription
+SINGLE = "redis"  # the one reader's name on one Redis
+DATA = frozenset({"message", "smessage"})
+CONFIRMED = frozenset({"subscribe", "ssubscribe"})
+PROBE_TRIES = 10_000  # channel names tried to find one in a master's slots
+
+
+def _text(channel: Any) -> str:
+    return channel.decode() if isinstance(channel, bytes) else str(channel)
+
+
+class Reader:
+    """One pub/sub connection (to the one Redis, or to one master) and its channels."""
+
+    def __init__(self, bus: Bus, name: str, node: Any, probe: str):
+        self.bus = bus
+        self.name = name
+        self.node = node  # the cluster's ClusterNode (None on one Redis)
+        self.probe = probe  # the channel its liveness nonce comes on
+        self.channels: set[str] = set()
+        label = "bus" if node is None else f"bus on {name}"
+        self.hearing = Hearing(label)
+        self.pubsub: Any = None
+        self.stopped = False
+
+    def add(self, channel: str) -> None:
+        self.channels.add(channel)
+        self._send(self.bus.subscribe_command, channel)
+
+    def remove(self, channel: str) -> None:
+        self.channels.discard(channel)
+        self._send(self.bus.unsubscribe_command, channel)
+
+    def stop(self) -> None:
+        self.stopped = True
+        self.hearing.reconnect()
+
+    def _send(self, command: str, channel: str) -> None:
+        """Subscribe or unsubscribe now, from the caller's greenlet (the reader reads the
+        confirmation); while it connects, the connection subscribes to ``channels``."""
+        pubsub = self.pubsub
+        if pubsub is None:
+            return
+        try:
+            getattr(pubsub, command)(channel)
+        except Exception as exc:  # the connection broke: the read loop reconnects
+            log.warning("%s: %s %s failed (%s)", self.hearing.name, command, channel, exc)
+            self.hearing.reconnect()
+
+    def run(self) -> None:
+        """Read until stopped; reconnect after any error, within a second of Redis coming
+        back (python-socketio's own listener backs off up to a minute, deaf all that time)."""
+        wait = RECONNECT_WAIT[0]
+        while not self.stopped:
+            pubsub = None
+            try:
+                pubsub = self.pubsub = self.bus.pubsub(self.node)
+                subscribe = getattr(pubsub, self.bus.subscribe_command)
+                for channel in [self.probe, *self.channels]:
+                    subscribe(channel)  # one at a time: a cluster's are of several slots
+                wait = RECONNECT_WAIT[0]
+                self._read(pubsub)
+            except Exception as exc:  # whatever broke, listen again
+                if self.stopped:
+                    break
+                log.warning("%s: %s; reconnecting in %.1fs", self.hearing.name, exc, wait)
+                self.bus.reshape()
+                time.sleep(wait)
+                wait = min(wait * 2, RECONNECT_WAIT[1])
+            finally:
+                self.pubsub = None
+                with contextlib.suppress(Exception):  # the connection is gone either way
+                    if pubsub is not None:
+                        pubsub.close()
+
+    def _read(self, pubsub: Any) -> None:
+        """The messages of this connection until a reconnect is asked for (liveness), or
+        it is stopped; connection errors propagate."""
+        hearing = self.hearing
+        generation = hearing.generation
+        hearing.since = time.monotonic()
+        gap = True  # the first confirmation after connecting: we may have missed something
+        bus = self.bus
+        try:
+            while generation == hearing.generation:
+                message = pubsub.get_message(timeout=POLL)
+                if message is None:
+                    continue
+                hearing.last_message = time.monotonic()
+                kind = message["type"]
+                if kind in DATA:
+                    bus.deliver(self, message["channel"], message["data"])
+                elif kind in CONFIRMED:
+                    if gap:
+                        gap = False
+                        bus.on_gap()
+                    bus.confirmed(_text(message["channel"]))
+                elif kind == "sunsubscribe":
+                    self._unsubscribed(_text(message["channel"]))
+        finally:
+            hearing.since = None
+
+    def _unsubscribed(self, channel: str) -> None:
+        """Redis took a channel from us (its slot moved to another master) unless we asked."""
+        if channel in self.channels:
+            log.info("%s: %s moved; following it", self.hearing.name, channel)
+            self.channels.discard(channel)
+            self.bus.reshape()
+
+
+class Bus:
+    """The channels this process listens on, and the readers that hear them."""
+
+    def __init__(self, store: Store, metrics: Metrics, host: str):
+        self.store = store
+        self.metrics = metrics
+        self.host = host  # this process's id: its readers' own channels carry it
+        self.sharded = is_cluster(store.url)
+        self.subscribe_command = "ssubscribe" if self.sharded else "subscribe"
+        self.unsubscribe_command = "sunsubscribe" if self.sharded else "unsubscribe"
+        self.global_channel = store.keys.events
+        self.lock = threading.RLock()
+        self.held: dict[str, int] = {}  # campaign -> its rooms here (both namespaces)
+        self.wanted: set[str] = {self.global_channel}
+        self.waits: dict[str, threading.Event] = {}  # channel -> set once subscribed
+        self.readers: dict[str, Reader] = {}
+        self.client: Any = None  # the listeners' client, made at `run`
+        self.dirty = threading.Event()  # the cluster's shape changed: place the channels again
+        self.closed = False
+        self.heard_global = metrics.bus_by_channel.labels("global")
+        self.heard_campaign = metrics.bus_by_channel.labels("campaign")
+        # What the service does with what is heard (socialads.realtime.listener, .wire).
+        self.on_event: Callable[[dict[str, Any]], None] = lambda event: None
+        self.on_manager: Callable[[dict[str, Any]], None] = lambda message: None
+        self.on_gap: Callable[[], None] = lambda: None
+        self.spawn: Callable[[Callable[[], None]], Any] = lambda run: None
+
+    # -- which channels -------------------------------------------------------------------
+
+    def channel(self, cid: str | None) -> str:
+        """Where a message about campaign ``cid`` goes (None: the global channel)."""
+        return self.store.keys.bus(cid) if cid else self.global_channel
+
+    def hold(self, cid: str) -> None:
+        """This process has one more room of campaign ``cid``: hear its channel."""
+        with self.lock:
+            rooms = self.held.get(cid, 0)
+            self.held[cid] = rooms + 1
+            if rooms:
+                return
+            channel = self.channel(cid)
+            self.wanted.add(channel)
+            self.waits[channel] = threading.Event()
+            if self.client is not None:
+                self._place(channel)
+
+    def release(self, cid: str) -> None:
+        """One room fewer: the last one gone, stop hearing the campaign."""
+        with self.lock:
+            rooms = self.held.get(cid, 0) - 1
+            if rooms > 0:
+                self.held[cid] = rooms
+                return
+            self.held.pop(cid, None)
+            channel = self.channel(cid)
+            self.wanted.discard(channel)
+            self.waits.pop(channel, None)
+            for reader in self.readers.values():
+                if channel in reader.channels:
+                    reader.remove(channel)
+
+    def wait_heard(self, cid: str) -> None:
+        """Wait (briefly) until campaign ``cid``'s channel is subscribed: what a joining
+        viewer reads next is then never older than what it will hear."""
+        event = self.waits.get(self.channel(cid))
+        if event is not None and self.client is not None:
+            event.wait(CONFIRM_WAIT)
+
+    def confirmed(self, channel: str) -> None:
+        event = self.waits.get(channel)
+        if event is not None:
+            event.set()
+
+    # -- hearing --------------------------------------------------------------------------
+
+    def deliver(self, reader: Reader, channel: bytes, data: bytes) -> None:
+        """A message heard: a nonce for the reader's liveness, one of our events, or one of
+        python-socketio's; anything else is ignored (never a reason to stop listening)."""
+        self.metrics.bus_received.inc()
+        (self.heard_campaign if channel.endswith(b":bus") else self.heard_global).inc()
+        try:
+            message = orjson.loads(data)
+        except orjson.JSONDecodeError:
+            message = None
+        if isinstance(message, dict) and "method" in message and "k" not in message:
+            self.on_manager(message)
+            return
+        event = our_event(message)
+        if event is None:
+            return
+        if event["k"] == "ping":
+            reader.hearing.heard(event["n"])
+        else:
+            self.on_event(event)
+
+    def probes(self) -> list[tuple[Hearing, str]]:
+        """Each reader's hearing and the channel to send it a nonce on."""
+        with self.lock:
+            return [(reader.hearing, reader.probe) for reader in self.readers.values()]
+
+    # -- the readers ----------------------------------------------------------------------
+
+    def run(self) -> None:
+        """Start listening (once, from ``Realtime.start``), then keep every wanted channel
+        on the master that holds it."""
+        with self.lock:
+            if self.client is None:
+                self.client = self.store.listener_connection()
+                for channel in self.wanted:
+                    self._place(channel)
+        while not self.closed:
+            self.dirty.wait(1.0)
+            if self.dirty.is_set() and not self.closed:
+                try:
+                    self._reconcile()
+                    self.dirty.clear()
+                except Exception as exc:  # the cluster is still failing over: again soon
+                    log.warning("listeners: the cluster's shape is not known yet (%s)", exc)
+                    time.sleep(RECONNECT_WAIT[1])
+
+    def close(self) -> None:
+        """Stop listening (a process that ends, a test)."""
+        with self.lock:
+            self.closed = True
+            for reader in self.readers.values():
+                reader.stop()
+            self.readers.clear()
+        self.dirty.set()
+
+    def reshape(self) -> None:
+        """A reader lost its connection or a channel: on a cluster, place them again."""
+        if self.sharded:
+            self.dirty.set()
+
+    def pubsub(self, node: Any) -> Any:
+        """A pub/sub connection to ``node`` (the one Redis when None)."""
+        if node is None:
+            return self.client.pubsub()
+        return self.client.get_redis_connection(node).pubsub()
+
+    def _owner(self, channel: str) -> tuple[str, Any]:
+        if not self.sharded:
+            return SINGLE, None
+        node = self.client.get_node_from_key(channel)
+        return node.name, node
+
+    def _reader(self, name: str, node: Any) -> Reader:
+        reader = self.readers.get(name)
+        if reader is None:
+            probe = self.global_channel if node is None else self._probe_on(name)
+            reader = self.readers[name] = Reader(self, name, node, probe)
+            self.spawn(reader.run)
+        return reader
+
+    def _probe_on(self, name: str) -> str:
+        """A channel of this process's own in a slot of master ``name``."""
+        for n in range(PROBE_TRIES):
+            channel = self.store.keys.probe(self.host, n)
+            if self.client.get_node_from_key(channel).name == name:
+                return channel
+        raise RuntimeError(f"no channel found in the slots of {name}")
+
+    def _place(self, channel: str) -> None:
+        """Subscribe to ``channel`` on its master's reader (under the lock)."""
+        try:
+            name, node = self._owner(channel)
+        except Exception as exc:  # a slot with no master now: a failover
+            log.warning("listeners: %s has no master now (%s)", channel, exc)
+            self.dirty.set()
+            return
+        self._reader(name, node).add(channel)
+
+    def _reconcile(self) -> None:
+        """Learn the cluster's shape again; move each wanted channel to the reader of the
+        master that holds it now; stop the readers left with none."""
+        self.client.nodes_manager.initialize()
+        with self.lock:
+            placed = {ch: r for r in self.readers.values() for ch in r.channels}
+            for channel in self.wanted:
+                name, node = self._owner(channel)
+                reader = placed.get(channel)
+                if reader is not None and reader.name == name:
+                    continue
+                if reader is not None:
+                    reader.remove(channel)
+                self._reader(name, node).add(channel)
+            for name, reader in list(self.readers.items()):
+                if not reader.channels:
+                    reader.stop()
+                    del self.readers[name]

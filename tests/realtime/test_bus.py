@@ -1,0 +1,109 @@
+"""A process hears only what it serves (socialads.realtime.bus): a campaign's channel is
+subscribed while the process holds a room of that campaign and dropped when the last one
+goes; a process with no viewers of a busy campaign hears next to nothing of it. On one Redis
+(classic pub/sub) and on a cluster (sharded pub/sub, each channel on its slot's master)."""
+
+from __future__ import annotations
+
+import threading
+import time
+import uuid
+
+import orjson
+import pytest
+
+from socialads.metrics import Metrics
+from socialads.realtime.bus import Bus
+from socialads.realtime.rooms import admin_room, session_room
+from socialads.realtime.wire import QueueManager
+from tests.support.servers import bus_heard
+from tests.support.waiting import wait_until
+
+
+def subscribers(store, channel: str) -> int:
+    """How many connections hear ``channel`` (on a cluster: on its slot's master)."""
+    if store.events.cluster:
+        node = store.redis.get_node_from_key(channel)
+        reply = store.redis.get_redis_connection(node).pubsub_shardnumsub(channel)
+    else:
+        reply = store.redis.pubsub_numsub(channel)
+    counts = {name.decode() if isinstance(name, bytes) else name: n for name, n in reply}
+    return int(counts[channel])
+
+
+@pytest.fixture
+def bus(store):
+    bus = Bus(store, Metrics(), uuid.uuid4().hex[:8])
+    heard: list[dict] = []
+    bus.on_event = heard.append
+    bus.spawn = lambda run: threading.Thread(target=run, daemon=True).start()
+    threading.Thread(target=bus.run, daemon=True).start()
+    wait_until(lambda: bus.probes(), 5, what="the bus listening")
+    bus.heard_events = heard
+    yield bus
+    bus.close()
+
+
+def test_a_campaign_is_heard_while_this_process_has_rooms_of_it(bus, store):
+    manager = QueueManager(bus)
+    cid = f"c{uuid.uuid4().hex[:8]}"
+    channel = bus.channel(cid)
+    assert subscribers(store, channel) == 0
+    manager.basic_enter_room("sid-1", "/", session_room(cid, "t1"), eio_sid="e1")
+    manager.basic_enter_room("sid-2", "/", session_room(cid, "t1"), eio_sid="e2")
+    manager.basic_enter_room("sid-3", "/admin", admin_room(cid), eio_sid="e3")
+    manager.basic_enter_room(
+        "sid-1", "/", "sid-1", eio_sid="e1"
+    )  # a connection's own room: no campaign
+    assert bus.held == {cid: 2}  # two rooms of the campaign: one session's, the admin's
+    bus.wait_heard(cid)
+    assert subscribers(store, channel) == 1
+    event = {"k": "m", "c": cid, "s": "t1"}
+    store.events.publish(channel, orjson.dumps(event))
+    wait_until(lambda: event in bus.heard_events, 5, what="the campaign's notice heard")
+
+    manager.basic_leave_room("sid-1", "/", session_room(cid, "t1"))
+    manager.basic_leave_room("sid-9", "/", session_room(cid, "t2"))  # never there
+    manager.basic_leave_room("sid-3", "/admin", admin_room(cid))
+    assert bus.held == {cid: 1}
+    manager.basic_leave_room("sid-2", "/", session_room(cid, "t1"))
+    assert bus.held == {}
+    wait_until(lambda: subscribers(store, channel) == 0, 5, what="the channel dropped")
+    store.events.publish(channel, orjson.dumps({"k": "m", "c": cid, "s": "t2"}))
+    time.sleep(0.3)
+    assert [e for e in bus.heard_events if e.get("s") == "t2"] == []
+
+
+def test_what_is_not_ours_is_ignored_and_the_bus_still_hears(bus, store):
+    manager = QueueManager(bus)
+    cid = f"c{uuid.uuid4().hex[:8]}"
+    manager.basic_enter_room("sid-1", "/", session_room(cid, "t1"), eio_sid="e1")
+    bus.wait_heard(cid)
+    channel = bus.channel(cid)
+    for poison in (b"\x80\x04not json", b"\xff\xfe", b"[1,2]", b'{"k":"p"}', b"{}"):
+        store.events.publish(channel, poison)
+    event = {"k": "x", "c": cid, "s": "t1", "reason": "Spam"}
+    store.events.publish(channel, orjson.dumps(event))
+    wait_until(lambda: event in bus.heard_events, 5, what="a notice after the poison")
+    assert bus.heard_events == [event]
+
+
+def test_a_process_without_viewers_of_a_busy_campaign_hears_next_to_nothing_of_it(
+    servers, viewers, make_campaign
+):
+    serving, elsewhere = servers
+    busy, other = make_campaign()["id"], make_campaign()["id"]
+    crowd = [viewers(serving.url) for _ in range(10)]
+    session = crowd[0].join(busy)["session"]
+    for viewer in crowd[1:]:
+        assert viewer.join(busy, session=session)["ok"]
+    assert viewers(elsewhere.url).join(other)["ok"]  # it serves another campaign
+    before = {server.url: bus_heard(server.url) for server in servers}
+    for round_ in range(10):
+        for n, viewer in enumerate(crowd):
+            assert viewer.act(f"{n}-{round_}")["ok"]
+    crowd[0].say("a busy campaign")
+    crowd[1].wait_for("progress", lambda p: p["total"] == 100, timeout=10)
+    heard = {server.url: bus_heard(server.url) - before[server.url] for server in servers}
+    assert heard[serving.url] >= 100, heard  # each action's notice, at least
+    assert heard[elsewhere.url] < 20, heard  # 101 events of the busy campaign: not heard
