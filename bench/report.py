@@ -379,6 +379,12 @@ def stats_lines(s: dict) -> list[str]:
     return out
 
 
+def redis_lines(r: dict) -> list[str]:
+    from redis_bytes import redis_table  # the figure's own module lays out its rows
+
+    return redis_table(r, _rows, _wrap)
+
+
 def target_lines(targets: list[dict]) -> list[str]:
     out = ["TARGETS (issues #6 and #11)"]
     for t in targets:
@@ -412,6 +418,7 @@ def render(result: dict) -> str:
         ("browser", browser_lines),
         ("memory", memory_lines),
         ("stats", stats_lines),
+        ("redis", redis_lines),
     ):
         figure = result.get(name)
         if figure is None:

@@ -12,8 +12,10 @@ The figures, one module each (their docstrings say exactly what is measured):
 (action-to-viewer latency at 1 action/s and under a 1,000/s burst, on one and two
 processes), ``memory.py`` (RSS per idle viewer at 1,000 and 5,000), ``stats.py`` (the
 admin stats endpoint at 1,000,000 recorded actions), ``browser.py`` (bytes, requests and
-time to interactive in headless Chromium). ``sio.py`` is the lean Socket.IO client that
-lets one process hold thousands of viewers; ``targets.py`` judges, ``report.py`` prints.
+time to interactive in headless Chromium), ``redis_bytes.py`` (Redis bytes per 1,000,000
+counted actions and per 100,000 idle sessions, each workload on a redis-server of its own).
+``sio.py`` is the lean Socket.IO client that lets one process hold thousands of viewers;
+``targets.py`` judges, ``report.py`` prints.
 
 Every bench client connects from 127.0.0.1, so socialads' per-address and per-viewer
 limits are raised out of reach for the bench's processes (``common.LIMITS_ENV``, listed in
@@ -65,6 +67,8 @@ FULL = {
     "stats_actions": 1_000_000,
     "stats_requests": 500,
     "browser_runs": 5,
+    "redis_actions": 40_000,
+    "redis_sessions": 10_000,
 }
 QUICK = {
     "viewers": "100",
@@ -83,8 +87,10 @@ QUICK = {
     "stats_actions": 100_000,
     "stats_requests": 200,
     "browser_runs": 3,
+    "redis_actions": 10_000,
+    "redis_sessions": 2_000,
 }
-FIGURES = ("throughput", "fanout", "memory", "stats", "browser")
+FIGURES = ("throughput", "fanout", "memory", "stats", "browser", "redis")
 MAX_VIEWERS = 5000
 
 
@@ -150,6 +156,7 @@ def run_figure(name: str, ctx: Context, args) -> dict:
     from browser import browser_figure
     from fanout import fanout
     from memory import memory
+    from redis_bytes import redis_figure
     from stats import stats
     from throughput import throughput
 
@@ -159,6 +166,7 @@ def run_figure(name: str, ctx: Context, args) -> dict:
         "memory": memory,
         "stats": stats,
         "browser": browser_figure,
+        "redis": redis_figure,
     }[name]
     log(f"{name}: start")
     began = time.monotonic()
@@ -272,6 +280,18 @@ def parse_args(argv=None):
         type=int,
         help=f"time-to-interactive loads ({FULL['browser_runs']} / {QUICK['browser_runs']})",
     )
+    add(
+        "--redis-actions",
+        type=int,
+        help="actions per workload of the Redis bytes figure "
+        f"({FULL['redis_actions']:,} / {QUICK['redis_actions']:,})",
+    )
+    add(
+        "--redis-sessions",
+        type=int,
+        help=f"idle sessions of the Redis bytes figure "
+        f"({FULL['redis_sessions']:,} / {QUICK['redis_sessions']:,})",
+    )
     args = parser.parse_args(argv)
     for key, value in (QUICK if args.quick else FULL).items():
         if getattr(args, key) is None:
@@ -289,6 +309,8 @@ def parse_args(argv=None):
             args.browser_runs,
             args.stats_requests,
             args.burst_rate,
+            args.redis_actions,
+            args.redis_sessions,
         )
         < 1
         or args.seconds <= 0
