@@ -61,18 +61,25 @@ class Reader:
         self.node = node  # the cluster's ClusterNode (None on one Redis)
         self.probe = probe  # the channel its liveness nonce comes on
         self.channels: set[str] = set()
+        self.dropping: set[str] = set()  # unsubscribed by us: their confirmation is no move
         label = "bus" if node is None else f"bus on {name}"
         self.hearing = Hearing(label)
         self.pubsub: Any = None
         self.stopped = False
 
     def add(self, channel: str) -> None:
+        """Hear ``channel`` (under the bus's lock, as every change of ``channels``)."""
         self.channels.add(channel)
         self._send(self.bus.subscribe_command, channel)
 
     def remove(self, channel: str) -> None:
         self.channels.discard(channel)
+        self.dropping.add(channel)
         self._send(self.bus.unsubscribe_command, channel)
+
+    def forget(self, channel: str) -> None:
+        """Stop counting ``channel`` as ours without a word to Redis (its master is gone)."""
+        self.channels.discard(channel)
 
     def stop(self) -> None:
         self.stopped = True
@@ -80,7 +87,9 @@ class Reader:
 
     def _send(self, command: str, channel: str) -> None:
         """Subscribe or unsubscribe now, from the caller's greenlet (the reader reads the
-        confirmation); while it connects, the connection subscribes to ``channels``."""
+        confirmation); while it connects, ``run`` subscribes to what ``channels`` holds
+        once it has connected (``pubsub`` is set only then: a command sent while redis-py
+        connects would open a second connection)."""
         pubsub = self.pubsub
         if pubsub is None:
             return
@@ -97,13 +106,22 @@ class Reader:
         while not self.stopped:
             pubsub = None
             try:
-                pubsub = self.pubsub = self.bus.pubsub(self.node)
+                pubsub = self.bus.pubsub(self.node)
                 subscribe = getattr(pubsub, self.bus.subscribe_command)
-                for channel in [self.probe, *self.channels]:
+                first = set(self.channels)
+                for channel in [self.probe, *first]:
                     subscribe(channel)  # one at a time: a cluster's are of several slots
+                with self.bus.lock:  # what changed meanwhile, then changes go straight out
+                    for channel in self.channels - first:
+                        subscribe(channel)
+                    for channel in first - self.channels:
+                        getattr(pubsub, self.bus.unsubscribe_command)(channel)
+                    self.dropping.clear()
+                    self.pubsub = pubsub
                 wait = RECONNECT_WAIT[0]
                 self._read(pubsub)
             except Exception as exc:  # whatever broke, listen again
+                self.pubsub = None  # nothing more is sent to this connection
                 if self.stopped:
                     break
                 log.warning("%s: %s; reconnecting in %.1fs", self.hearing.name, exc, wait)
@@ -125,7 +143,7 @@ class Reader:
         gap = True  # the first confirmation after connecting: we may have missed something
         bus = self.bus
         try:
-            while generation == hearing.generation:
+            while generation == hearing.generation and not self.stopped:
                 message = pubsub.get_message(timeout=POLL)
                 if message is None:
                     continue
@@ -145,7 +163,14 @@ class Reader:
 
     def _unsubscribed(self, channel: str) -> None:
         """Redis took a channel from us (its slot moved to another master) unless we asked."""
-        if channel in self.channels:
+        if channel in self.dropping:
+            self.dropping.discard(channel)
+            return
+        if channel == self.probe:
+            log.warning("%s: its own channel moved; reconnecting", self.hearing.name)
+            self.hearing.reconnect()
+            self.bus.reshape()
+        elif channel in self.channels:
             log.info("%s: %s moved; following it", self.hearing.name, channel)
             self.channels.discard(channel)
             self.bus.reshape()
@@ -264,11 +289,12 @@ class Bus:
         while not self.closed:
             self.dirty.wait(1.0)
             if self.dirty.is_set() and not self.closed:
+                self.dirty.clear()  # before: a reshape during the reconcile is not lost
                 try:
                     self._reconcile()
-                    self.dirty.clear()
                 except Exception as exc:  # the cluster is still failing over: again soon
                     log.warning("listeners: the cluster's shape is not known yet (%s)", exc)
+                    self.dirty.set()
                     time.sleep(RECONNECT_WAIT[1])
 
     def close(self) -> None:
@@ -325,8 +351,15 @@ class Bus:
 
     def _reconcile(self) -> None:
         """Learn the cluster's shape again; move each wanted channel to the reader of the
-        master that holds it now; stop the readers left with none."""
-        self.client.nodes_manager.initialize()
+        master that holds it now; stop the readers left with none. The old reader is not
+        told (its master is gone, or no longer serves the slot); the new one's viewers get
+        fresh state (``on_gap``): what was published in between never reached us.
+
+        ``initialize`` keeps the pools of the nodes it asks: it would otherwise mark every
+        connection of one for reconnect, the readers' included, which redis-py would then
+        resubscribe in one SSUBSCRIBE of several slots (refused)."""
+        self.client.nodes_manager.initialize(disconnect_startup_nodes_pools=False)
+        moved = False
         with self.lock:
             placed = {ch: r for r in self.readers.values() for ch in r.channels}
             for channel in self.wanted:
@@ -335,9 +368,12 @@ class Bus:
                 if reader is not None and reader.name == name:
                     continue
                 if reader is not None:
-                    reader.remove(channel)
+                    reader.forget(channel)
                 self._reader(name, node).add(channel)
+                moved = True
             for name, reader in list(self.readers.items()):
                 if not reader.channels:
                     reader.stop()
                     del self.readers[name]
+        if moved:
+            self.on_gap()

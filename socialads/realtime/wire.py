@@ -147,10 +147,14 @@ class QueueManager(BusRooms, socketio.PubSubManager, FloorEmit):
         bus.on_manager = self.heard
 
     def _publish(self, data: dict[str, Any]) -> None:
-        channel = self.queue.channel(campaign_of_room(data.get("room")))
+        # An emit to a campaign's room goes where the processes serving it hear; a request
+        # about one connection (to enter or leave a room, a disconnect, a callback) goes on
+        # the global channel: the process holding it may have no room of the campaign yet.
+        room = data.get("room") if data.get("method") == "emit" else None
+        channel = self.queue.channel(campaign_of_room(room))
         try:
-            self.queue.store.events.publish(channel, orjson.dumps(data))
-        except RedisError as exc:  # as python-socketio's own: logged, not raised to the emitter
+            self.queue.store.events.publish(channel, OrjsonWire.dumps(data).encode())
+        except (RedisError, TypeError, ValueError) as exc:  # as python-socketio's: logged
             log.error("cannot publish to Redis (%s): an emit did not reach the others", exc)
 
     def heard(self, message: dict[str, Any]) -> None:

@@ -82,6 +82,7 @@ class Actions(Domain):
                 done_before=key.done,
                 counters=key.counters,
                 session=key.session_hash(token),
+                me=key.viewer_state(viewer),
                 per_viewer=key.per_viewer,
                 state=key.state,
                 engaged=key.engaged,
@@ -125,8 +126,15 @@ class Actions(Domain):
         )
 
     def choices(self, cid: str, viewer: str) -> dict[str, str]:
-        """What a viewer chose, by ``once`` key (their vote, their answers)."""
-        return cast("dict[str, str]", self.redis.hgetall(self.keys.campaign(cid).choices(viewer)))
+        """What a viewer chose, by ``once`` key (their vote, their answers): from their
+        state, and from where it was kept before (until their next action moves it)."""
+        key = self.keys.campaign(cid)
+        pipe = self.redis.pipeline(transaction=False)
+        pipe.hgetall(key.viewer_state(viewer))
+        pipe.hgetall(key.choices(viewer))
+        state, before = cast("list[dict[str, str]]", pipe.execute())
+        mine = {field[2:]: value for field, value in state.items() if field.startswith("o:")}
+        return {**before, **mine}
 
     def campaign_progress(
         self, cid: str, tokens: Sequence[str] = ()

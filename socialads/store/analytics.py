@@ -15,7 +15,12 @@ from redis.client import Pipeline
 
 from socialads.store.base import Domain
 from socialads.store.keys import SERIES_TTL, CampaignKeys
-from socialads.store.scripts import invite_opened_keys, no_args
+from socialads.store.scripts import (
+    count_impression_args,
+    count_impression_keys,
+    invite_opened_keys,
+    no_args,
+)
 
 __all__ = [
     "DIRECT",
@@ -130,13 +135,16 @@ class Analytics(Domain):
         ]
 
     def count_impression(self, cid: str, origin: str = DIRECT) -> None:
-        """A widget load on a publisher ``origin``."""
+        """A widget load on a publisher ``origin`` (count_impression.lua: its origin bounded)."""
         key = self.keys.campaign(cid)
-        pipe = self.transaction(one_slot=True)  # the campaign's keys
-        pipe.hincrby(key.counters, "impressions", 1)
-        pipe.hincrby(key.by_origin("impressions"), origin, 1)
-        count_minute(pipe, key, "impressions", time.time())
-        pipe.execute()
+        self.scripts.count_impression(
+            count_impression_keys(
+                counters=key.counters,
+                by_origin=key.by_origin("impressions"),
+                minute=key.minute(minute_of(time.time())),
+            ),
+            count_impression_args(origin=origin),
+        )
 
     def count_invite_opened(self, cid: str, token: str) -> bool:
         """An invite landing page was loaded; False when the session no longer exists."""

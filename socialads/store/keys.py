@@ -29,22 +29,31 @@ Key layout (``sa`` is ``KEY_PREFIX``)::
                                         friends_acted, cycle_seconds, cycle_joins
     sa:c:{C}:viewers            HLL     distinct viewer ids that joined
     sa:c:{C}:engaged            HLL     distinct viewer ids that acted or chatted
-    sa:c:{C}:friends            hash    viewer -> 0, or 1 once they acted: the viewers who
-                                        arrived through an invite
+    sa:c:{C}:v:V                hash    viewer V's own state: n (actions counted, for
+                                        per-viewer caps), last (ms of their last counted
+                                        action, for cooldowns), f (0 once they arrived through
+                                        an invite, 1 once they acted too), o:K (their once-only
+                                        choice for key K: a vote, an answer); expires
+                                        VIEWER_TTL (30 days) after V's latest action or invited
+                                        join
+    sa:c:{C}:friends            hash    before v:V: viewer -> 0/1 (invited, acted); read, and
+                                        moved to v:V at the viewer's next action
     sa:c:{C}:o:F                hash    publisher origin -> count of F (impressions, joins,
-                                        actions)
+                                        actions): the first ORIGINS_KEPT (1,000) origins, the
+                                        rest counted under "other"
     sa:c:{C}:t:M                hash    impressions, joins, actions in minute M (Unix time //
                                         60); expires after SERIES_TTL (8 days)
     sa:c:{C}:done:V             set     viewer V's counted action ids (dedupe); expires
                                         DEDUPE_TTL (7 days) after V's latest counted action
     sa:c:{C}:done               set     "viewer NUL action id" of actions counted before
                                         dedupe was per viewer: only read (no new entries)
-    sa:c:{C}:pv                 hash    viewer -> actions counted (per-viewer caps)
+    sa:c:{C}:pv                 hash    before v:V: viewer -> actions counted; moved likewise
     sa:c:{C}:state              hash    activity state counters (e.g. votes per option)
-    sa:c:{C}:mine:V             hash    viewer V's one-time choices: once key -> choice
-    sa:c:{C}:last               hash    viewer -> time of their last counted action (ms), for
-                                        activities with a cooldown
-    sa:c:{C}:board              zset    session token -> session total (the leaderboard)
+    sa:c:{C}:mine:V             hash    before v:V: V's one-time choices; moved likewise
+    sa:c:{C}:last               hash    before v:V: viewer -> last action (ms); dropped at
+                                        the viewer's next action
+    sa:c:{C}:board              zset    session token -> session total (the leaderboard): the
+                                        top BOARD_KEPT (1,000) sessions
     sa:c:{C}:ledger             list    the public match ledger, newest first: JSON {name,
                                         amount, people, at} of each group match unlocked;
                                         the latest LEDGER_KEPT are kept
@@ -104,6 +113,16 @@ SERIES_TTL = 8 * 24 * 3600  # per-minute buckets outlive the week a brand looks 
 # re-sends what was not acknowledged within seconds of a reconnect, and gives up with the tab;
 # a week is far longer than any reconnect, and the dedupe no longer grows with the campaign.
 DEDUPE_TTL = 7 * 24 * 3600
+# A viewer's own state (actions counted, cooldown, once-only choices, invited) is kept this long
+# after their latest action: a vote stays once-only for a month after the voter was last seen,
+# and the campaign's memory no longer grows with every viewer it ever had.
+VIEWER_TTL = 30 * 24 * 3600
+# Bounded lists: the distinct publisher origins a campaign counts by name (the rest under
+# "other": origins are what clients say, so a flood of made-up ones must not grow a hash), and
+# the sessions its leaderboard keeps (it shows the first few).
+ORIGINS_KEPT = 1000
+OTHER_ORIGIN = "other"
+BOARD_KEPT = 1000
 REPLIES_KEPT = 1000  # reply latencies kept per campaign for the median
 LEDGER_KEPT = 10_000  # public match ledger entries kept per campaign
 CAMPAIGN_KEYS_CACHED = 1024  # campaigns whose keys one process keeps built (see Keys.campaign)
@@ -207,8 +226,12 @@ class CampaignKeys:
         return f"{self._tag}done:{viewer}"
 
     def choices(self, viewer: str) -> str:
-        """A viewer's once-only choices: once key -> choice."""
+        """A viewer's once-only choices as kept before `viewer_state` (read, then moved)."""
         return f"{self._tag}mine:{viewer}"
+
+    def viewer_state(self, viewer: str) -> str:
+        """Viewer ``viewer``'s own state in the campaign (see the layout above)."""
+        return f"{self._tag}v:{viewer}"
 
     def bucket(self, scope: str, whose: str, event: str) -> str:
         """A shared token bucket: ``scope`` ``"v"`` (viewer) or ``"ip"``, for ``event``."""

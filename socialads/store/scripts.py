@@ -30,18 +30,22 @@ import redis
 from socialads.protocol import lua_constants
 from socialads.store.batching import BatchedScript
 from socialads.store.keys import (
+    BOARD_KEPT,
     DEDUPE_TTL,
     INVITE_LOOKUP_TTL,
     LEDGER_KEPT,
+    ORIGINS_KEPT,
+    OTHER_ORIGIN,
     REPLIES_KEPT,
     SERIES_TTL,
     SESSION_TTL,
     SOLO_SESSION_TTL,
+    VIEWER_TTL,
 )
 
 Flat = tuple[Any, ...]  # KEYS or ARGV as Redis takes them
 Layout = Callable[..., Flat]
-LIFETIMES = {
+LIFETIMES: dict[str, int | str] = {
     "SOLO_SESSION_TTL": SOLO_SESSION_TTL,
     "SESSION_TTL": SESSION_TTL,
     "INVITE_LOOKUP_TTL": INVITE_LOOKUP_TTL,
@@ -49,6 +53,10 @@ LIFETIMES = {
     "REPLIES_KEPT": REPLIES_KEPT,
     "LEDGER_KEPT": LEDGER_KEPT,
     "DEDUPE_TTL": DEDUPE_TTL,
+    "VIEWER_TTL": VIEWER_TTL,
+    "ORIGINS_KEPT": ORIGINS_KEPT,
+    "BOARD_KEPT": BOARD_KEPT,
+    "OTHER_ORIGIN": OTHER_ORIGIN,
 }
 
 
@@ -58,14 +66,15 @@ def record_action_keys(
     done_before: str,  # "viewer NUL action id" of actions counted before per-viewer dedupe
     counters: str,  # the campaign's counters
     session: str,  # the session hash
-    per_viewer: str,  # viewer -> actions counted
+    me: str,  # this viewer's own state: n, last, f, o:<once key> (keys.py), VIEWER_TTL
+    per_viewer: str,  # before `me`: viewer -> actions counted (moved to `me`)
     state: str,  # activity state counters
     engaged: str,  # engaged viewers (HLL)
     minute: str,  # this minute's counts
     origin_actions: str,  # actions per publisher origin
-    friends: str,  # invited friends: viewer -> 0, 1 once they acted
-    choices: str,  # this viewer's once-only choices
-    last_action: str,  # viewer -> time of their last counted action (ms)
+    friends: str,  # before `me`: invited friends, viewer -> 0, 1 once they acted (moved)
+    choices: str,  # before `me`: this viewer's once-only choices (moved)
+    last_action: str,  # before `me`: viewer -> their last counted action, ms (dropped)
     board: str,  # the sessions' leaderboard
     acted: str,  # viewers who acted in this session
     ledger: str,  # the public match ledger
@@ -76,6 +85,7 @@ def record_action_keys(
         done_before,
         counters,
         session,
+        me,
         per_viewer,
         state,
         engaged,
@@ -200,6 +210,15 @@ def connections_args(*, now: float, connection: str, expires: float, cap: int) -
     return (now, connection, expires, cap)
 
 
+def count_impression_keys(*, counters: str, by_origin: str, minute: str) -> Flat:
+    """``by_origin``: publisher origin -> impressions; ``minute``: this minute's counts."""
+    return (counters, by_origin, minute)
+
+
+def count_impression_args(*, origin: str) -> Flat:
+    return (origin,)
+
+
 def fields(layout: Layout) -> list[tuple[str, bool]]:
     """A layout's fields in order, each with whether it is a tail."""
     found = [
@@ -222,6 +241,11 @@ def _locals(layout: Layout, table: str) -> list[str]:
     return lines
 
 
+def _lua(value: int | str) -> str:
+    """A constant as Lua writes it (a string quoted; ours hold no quote or backslash)."""
+    return str(value) if isinstance(value, int) else f"'{value}'"
+
+
 def source(name: str, keys: Layout, args: Layout, library: str = "") -> str:
     """The text registered for ``lua/<name>.lua``: constants, named KEYS and ARGV, the
     ``library`` (e.g. ``buckets``), then the script."""
@@ -232,7 +256,7 @@ def source(name: str, keys: Layout, args: Layout, library: str = "") -> str:
     return "".join(
         [
             lua_constants(),
-            "".join(f"local {constant} = {value}\n" for constant, value in LIFETIMES.items()),
+            "".join(f"local {constant} = {_lua(value)}\n" for constant, value in LIFETIMES.items()),
             "\n".join([*_locals(keys, "KEYS"), *_locals(args, "ARGV")]) + "\n",
             lua.joinpath(f"{library}.lua").read_text() if library else "",
             lua.joinpath(f"{name}.lua").read_text(),
@@ -279,6 +303,7 @@ class Scripts:
         "invite_opened": (invite_opened_keys, no_args),
         "rate_limit": (rate_limit_keys, rate_limit_args),
         "connections": (connections_keys, connections_args),
+        "count_impression": (count_impression_keys, count_impression_args),
     }
 
     def __init__(self, client: redis.Redis, ack_replicas: int = 0, ack_wait_ms: int = 500):
@@ -296,3 +321,6 @@ class Scripts:
         self.invite_opened = _script(client, "invite_opened", *self.LAYOUTS["invite_opened"])
         self.rate_limit = _script(client, "rate_limit", *self.LAYOUTS["rate_limit"], "buckets")
         self.connections = _script(client, "connections", *self.LAYOUTS["connections"])
+        self.count_impression = _script(
+            client, "count_impression", *self.LAYOUTS["count_impression"]
+        )

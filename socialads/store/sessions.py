@@ -22,8 +22,11 @@ from socialads.store.base import Backend, Domain, JSONObject
 from socialads.store.events import members_changed
 from socialads.store.keys import (
     INVITE_LOOKUP_TTL,
+    ORIGINS_KEPT,
+    OTHER_ORIGIN,
     SESSION_TTL,
     SOLO_SESSION_TTL,
+    VIEWER_TTL,
     CampaignKeys,
     SessionKeys,
 )
@@ -115,8 +118,10 @@ class Sessions(Domain):
         pipe.expire(session, SOLO_SESSION_TTL)
         pipe.set(self.keys.session_campaign(token), cid, ex=SOLO_SESSION_TTL)
         pipe.hincrby(key.counters, "sessions", 1)
-        pipe.hexists(key.friends, leader)
-        *_, invited = pipe.execute()
+        pipe.hexists(key.viewer_state(leader), "f")
+        pipe.hexists(key.friends, leader)  # as kept before viewer_state
+        *_, invited, invited_before = pipe.execute()
+        invited = invited or invited_before
         if not invited:  # a seed: started by someone no invite brought (the k-factor's base)
             self.redis.hincrby(key.counters, "seed_sessions", 1)
         return token
@@ -164,7 +169,11 @@ class Sessions(Domain):
         pipe.zadd(key.live, {sid: expires})
         pipe.hget(session.hash, "shared")
         pipe.hget(session.hash, "created_at")
-        first_time, leader, _, _, shared, created_at = pipe.execute()
+        pipe.hexists(key.by_origin("joins"), origin)
+        pipe.hlen(key.by_origin("joins"))
+        first_time, leader, _, _, shared, created_at, known, origins = pipe.execute()
+        if not known and origins >= ORIGINS_KEPT:
+            origin = OTHER_ORIGIN  # what clients say: a flood of made-up origins grows nothing
         invited = bool(first_time) and leader != viewer
         pipe = self.transaction(one_slot=False)  # the counts, and the invite's lookup
         if invited:
@@ -212,7 +221,9 @@ class Sessions(Domain):
         pipe.hincrby(key.by_origin("joins"), origin, 1)
         count_minute(pipe, key, "joins", now)
         if invited:
-            pipe.hsetnx(key.friends, viewer, 0)
+            me = key.viewer_state(viewer)
+            pipe.hsetnx(me, "f", 0)
+            pipe.expire(me, VIEWER_TTL)
             if created_at:
                 pipe.hincrbyfloat(key.counters, "cycle_seconds", max(0.0, now - float(created_at)))
                 pipe.hincrby(key.counters, "cycle_joins", 1)

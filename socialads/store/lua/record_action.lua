@@ -52,31 +52,54 @@ if buckets > 0 then
     return refuse(ACTION_RATE_LIMITED, wait)
   end
 end
+-- The viewer's own state is one hash (`me`), kept VIEWER_TTL after their latest action. What
+-- a viewer had before it (campaign-wide hashes that never shrank, and mine:V) moves there at
+-- their first action since, and leaves the old places: they shrink as viewers come back.
+if redis.call('HEXISTS', me, 'n') == 0 then
+  redis.call('HSET', me, 'n', redis.call('HGET', per_viewer, viewer) or '0')
+  local friend = redis.call('HGET', friends, viewer)
+  if friend then
+    redis.call('HSETNX', me, 'f', friend)
+  end
+  local old = redis.call('HGETALL', choices)
+  for i = 1, #old, 2 do
+    redis.call('HSETNX', me, 'o:' .. old[i], old[i + 1])
+  end
+  redis.call('HDEL', per_viewer, viewer)
+  redis.call('HDEL', friends, viewer)
+  redis.call('HDEL', last_action, viewer)
+  redis.call('DEL', choices)
+end
+redis.call('EXPIRE', me, VIEWER_TTL)
 local cap = tonumber(per_viewer_cap)
-if cap > 0 and tonumber(redis.call('HGET', per_viewer, viewer) or '0') >= cap then
+if cap > 0 and tonumber(redis.call('HGET', me, 'n') or '0') >= cap then
   return refuse(ACTION_CAPPED, 0)
 end
-if once ~= '' and redis.call('HEXISTS', choices, once) == 1 then
+local choice_field = 'o:' .. once
+if once ~= '' and redis.call('HEXISTS', me, choice_field) == 1 then
   return refuse(ACTION_ALREADY_CHOSEN, 0)
 end
 local cooldown = tonumber(cooldown_ms)
 local clock = redis.call('TIME')
 local now = tonumber(clock[1]) * 1000 + math.floor(tonumber(clock[2]) / 1000)
 if cooldown > 0 then
-  local last = tonumber(redis.call('HGET', last_action, viewer) or '0')
+  local last = tonumber(redis.call('HGET', me, 'last') or '0')
   if now - last < cooldown then
     return refuse(ACTION_COOLING_DOWN, cooldown - (now - last))
   end
-  redis.call('HSET', last_action, viewer, now)
+  redis.call('HSET', me, 'last', now)
 end
 if once ~= '' then
-  redis.call('HSET', choices, once, choice)
+  redis.call('HSET', me, choice_field, choice)
 end
-redis.call('HINCRBY', per_viewer, viewer, 1)
+redis.call('HINCRBY', me, 'n', 1)
 local total = redis.call('HINCRBY', counters, 'total', amount)
 redis.call('HINCRBY', counters, 'actions', 1)
 local session_total = redis.call('HINCRBY', session, 'total', amount)
 redis.call('ZADD', board, session_total, token)
+if redis.call('ZCARD', board) > 2 * BOARD_KEPT then  -- trimmed now and then, not every action
+  redis.call('ZREMRANGEBYRANK', board, 0, -BOARD_KEPT - 1)
+end
 local state_values = {}
 for i = rates_at + 2 * buckets, #ARGV, 2 do
   state_values[ARGV[i]] = redis.call('HINCRBY', state, ARGV[i], ARGV[i + 1])
@@ -84,9 +107,13 @@ end
 redis.call('PFADD', engaged, viewer)
 redis.call('HINCRBY', minute, 'actions', 1)
 redis.call('EXPIRE', minute, SERIES_TTL)
+if redis.call('HEXISTS', origin_actions, origin) == 0
+    and redis.call('HLEN', origin_actions) >= ORIGINS_KEPT then
+  origin = OTHER_ORIGIN  -- origins are what clients say: a flood of new ones grows nothing
+end
 redis.call('HINCRBY', origin_actions, origin, 1)
-if redis.call('HGET', friends, viewer) == '0' then
-  redis.call('HSET', friends, viewer, 1)
+if redis.call('HGET', me, 'f') == '0' then
+  redis.call('HSET', me, 'f', 1)
   redis.call('HINCRBY', counters, 'friends_acted', 1)
 end
 local every = tonumber(match_every)
