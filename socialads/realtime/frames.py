@@ -4,9 +4,9 @@
 one Engine.IO packet and (on first use) one WebSocket `Frame`, however many recipients, each
 handed to its socket (``socialads.realtime.floor`` writes it) and counted
 (``socialads_updates_sent_total``). It sits after python-socketio's pub/sub manager in the
-method order (``QueueManager(RedisManager, FloorEmit)``), so publishing to the other
-processes is the library's own. A socket still long-polling gets the shared Engine.IO
-packet through the library's queue.
+method order (``QueueManager(BusRooms, PubSubManager, FloorEmit)``), so publishing to the
+other processes is the library's own (on our bus). A socket still long-polling gets the
+shared Engine.IO packet through the library's queue.
 
 Internals relied on (tests/unit/test_wire_internals.py): ``socketio.Manager.emit``'s
 arguments and ``get_participants``, ``Server._send_eio_packet``, ``eio.sockets``, and

@@ -11,7 +11,7 @@ else of ours speaks the libraries' documented API.
 from __future__ import annotations
 
 import logging
-from typing import Any, cast
+from typing import Any
 
 import orjson
 import socketio
@@ -94,28 +94,28 @@ class BusRooms(socketio.Manager):
     Internal: ``Manager.basic_enter_room`` and ``basic_leave_room``, which every join, leave,
     disconnect and closed room goes through, and the ``rooms`` they keep."""
 
-    bus: Bus | None = None
+    bus: Bus  # set by each manager's constructor
 
     def basic_enter_room(self, sid: str, namespace: str, room: Any, eio_sid: Any = None) -> Any:
         cid = campaign_of_room(room)
-        new = cid is not None and room not in self.rooms.get(namespace, {})
+        new = room not in self.rooms.get(namespace, {})
         result = super().basic_enter_room(sid, namespace, room, eio_sid=eio_sid)
-        if new and self.bus is not None:
-            self.bus.hold(cast(str, cid))
+        if cid is not None and new:
+            self.bus.hold(cid)
         return result
 
     def basic_leave_room(self, sid: str, namespace: str, room: Any) -> Any:
         cid = campaign_of_room(room)
-        had = cid is not None and room in self.rooms.get(namespace, {})
+        had = room in self.rooms.get(namespace, {})
         result = super().basic_leave_room(sid, namespace, room)
-        if had and room not in self.rooms.get(namespace, {}) and self.bus is not None:
-            self.bus.release(cast(str, cid))
+        if cid is not None and had and room not in self.rooms.get(namespace, {}):
+            self.bus.release(cid)
         return result
 
     def enter_room(self, sid: str, namespace: str, room: Any, eio_sid: Any = None) -> Any:
         result = super().enter_room(sid, namespace, room, eio_sid=eio_sid)
         cid = campaign_of_room(room)
-        if cid is not None and self.bus is not None:
+        if cid is not None:
             self.bus.wait_heard(cid)
         return result
 
@@ -124,7 +124,7 @@ class LocalManager(BusRooms, FloorEmit):
     """The client manager of a process whose emits reach only its own clients (tests,
     tools): the floor's emit (socialads.realtime.floor), and the bus told of its rooms."""
 
-    def __init__(self, bus: Bus | None = None):
+    def __init__(self, bus: Bus):
         super().__init__()
         self.bus = bus
 
@@ -143,7 +143,7 @@ class QueueManager(BusRooms, socketio.PubSubManager, FloorEmit):
 
     def __init__(self, bus: Bus):
         super().__init__(channel=bus.global_channel, write_only=True)
-        self.bus = self.queue = bus
+        self.bus = bus
         bus.on_manager = self.heard
 
     def _publish(self, data: dict[str, Any]) -> None:
@@ -151,9 +151,9 @@ class QueueManager(BusRooms, socketio.PubSubManager, FloorEmit):
         # about one connection (to enter or leave a room, a disconnect, a callback) goes on
         # the global channel: the process holding it may have no room of the campaign yet.
         room = data.get("room") if data.get("method") == "emit" else None
-        channel = self.queue.channel(campaign_of_room(room))
+        channel = self.bus.channel(campaign_of_room(room))
         try:
-            self.queue.store.events.publish(channel, OrjsonWire.dumps(data).encode())
+            self.bus.store.events.publish(channel, OrjsonWire.dumps(data).encode())
         except (RedisError, TypeError, ValueError) as exc:  # as python-socketio's: logged
             log.error("cannot publish to Redis (%s): an emit did not reach the others", exc)
 

@@ -15,7 +15,8 @@ checks that each function returns its parameters in their order.)
 Every script also starts with ``socialads.protocol.lua_constants()`` (the statuses and
 event kinds) and the lifetimes of ``socialads.store.keys`` (``SESSION_TTL`` ...), so a
 number means one thing in both languages; scripts that take tokens from shared buckets are
-built with the ``buckets.lua`` library in front.
+built with the ``buckets.lua`` library in front, and scripts that count per publisher
+origin with ``origins.lua``.
 """
 
 from __future__ import annotations
@@ -246,9 +247,12 @@ def _lua(value: int | str) -> str:
     return str(value) if isinstance(value, int) else f"'{value}'"
 
 
-def source(name: str, keys: Layout, args: Layout, library: str = "") -> str:
+LIBRARIES = ("buckets", "origins")  # lua/ files that are functions for scripts, not scripts
+
+
+def source(name: str, keys: Layout, args: Layout, *libraries: str) -> str:
     """The text registered for ``lua/<name>.lua``: constants, named KEYS and ARGV, the
-    ``library`` (e.g. ``buckets``), then the script."""
+    ``libraries`` (e.g. ``buckets``), then the script."""
     names = [field for field, _ in (*fields(keys), *fields(args))]
     if len(set(names)) != len(names):
         raise TypeError(f"{name}: a name is used for a key and an argument")
@@ -258,7 +262,7 @@ def source(name: str, keys: Layout, args: Layout, library: str = "") -> str:
             lua_constants(),
             "".join(f"local {constant} = {_lua(value)}\n" for constant, value in LIFETIMES.items()),
             "\n".join([*_locals(keys, "KEYS"), *_locals(args, "ARGV")]) + "\n",
-            lua.joinpath(f"{library}.lua").read_text() if library else "",
+            *(lua.joinpath(f"{library}.lua").read_text() for library in libraries),
             lua.joinpath(f"{name}.lua").read_text(),
         ]
     )
@@ -286,8 +290,8 @@ class Lua:
         self.run(keys, args, client=pipe)
 
 
-def _script(client: redis.Redis, name: str, keys: Layout, args: Layout, library: str = "") -> Lua:
-    text = source(name, keys, args, library)
+def _script(client: redis.Redis, name: str, keys: Layout, args: Layout, *libraries: str) -> Lua:
+    text = source(name, keys, args, *libraries)
     return Lua(text, client.register_script(text))
 
 
@@ -307,7 +311,7 @@ class Scripts:
     }
 
     def __init__(self, client: redis.Redis, ack_replicas: int = 0, ack_wait_ms: int = 500):
-        text = source("record_action", *self.LAYOUTS["record_action"], "buckets")
+        text = source("record_action", *self.LAYOUTS["record_action"], "buckets", "origins")
         # Many actions per round trip under load (see batching.py), one alone when idle;
         # acknowledged once ``ack_replicas`` replicas have them.
         counting = BatchedScript(
@@ -322,5 +326,5 @@ class Scripts:
         self.rate_limit = _script(client, "rate_limit", *self.LAYOUTS["rate_limit"], "buckets")
         self.connections = _script(client, "connections", *self.LAYOUTS["connections"])
         self.count_impression = _script(
-            client, "count_impression", *self.LAYOUTS["count_impression"]
+            client, "count_impression", *self.LAYOUTS["count_impression"], "origins"
         )

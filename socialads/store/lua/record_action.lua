@@ -107,11 +107,7 @@ end
 redis.call('PFADD', engaged, viewer)
 redis.call('HINCRBY', minute, 'actions', 1)
 redis.call('EXPIRE', minute, SERIES_TTL)
-if redis.call('HEXISTS', origin_actions, origin) == 0
-    and redis.call('HLEN', origin_actions) >= ORIGINS_KEPT then
-  origin = OTHER_ORIGIN  -- origins are what clients say: a flood of new ones grows nothing
-end
-redis.call('HINCRBY', origin_actions, origin, 1)
+redis.call('HINCRBY', origin_actions, origin_name(origin_actions, origin), 1)
 if redis.call('HGET', me, 'f') == '0' then
   redis.call('HSET', me, 'f', 1)
   redis.call('HINCRBY', counters, 'friends_acted', 1)
