@@ -49,7 +49,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     campaigns = Campaigns(store, app.config["CAMPAIGN_CACHE_SECONDS"])
     metrics = Metrics()
     # This process's ears (socialads.realtime.bus); its name is in its listeners' own channels.
-    bus = Bus(store, metrics, secrets.token_hex(8))
+    bus = Bus(store, metrics, store.process)
     liveness = Liveness(
         store, bus.probes, app.config["HEALTH_TIMEOUT"], app.config["QUEUE_CHECK_INTERVAL"]
     )

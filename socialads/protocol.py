@@ -2,6 +2,7 @@
 
 - `ActionStatus`: what the counting script answers for an act (``record_action.lua``).
 - `PostStatus`: what the chat script answers for a message (``post_message.lua``).
+- `SeatStatus`: what the seat script answers for a connection taking a seat (``seat.lua``).
 - `EventKind`: the ``k`` of each message on our events channel between processes.
 - `ErrorCode`: the ``error.code`` of CONTRACT.md, over HTTP and in socket acks.
 
@@ -37,6 +38,14 @@ class PostStatus(IntEnum):
     POSTED = 1
     REPEATED = 0  # the client's message id was posted before: the original comes back
     SESSION_CLOSED = -1
+
+
+class SeatStatus(IntEnum):
+    """What the seat script returns for a connection taking a seat in a session's room."""
+
+    FIRST = 2  # seated, the viewer's first join of this session (counted once)
+    BACK = 1  # seated, the viewer joined this session before
+    FULL = 0  # the room holds as many people as it may
 
 
 class EventKind(StrEnum):
@@ -84,5 +93,6 @@ def lua_constants() -> str:
     ``EVENT_PROGRESS``)."""
     lines = [f"local ACTION_{status.name} = {status.value}" for status in ActionStatus]
     lines += [f"local POST_{status.name} = {status.value}" for status in PostStatus]
+    lines += [f"local SEAT_{status.name} = {status.value}" for status in SeatStatus]
     lines += [f"local EVENT_{kind.name} = {json.dumps(kind.value)}" for kind in EventKind]
     return "\n".join(lines) + "\n"

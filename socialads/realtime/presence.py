@@ -17,6 +17,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections import Counter
 from collections.abc import Mapping
 from typing import Any
 
@@ -156,6 +157,9 @@ class Presence:
                         entries[chunk : chunk + HEARTBEAT_CHUNK], self.config["PRESENCE_TTL"]
                     )
                     time.sleep(0)  # let the viewers' events in between chunks
+                self.store.count_live(
+                    Counter(cid for cid, *_ in entries), self.config["PRESENCE_TTL"]
+                )
                 self.guard.refresh()
                 places = sorted(here)
                 for chunk in range(0, len(places), HEARTBEAT_CHUNK):

@@ -76,6 +76,7 @@ class Store:
         self.scripts = backend.scripts
         self.events_channel = backend.keys.events
         self.round_trips = backend.round_trips  # is Redis answering? (socialads_redis_up)
+        self.process = backend.process  # this process's name in Redis
 
         self.accounts = Accounts(backend)
         self.create_brand = self.accounts.create_brand
@@ -112,6 +113,7 @@ class Store:
         self.presence = Presence(backend)
         self.leave_session = self.presence.leave_session
         self.refresh_presence = self.presence.refresh_presence
+        self.count_live = self.presence.count_live
         self.members = self.presence.members
         self.members_of = self.presence.members_of
 

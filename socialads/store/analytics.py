@@ -15,6 +15,7 @@ from redis.client import Pipeline
 
 from socialads.store.base import Domain
 from socialads.store.keys import SERIES_TTL, CampaignKeys
+from socialads.store.presence import live_count
 from socialads.store.scripts import (
     count_impression_args,
     count_impression_keys,
@@ -94,14 +95,18 @@ class Analytics(Domain):
         pipe = self.redis.pipeline(transaction=False)
         pipe.hgetall(key.counters)
         pipe.pfcount(key.viewers)
-        pipe.zcount(key.live, time.time(), "+inf")
+        pipe.hgetall(key.here)
+        pipe.delete(key.live)  # the connection entries kept before :here (store.keys)
         pipe.pfcount(key.engaged)
         pipe.get(key.reply_median)
         for field in ORIGIN_FIELDS:
             pipe.hgetall(key.by_origin(field))
-        raw, viewers, live, engaged, median, *per_origin = pipe.execute()
+        raw, viewers, here, _, engaged, median, *per_origin = pipe.execute()
+        live, gone = live_count(here, time.time())
+        if gone:  # the counts of processes that ended
+            self.redis.hdel(key.here, *gone)
         stats: dict[str, Any] = {field: int(raw.get(field, 0)) for field in COUNTER_FIELDS}
-        stats.update(viewers=int(viewers), live_viewers=int(live))
+        stats.update(viewers=int(viewers), live_viewers=live)
         stats.update({field: int(raw.get(field, 0)) for field in ANALYTICS_FIELDS})
         stats.update(engaged_viewers=int(engaged), **derived(raw))
         stats["brand_replies"] = int(raw.get("brand_replies", 0))

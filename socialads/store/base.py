@@ -3,6 +3,7 @@ scripts (`Backend`), and how our Redis clients are made."""
 
 from __future__ import annotations
 
+import secrets
 from typing import Any, cast
 
 import redis
@@ -118,6 +119,9 @@ class Backend:
         self.round_trips = RoundTrips()
         self.redis = connect(url, self.round_trips)
         self.keys = Keys(prefix)
+        # This process's name in what is kept per process: its count of a campaign's live
+        # viewers (socialads.store.presence), its listeners' own channels (realtime.bus).
+        self.process = secrets.token_hex(8)
         self.ack_replicas = replicas_to_wait(self.redis, ack_replicas)
         self.scripts = Scripts(self.redis, self.ack_replicas, ack_wait_ms)
 
@@ -130,6 +134,7 @@ class Domain:
         self.keys = backend.keys
         self.scripts = backend.scripts
         self.cluster = backend.cluster
+        self.process = backend.process
 
     def publish_on(self, pipe: Any, channel: str, message: bytes) -> None:
         """Queue ``message`` for ``channel`` on ``pipe`` (a pipeline, or the client to send

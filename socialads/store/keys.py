@@ -2,7 +2,10 @@
 
 Keys of one campaign share the hash tag ``{<campaign id>}`` so a Redis Cluster keeps them in
 one slot and the Lua scripts (which touch several of them) stay legal there. Brands, users
-and addresses are tagged by their own id the same way.
+and addresses are tagged by their own id the same way. A session's room (who is in it now,
+who ever joined) is tagged by campaign and session, ``{C/T}``: seats and heartbeats are most
+of what a popular campaign asks of Redis, and this way its sessions spread over every shard
+of a cluster instead of weighing on its own.
 
 Key layout (``sa`` is ``KEY_PREFIX``)::
 
@@ -57,7 +60,12 @@ Key layout (``sa`` is ``KEY_PREFIX``)::
     sa:c:{C}:ledger             list    the public match ledger, newest first: JSON {name,
                                         amount, people, at} of each group match unlocked;
                                         the latest LEDGER_KEPT are kept
-    sa:c:{C}:live               zset    connection id -> heartbeat expiry (live viewers)
+    sa:c:{C}:here               hash    process id -> its connections joined to C, and
+                                        "process id:until" -> when that count expires (its
+                                        heartbeat pushes it forward): the live viewers are
+                                        the sum of the counts not expired
+    sa:c:{C}:live               zset    before :here: connection id -> heartbeat expiry;
+                                        deleted by the next read of the campaign's stats
     sa:c:{C}:rl:v:V:E           hash    token bucket {tokens, stamp} of viewer V's events E
                                         (act, say, join) in the campaign (socialads.store.limits)
     sa:c:{C}:rl:ip:IP:E         hash    the same per address IP
@@ -67,9 +75,11 @@ Key layout (``sa`` is ``KEY_PREFIX``)::
                                         overflow (the group's next room when this one is full),
                                         people (who acted) and matched (group match unlocked)
     sa:c:{C}:s:T:a              set     viewers who acted in session T (group match only)
-    sa:c:{C}:s:T:p              zset    connection id -> heartbeat expiry (presence)
-    sa:c:{C}:s:T:m              hash    connection id -> member JSON {viewer, id, name, t}
-    sa:c:{C}:s:T:v              set     viewers that ever joined session T
+    sa:s:{C/T}:p                zset    connection id -> heartbeat expiry (presence)
+    sa:s:{C/T}:m                hash    connection id -> member JSON {viewer, id, name, t}
+    sa:s:{C/T}:v                set     viewers that ever joined session T (these three were
+                                        sa:c:{C}:s:T:p, :m and :v before: read, moved at the
+                                        session's next join, on one Redis)
     sa:c:{C}:s:T:chat           list    the latest messages as JSON
     sa:c:{C}:s:T:sent           hash    "viewer NUL client message id" -> message JSON
     sa:c:{C}:s:T:hidden         hash    message id -> JSON of a hidden message without its
@@ -129,12 +139,14 @@ CAMPAIGN_KEYS_CACHED = 1024  # campaigns whose keys one process keeps built (see
 
 
 class SessionKeys:
-    """The keys of one session (``sa:c:{C}:s:T`` and the keys beside it)."""
+    """The keys of one session: its hash ``sa:c:{C}:s:T`` and what the count script touches
+    beside it in the campaign's slot, and its room ``sa:s:{C/T}:…`` in a slot of its own."""
 
-    __slots__ = ("hash",)
+    __slots__ = ("hash", "room")
 
-    def __init__(self, session_hash: str):
+    def __init__(self, session_hash: str, room: str):
         self.hash = session_hash  # created_at, leader, name, total, msg_seq, ...
+        self.room = room  # sa:s:{C/T}
 
     @property
     def acted(self) -> str:
@@ -142,15 +154,20 @@ class SessionKeys:
 
     @property
     def presence(self) -> str:
-        return self.hash + ":p"
+        return self.room + ":p"
 
     @property
     def members(self) -> str:
-        return self.hash + ":m"
+        return self.room + ":m"
 
     @property
     def viewers(self) -> str:
-        return self.hash + ":v"
+        return self.room + ":v"
+
+    def before(self, part: str) -> str:
+        """Where room key ``part`` (``p``, ``m``, ``v``) was kept before it had a slot of its
+        own, beside the session's hash."""
+        return f"{self.hash}:{part}"
 
     @property
     def chat(self) -> str:
@@ -181,6 +198,7 @@ class CampaignKeys:
         "board",
         "ledger",
         "live",
+        "here",
         "talk",
         "replies",
         "reply_median",
@@ -189,9 +207,11 @@ class CampaignKeys:
         "origin_actions",
         "bus",
         "_tag",
+        "_rooms",
     )
 
-    def __init__(self, definition: str):
+    def __init__(self, prefix: str, cid: str):
+        definition = f"{prefix}:c:{{{cid}}}"
         self.definition = definition  # sa:c:{C}, the campaign JSON
         self.counters = definition + ":n"
         self.viewers = definition + ":viewers"
@@ -203,7 +223,8 @@ class CampaignKeys:
         self.last_action = definition + ":last"
         self.board = definition + ":board"
         self.ledger = definition + ":ledger"
-        self.live = definition + ":live"
+        self.live = definition + ":live"  # before `here`: deleted as the stats are read
+        self.here = definition + ":here"
         self.talk = definition + ":talk"
         self.replies = definition + ":replies"
         self.reply_median = definition + ":reply_median"
@@ -211,6 +232,7 @@ class CampaignKeys:
         self.modlog = definition + ":modlog"
         self.bus = definition + ":bus"  # the campaign's channel (in its slot on a cluster)
         self._tag = definition + ":"
+        self._rooms = f"{prefix}:s:{{{cid}/"
         self.origin_actions = self.by_origin("actions")  # the count script's, built once
 
     def by_origin(self, field: str) -> str:
@@ -245,7 +267,7 @@ class CampaignKeys:
         return f"{self._tag}s:{token}:a"
 
     def session(self, token: str) -> SessionKeys:
-        return SessionKeys(f"{self._tag}s:{token}")
+        return SessionKeys(f"{self._tag}s:{token}", f"{self._rooms}{token}}}")
 
 
 class Keys:
@@ -264,7 +286,7 @@ class Keys:
         if found is None:
             if len(self._campaigns) >= CAMPAIGN_KEYS_CACHED:
                 self._campaigns.clear()
-            found = self._campaigns[cid] = CampaignKeys(f"{self.prefix}:c:{{{cid}}}")
+            found = self._campaigns[cid] = CampaignKeys(self.prefix, cid)
         return found
 
     def bus(self, cid: str) -> str:

@@ -1,6 +1,11 @@
 """Who is in a session right now: each connection's entry carries an expiry that its
 process's heartbeat pushes forward, so the members of a process that died disappear on
-their own (within the presence TTL and one heartbeat)."""
+their own (within the presence TTL and one heartbeat).
+
+A session's room has a slot of its own on a cluster (``socialads.store.keys``); the campaign
+keeps only a count per process of its live viewers (``:here``), not an entry per connection:
+a popular campaign's heartbeats then cost its shard one field per process, not one per viewer.
+"""
 
 from __future__ import annotations
 
@@ -13,10 +18,25 @@ from redis.client import Pipeline
 
 from socialads.store.base import Domain, JSONObject
 from socialads.store.events import members_changed
-from socialads.store.keys import SessionKeys
+from socialads.store.keys import CampaignKeys, SessionKeys
 from socialads.store.scripts import presence_args, presence_keys
 
 PresenceEntry = tuple[str, str, str, JSONObject]  # campaign, session, connection id, member
+UNTIL = ":until"  # a process's field in :here whose value is when its count expires
+
+
+def live_count(here: dict[str, str], now: float) -> tuple[int, list[str]]:
+    """The live viewers in a campaign's ``:here`` (the counts whose expiry has not passed),
+    and the fields of processes that stopped refreshing theirs (to drop)."""
+    live, gone = 0, []
+    for field, value in here.items():
+        if field.endswith(UNTIL):
+            continue
+        if float(here.get(field + UNTIL) or 0) > now:
+            live += max(0, int(value))
+        else:
+            gone += [field, field + UNTIL]
+    return live, gone
 
 
 def members_from(raws: Iterable[str | None]) -> list[JSONObject]:
@@ -40,14 +60,38 @@ class Presence(Domain):
             presence_args(now=now),
         )
 
+    def count_here(self, pipe: Pipeline, key: CampaignKeys, delta: int, ttl: float) -> None:
+        """This process has ``delta`` more live viewers in campaign ``key`` (a join, a leave;
+        the heartbeat writes the exact count again)."""
+        pipe.hincrby(key.here, self.process, delta)
+        if delta > 0:
+            pipe.hset(key.here, self.process + UNTIL, time.time() + ttl)
+
     def leave_session(self, cid: str, token: str, sid: str) -> None:
         key = self.keys.campaign(cid)
         session = key.session(token)
-        pipe = self.transaction(one_slot=True)  # the campaign's keys
+        # On a cluster the room is in another slot: out of it first, then the notice (a
+        # process reading the roster on hearing it must not find the leaver still there).
+        pipe = self.transaction(one_slot=not self.cluster)
         pipe.zrem(session.presence, sid)
         pipe.hdel(session.members, sid)
-        pipe.zrem(key.live, sid)
+        if self.cluster:
+            pipe.execute()
+            pipe = self.transaction(one_slot=True)  # the campaign's keys
+        self.count_here(pipe, key, -1, 0)
         self.publish_on(pipe, self.keys.bus(cid), members_changed(cid, token))
+        pipe.execute()
+
+    def count_live(self, counts: dict[str, int], ttl: float) -> None:
+        """Heartbeat: this process's live viewers in each campaign it serves, ``counts``, kept
+        ``ttl`` seconds (a process that died stops counting within that)."""
+        until = time.time() + ttl
+        pipe = self.redis.pipeline(transaction=False)
+        for cid, count in counts.items():
+            pipe.hset(
+                self.keys.campaign(cid).here,
+                mapping={self.process: count, self.process + UNTIL: until},
+            )
         pipe.execute()
 
     def refresh_presence(self, entries: list[PresenceEntry], ttl: float) -> None:
@@ -55,25 +99,19 @@ class Presence(Domain):
         forward, writing them again in full: a process that stalled past the TTL finds its
         still-connected members swept away by another process's read, and puts them back."""
         expires = time.time() + ttl
-        scores: dict[str, dict[str, float]] = defaultdict(dict)  # session key -> sid -> expiry
-        members: dict[str, dict[str, bytes]] = defaultdict(dict)  # session key -> sid -> member
-        live: dict[str, dict[str, float]] = defaultdict(dict)  # campaign -> sid -> expiry
+        # (campaign, session) -> sid -> expiry, and -> sid -> member
+        scores: dict[tuple[str, str], dict[str, float]] = defaultdict(dict)
+        members: dict[tuple[str, str], dict[str, bytes]] = defaultdict(dict)
         for cid, token, sid, member in entries:
-            key = self.keys.campaign(cid).session_hash(token)
-            scores[key][sid] = expires
-            members[key][sid] = orjson.dumps(member)
-            live[cid][sid] = expires
-        # A few commands a session, not three a connection: packing the pipeline is CPU the
+            scores[cid, token][sid] = expires
+            members[cid, token][sid] = orjson.dumps(member)
+        # Two commands a session, not two a connection: packing the pipeline is CPU the
         # viewers' events wait for.
         pipe = self.redis.pipeline(transaction=False)
-        for key, sids in scores.items():
-            session = SessionKeys(key)
+        for (cid, token), sids in scores.items():
+            session = self.keys.campaign(cid).session(token)
             pipe.zadd(session.presence, sids)
-            pipe.hset(session.members, mapping=members[key])  # type: ignore[arg-type]
-        for cid, sids in live.items():
-            campaign_live = self.keys.campaign(cid).live
-            pipe.zadd(campaign_live, sids)
-            pipe.zremrangebyscore(campaign_live, "-inf", time.time())
+            pipe.hset(session.members, mapping=members[cid, token])  # type: ignore[arg-type]
         pipe.execute()
 
     def members(self, cid: str, token: str) -> list[JSONObject]:

@@ -164,9 +164,10 @@ def presence_args(*, now: float) -> Flat:
     return (now,)
 
 
-def seat_keys(*, presence: str, members: str, viewers: str) -> Flat:
-    """``viewers``: who ever joined the session."""
-    return (presence, members, viewers)
+def seat_keys(*, presence: str, members: str, viewers: str, before: Sequence[str] = ()) -> Flat:
+    """``viewers``: who ever joined the session; ``before``: where the three were kept before
+    the room had a slot of its own (on one Redis; none on a cluster, which never had them)."""
+    return (presence, members, viewers, *before)
 
 
 def seat_args(

@@ -16,6 +16,7 @@ from typing import cast
 import orjson
 from redis.client import Pipeline
 
+from socialads.protocol import SeatStatus
 from socialads.store.actions import SESSION_PROGRESS, SessionProgress, session_progress
 from socialads.store.analytics import DIRECT, count_minute
 from socialads.store.base import Backend, Domain, JSONObject
@@ -149,29 +150,37 @@ class Sessions(Domain):
         viewer = member["viewer"]
         now = time.time()
         expires = now + ttl
-        seated = self.scripts.seat(
-            seat_keys(presence=session.presence, members=session.members, viewers=session.viewers),
-            seat_args(
-                now=now,
-                connection=sid,
-                member=orjson.dumps(member),
-                expires=expires,
-                viewer=viewer,
-                room_size=room_size,
-            ),
+        seat = SeatStatus(
+            self.scripts.seat(
+                seat_keys(
+                    presence=session.presence,
+                    members=session.members,
+                    viewers=session.viewers,
+                    # One Redis may hold the room where it was kept before: moved at this join.
+                    before=() if self.cluster else [session.before(part) for part in "pmv"],
+                ),
+                seat_args(
+                    now=now,
+                    connection=sid,
+                    member=orjson.dumps(member),
+                    expires=expires,
+                    viewer=viewer,
+                    room_size=room_size,
+                ),
+            )
         )
-        if not seated:
+        if seat is SeatStatus.FULL:
             raise RoomFull(self.session_name(cid, token))
+        first_time = seat is SeatStatus.FIRST  # counted once: only one call seats them first
         pipe = self.transaction(one_slot=True)  # the campaign's keys
-        pipe.sadd(session.viewers, viewer)
         pipe.hget(session.hash, "leader")
         pipe.pfadd(key.viewers, viewer)
-        pipe.zadd(key.live, {sid: expires})
+        self.presence.count_here(pipe, key, 1, ttl)
         pipe.hget(session.hash, "shared")
         pipe.hget(session.hash, "created_at")
         pipe.hexists(key.by_origin("joins"), origin)
         pipe.hlen(key.by_origin("joins"))
-        first_time, leader, _, _, shared, created_at, known, origins = pipe.execute()
+        leader, *_, shared, created_at, known, origins = pipe.execute()
         if not known and origins >= ORIGINS_KEPT:
             origin = OTHER_ORIGIN  # what clients say: a flood of made-up origins grows nothing
         invited = bool(first_time) and leader != viewer
@@ -180,7 +189,7 @@ class Sessions(Domain):
             pipe.hincrby(key.counters, "invite_joins", 1)
             pipe.hset(session.hash, "shared", 1)
             pipe.expire(self.keys.session_campaign(token), INVITE_LOOKUP_TTL)
-        if first_time:  # counted once: only the call whose SADD added the viewer gets here
+        if first_time:
             self._count_join(
                 pipe,
                 key,

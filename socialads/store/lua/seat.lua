@@ -2,7 +2,15 @@
 -- different people and this viewer is neither among them nor one who was here before (a
 -- friend coming back always gets back in; several tabs of one viewer are one person).
 -- KEYS and ARGV: seat_keys and seat_args (socialads/store/scripts.py), by name.
--- Returns 1 seated, 0 full.
+-- Returns SEAT_FULL, SEAT_BACK (seated, joined before) or SEAT_FIRST (seated, their first
+-- join of this session: counted once, by the call that gets it).
+-- The room's keys were kept beside the session's hash before they had a slot of their own:
+-- on one Redis (`before` given), who ever joined moves here at the session's next join, and
+-- the old presence (connections of processes from before) goes.
+if before_at <= #KEYS and redis.call('EXISTS', KEYS[before_at + 2]) == 1 then
+  redis.call('SUNIONSTORE', viewers, viewers, KEYS[before_at + 2])
+  redis.call('DEL', KEYS[before_at], KEYS[before_at + 1], KEYS[before_at + 2])
+end
 local size = tonumber(room_size)
 if size > 0 and redis.call('SISMEMBER', viewers, viewer) == 0 then
   local live = redis.call('ZRANGEBYSCORE', presence, '(' .. now, '+inf')
@@ -21,10 +29,13 @@ if size > 0 and redis.call('SISMEMBER', viewers, viewer) == 0 then
       end
     end
     if people >= size then
-      return 0
+      return SEAT_FULL
     end
   end
 end
 redis.call('ZADD', presence, expires, connection)
 redis.call('HSET', members, connection, member)
-return 1
+if redis.call('SADD', viewers, viewer) == 1 then
+  return SEAT_FIRST
+end
+return SEAT_BACK
