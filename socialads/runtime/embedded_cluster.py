@@ -72,6 +72,7 @@ class EmbeddedCluster:
         masters: int = 3,
         replicas_per_master: int = 1,
         node_timeout_ms: int | None = None,
+        config: Callable[[EmbeddedNode], str] | None = None,
     ):
         if masters < 3:
             raise ValueError("a Redis Cluster needs at least 3 masters")
@@ -79,6 +80,10 @@ class EmbeddedCluster:
         self.master_count = masters
         self.replicas_per_master = replicas_per_master
         self.node_timeout_ms = node_timeout_ms or self.NODE_TIMEOUT_MS
+        # A node's config file, as text (the deploy example's, set for that node): read first,
+        # then only what makes each node itself (port, address, files) and the short node
+        # timeout from the command line.
+        self.config = config
         self.nodes: list[EmbeddedNode] = []
 
     @property
@@ -197,24 +202,30 @@ class EmbeddedCluster:
 
     def _spawn(self, node: EmbeddedNode) -> None:
         node.directory.mkdir(parents=True, exist_ok=True)
-        options = {
+        options: dict[str, object] = {
             "port": node.port,
             "bind": HOST,
             "dir": node.directory,
-            "cluster-enabled": "yes",
-            "cluster-config-file": "nodes.conf",
             "cluster-port": node.bus_port,
             "cluster-node-timeout": self.node_timeout_ms,
-            "appendonly": "yes",
-            "appendfsync": "everysec",
-            "save": "",
-            # A replica's first sync at once, not after Redis's 5 s wait for more replicas.
-            "repl-diskless-sync-delay": 0,
             "daemonize": "no",
             "logfile": "redis.log",
-            "protected-mode": "yes",
         }
+        if self.config is None:
+            options |= {
+                "cluster-enabled": "yes",
+                "cluster-config-file": "nodes.conf",
+                "appendonly": "yes",
+                "appendfsync": "everysec",
+                "save": "",
+                "protected-mode": "yes",
+            }
+        # A replica's first sync at once, not after Redis's 5 s wait for more replicas.
+        options["repl-diskless-sync-delay"] = 0
         args = [_binary("redis-server")]
+        if self.config is not None:
+            (node.directory / "redis.conf").write_text(self.config(node))
+            args.append(str(node.directory / "redis.conf"))
         for name, value in options.items():
             args += [f"--{name}", str(value)]
         node.process = subprocess.Popen(  # noqa: S603

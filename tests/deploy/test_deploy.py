@@ -16,10 +16,14 @@ import uuid
 from pathlib import Path
 
 import pytest
+import redis
 import requests
 import socketio
 
+from socialads import create_app
 from socialads.config import ROOT
+from socialads.domain import campaigns
+from socialads.runtime.embedded_cluster import EmbeddedCluster
 from socialads.runtime.processes import free_port, stop_process
 from tests.support.nginx import (
     DEPLOY,
@@ -32,8 +36,9 @@ from tests.support.nginx import (
     tool,
     wait_until_up,
 )
+from tests.support.seeds import CAMPAIGN, SECRET
 from tests.support.servers import serve_process
-from tests.support.viewers import websocket_open_packet
+from tests.support.viewers import Viewer, websocket_open_packet
 
 
 @pytest.fixture(scope="module")
@@ -302,3 +307,52 @@ def test_a_polling_client_stays_on_one_process(deployment, make_campaign):
         client.disconnect()
     polls = deployment.logged(lambda line: "transport=polling" in line["path"], 3)
     assert len({line["upstream"] for line in polls}) == 1, polls
+
+
+# -- past one Redis: the example's cluster node ----------------------------------------------
+
+
+def cluster_node_conf(node) -> str:
+    """``examples/deploy/redis-cluster.conf`` with the line after each EDIT set for ``node``."""
+    values = {"port": str(node.port), "bind": "127.0.0.1", "dir": str(node.directory)}
+    lines, edit = [], False
+    for line in (DEPLOY / "redis-cluster.conf").read_text().splitlines():
+        if edit and not line.startswith("#"):
+            name = line.split()[0]
+            line = f"{name} {values[name]}"
+            edit = False
+        edit = edit or line.startswith("# EDIT")
+        lines.append(line)
+    return "\n".join(lines) + "\n"
+
+
+def test_socialads_runs_on_a_cluster_of_the_example_nodes(tmp_path):
+    """Six nodes from the example's file (only its EDIT lines set), joined by `redis-cli
+    --cluster create`: a `serve` process on their `redis+cluster://` URL is healthy, waits for
+    a replica before it acknowledges, and a viewer joins and pledges."""
+    cluster = EmbeddedCluster(tmp_path / "cluster", config=cluster_node_conf).start()
+    server = None
+    try:
+        node = redis.Redis(port=cluster.ports[0], decode_responses=True)
+        assert node.config_get("cluster-require-full-coverage") == {
+            "cluster-require-full-coverage": "no"
+        }
+        assert node.config_get("maxmemory-policy")["maxmemory-policy"] == "noeviction"
+        assert node.config_get("appendonly")["appendonly"] == "yes"
+        app = create_app({"REDIS_URL": cluster.url, "SECRET_KEY": SECRET, "MESSAGE_QUEUE": False})
+        store = app.extensions["socialads.store"]
+        assert store.ack_replicas == 1  # the default on a cluster whose masters have replicas
+        cid = campaigns.create(store, store.create_brand("Cluster"), dict(CAMPAIGN)).id
+        server = serve_process(cluster.url, tmp_path).spawn().wait_ready()
+        assert requests.get(f"{server.url}/healthz", timeout=5).status_code == 200
+        viewer = Viewer(server.url)
+        try:
+            assert viewer.join(cid)["ok"]
+            assert viewer.act()["ok"]
+            viewer.wait_for("progress", lambda data: data["total"] == 1)
+        finally:
+            viewer.close()
+    finally:
+        if server:
+            server.stop()
+        cluster.stop()
