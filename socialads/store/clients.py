@@ -34,6 +34,7 @@ TLS_CLUSTER_SCHEME = "rediss+cluster"  # CONTRACT §5: the same, over TLS
 # Connection options a cluster client does not take (it sets them itself, or has no use).
 CLUSTER_REFUSES = frozenset({"health_check_interval", "parser_class", "db"})
 TRUE = {"1", "true", "yes", "on"}
+CLUSTER_OPTIONS = frozenset({"ssl"})  # what a cluster URL's query may set
 
 
 class Resp3Connection(redis.Connection):
@@ -80,7 +81,13 @@ def parse_cluster_url(url: str) -> ClusterURL:
         nodes.append((host.strip("[]"), int(port)))
     if parts.path not in ("", "/", "/0"):
         raise BadRedisURL("a Redis Cluster has only database 0: leave the path out")
-    query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
+    query = {k: v[-1] for k, v in parse_qs(parts.query, keep_blank_values=True).items()}
+    unknown = sorted(set(query) - CLUSTER_OPTIONS)
+    if unknown:  # an option silently dropped is a setting the operator believes is on
+        raise BadRedisURL(
+            f"{CLUSTER_SCHEME}:// takes no option {', '.join(unknown)}: only"
+            f" {', '.join(sorted(CLUSTER_OPTIONS))} (e.g. ?ssl=true)"
+        )
     return ClusterURL(
         nodes,
         unquote(username) or None,

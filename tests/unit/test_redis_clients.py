@@ -42,6 +42,8 @@ def test_a_cluster_url_lists_its_nodes_and_what_applies_to_all():
         "redis+cluster://host",
         "redis+cluster://h:99999",
         "redis+cluster://h:1/2",
+        "redis+cluster://h:1?socket_timeout=1",  # not taken: refused, never silently dropped
+        "redis+cluster://h:1?ssl=true&sslmode=verify",
     ],
 )
 def test_a_cluster_url_that_cannot_be_used_says_why(url):
