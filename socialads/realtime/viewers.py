@@ -96,8 +96,17 @@ class Viewers:
         # the notice of this join may have come before the viewer was ours to count.
         self.presence.due(cid, session)
         snapshot = self.store.session_snapshot(
-            cid, session, data.since, self.config["CHAT_SNAPSHOT"]
+            cid, session, data.since, self.config["CHAT_SNAPSHOT"], member
         )
+        # Blocked, or the session closed, after the guard looked and before this process
+        # heard the campaign's channel (the notice went by): refused as the guard would have.
+        if snapshot.blocked is not None:
+            if self.connections.refuse(sid, snapshot.blocked["reason"]):
+                self._leave(sid)
+            raise blocked_problem(snapshot.blocked["reason"])
+        if snapshot.closed:
+            self._leave(sid)
+            raise closed_problem()
         members = public_members(snapshot.members)  # the others hear of it from the notice
         ack = {
             "ok": True,

@@ -52,6 +52,8 @@ class SessionSnapshot:
     messages: list[JSONObject]
     session: SessionProgress  # what a session's viewers see of it
     name: str  # the group's name
+    blocked: JSONObject | None  # why the brand blocked the joining viewer, if it has
+    closed: bool  # the brand closed the session
 
 
 def new_session_token() -> str:
@@ -247,9 +249,12 @@ class Sessions(Domain):
         token: str,
         since: int | None,
         latest: int,
+        member: str = "",
     ) -> SessionSnapshot:
         """Everything a joining client needs, in one round trip: totals, state, members,
-        and the latest ``latest`` messages or every kept message after id ``since``."""
+        and the latest ``latest`` messages or every kept message after id ``since``; and
+        whether viewer ``member`` is blocked or the session closed (read after the process
+        hears the campaign, so a block or close that came before it is not missed)."""
         key = self.keys.campaign(cid)
         session = key.session(token)
         pipe = self.redis.pipeline(transaction=False)
@@ -259,7 +264,9 @@ class Sessions(Domain):
         self.presence.queue_members(pipe, session, time.time())
         pipe.lrange(session.chat, 0, -1)
         pipe.hget(session.hash, "name")
-        total, values, state, raw_members, raw_messages, name = pipe.execute()
+        pipe.hget(key.blocked, member)
+        pipe.hexists(session.hash, "closed")
+        total, values, state, raw_members, raw_messages, name, block, closed = pipe.execute()
         progress = session_progress(values)
         messages = [orjson.loads(raw) for raw in raw_messages]
         if since is not None:
@@ -274,4 +281,6 @@ class Sessions(Domain):
             messages,
             progress,
             name or "",
+            orjson.loads(block) if block else None,
+            bool(closed),
         )
