@@ -81,8 +81,7 @@ class EmbeddedCluster:
         self.replicas_per_master = replicas_per_master
         self.node_timeout_ms = node_timeout_ms or self.NODE_TIMEOUT_MS
         # A node's config file, as text (the deploy example's, set for that node): read first,
-        # then only what makes each node itself (port, address, files) and the short node
-        # timeout from the command line.
+        # then what makes each node itself and the short node timeout from the command line.
         self.config = config
         self.nodes: list[EmbeddedNode] = []
 
@@ -210,6 +209,8 @@ class EmbeddedCluster:
             "cluster-node-timeout": self.node_timeout_ms,
             "daemonize": "no",
             "logfile": "redis.log",
+            # A replica's first sync at once, not after Redis's 5 s wait for more replicas.
+            "repl-diskless-sync-delay": 0,
         }
         if self.config is None:
             options |= {
@@ -220,8 +221,6 @@ class EmbeddedCluster:
                 "save": "",
                 "protected-mode": "yes",
             }
-        # A replica's first sync at once, not after Redis's 5 s wait for more replicas.
-        options["repl-diskless-sync-delay"] = 0
         args = [_binary("redis-server")]
         if self.config is not None:
             (node.directory / "redis.conf").write_text(self.config(node))
