@@ -72,7 +72,8 @@ class Metrics:
         )
         self.bus_by_channel = Counter(
             "socialads_bus_messages_by_channel",
-            "Messages this process received through Redis, by channel (global, campaign)",
+            "Messages this process received through Redis, by channel (global, campaign); "
+            "liveness nonces (/healthz, the watchdog) as probe, whatever their channel",
             ["channel"],
             registry=registry,
         )

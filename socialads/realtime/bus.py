@@ -28,7 +28,7 @@ import contextlib
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import orjson
@@ -36,7 +36,7 @@ import orjson
 from socialads.metrics import Metrics
 from socialads.realtime.liveness import POLL, RECONNECT_WAIT, Hearing
 from socialads.store import Store
-from socialads.store.clients import is_cluster
+from socialads.store.clients import is_cluster, redis_client
 from socialads.store.events import our_event
 
 log = logging.getLogger(__name__)
@@ -46,6 +46,7 @@ SINGLE = "redis"  # the one reader's name on one Redis
 DATA = frozenset({"message", "smessage"})
 CONFIRMED = frozenset({"subscribe", "ssubscribe"})
 PROBE_TRIES = 10_000  # channel names tried to find one in a master's slots
+NODE_TIMEOUT = 2.0  # a cluster's node answers within this or is given up on (`Bus._client`)
 
 
 def _text(channel: Any) -> str:
@@ -62,8 +63,7 @@ class Reader:
         self.probe = probe  # the channel its liveness nonce comes on
         self.channels: set[str] = set()
         self.dropping: set[str] = set()  # unsubscribed by us: their confirmation is no move
-        label = "bus" if node is None else f"bus on {name}"
-        self.hearing = Hearing(label)
+        self.hearing = Hearing("bus" if node is None else f"bus on {name}")
         self.pubsub: Any = None
         self.stopped = False
 
@@ -80,6 +80,7 @@ class Reader:
     def forget(self, channel: str) -> None:
         """Stop counting ``channel`` as ours without a word to Redis (its master is gone)."""
         self.channels.discard(channel)
+        self.bus.unconfirm([channel])
 
     def stop(self) -> None:
         self.stopped = True
@@ -130,6 +131,8 @@ class Reader:
                 wait = min(wait * 2, RECONNECT_WAIT[1])
             finally:
                 self.pubsub = None
+                with self.bus.lock:  # subscribed no more: a join waits for the new connection
+                    self.bus.unconfirm(self.channels)
                 with contextlib.suppress(Exception):  # the connection is gone either way
                     if pubsub is not None:
                         pubsub.close()
@@ -172,7 +175,7 @@ class Reader:
             self.bus.reshape()
         elif channel in self.channels:
             log.info("%s: %s moved; following it", self.hearing.name, channel)
-            self.channels.discard(channel)
+            self.forget(channel)
             self.bus.reshape()
 
 
@@ -197,6 +200,7 @@ class Bus:
         self.closed = False
         self.heard_global = metrics.bus_by_channel.labels("global")
         self.heard_campaign = metrics.bus_by_channel.labels("campaign")
+        self.heard_probe = metrics.bus_by_channel.labels("probe")  # liveness nonces
         # What the service does with what is heard (socialads.realtime.listener, .wire).
         self.on_event: Callable[[dict[str, Any]], None] = lambda event: None
         self.on_manager: Callable[[dict[str, Any]], None] = lambda message: None
@@ -249,26 +253,32 @@ class Bus:
         if event is not None:
             event.set()
 
+    def unconfirm(self, channels: Iterable[str]) -> None:
+        """Not subscribed now (connection gone, channel moved): a join waits for the next."""
+        for channel in channels:
+            if (event := self.waits.get(channel)) is not None:
+                event.clear()
+
     # -- hearing --------------------------------------------------------------------------
 
     def deliver(self, reader: Reader, channel: bytes, data: bytes) -> None:
-        """A message heard: a nonce for the reader's liveness, one of our events, or one of
-        python-socketio's; anything else is ignored (never a reason to stop listening)."""
+        """A message heard: a reader's liveness nonce (counted as "probe"), one of our events,
+        or one of python-socketio's; anything else is ignored (never a reason to stop listening)."""
         self.metrics.bus_received.inc()
-        (self.heard_campaign if channel.endswith(b":bus") else self.heard_global).inc()
         try:
             message = orjson.loads(data)
         except orjson.JSONDecodeError:
             message = None
-        if isinstance(message, dict) and "method" in message and "k" not in message:
-            self.on_manager(message)
-            return
-        event = our_event(message)
-        if event is None:
-            return
-        if event["k"] == "ping":
+        manager = isinstance(message, dict) and "method" in message and "k" not in message
+        event = None if manager else our_event(message)
+        if event is not None and event["k"] == "ping":
+            self.heard_probe.inc()
             reader.hearing.heard(event["n"])
-        else:
+            return
+        (self.heard_campaign if channel.endswith(b":bus") else self.heard_global).inc()
+        if manager:
+            self.on_manager(message)
+        elif event is not None:
             self.on_event(event)
 
     def probes(self) -> list[tuple[Hearing, str]]:
@@ -283,7 +293,7 @@ class Bus:
         on the master that holds it."""
         with self.lock:
             if self.client is None:
-                self.client = self.store.listener_connection()
+                self.client = self._client()
                 for channel in self.wanted:
                     self._place(channel)
         while not self.closed:
@@ -310,6 +320,16 @@ class Bus:
         """A reader lost its connection or a channel: on a cluster, place them again."""
         if self.sharded:
             self.dirty.set()
+
+    def _client(self) -> Any:
+        """The readers' client; on a cluster it finds the masters too (`_reconcile`). A frozen
+        node (SIGSTOP) must hold up neither, so each node's connections connect, answer and
+        send within ``NODE_TIMEOUT`` (a timeout is retried; messages are still polled for).
+        One Redis keeps the store's listener connection: nothing can take over from it."""
+        if not self.sharded:
+            return self.store.listener_connection()
+        wait = NODE_TIMEOUT
+        return redis_client(self.store.url, socket_timeout=wait, socket_connect_timeout=wait)
 
     def pubsub(self, node: Any) -> Any:
         """A pub/sub connection to ``node`` (the one Redis when None)."""
@@ -353,7 +373,8 @@ class Bus:
         """Learn the cluster's shape again; move each wanted channel to the reader of the
         master that holds it now; stop the readers left with none. The old reader is not
         told (its master is gone, or no longer serves the slot); the new one's viewers get
-        fresh state (``on_gap``): what was published in between never reached us.
+        fresh state (``on_gap``): what was published in between never reached us. A node
+        that does not answer in time is skipped; none answering raises (`run` retries).
 
         ``initialize`` keeps the pools of the nodes it asks: it would otherwise mark every
         connection of one for reconnect, the readers' included, which redis-py would then

@@ -5,17 +5,24 @@ goes; a process with no viewers of a busy campaign hears next to nothing of it. 
 
 from __future__ import annotations
 
+import logging
+import os
+import signal
 import threading
 import time
 import uuid
 
 import orjson
 import pytest
+import redis
+from redis.cluster import ClusterNode
 
 from socialads.metrics import Metrics
 from socialads.realtime.bus import Bus
+from socialads.realtime.liveness import Liveness
 from socialads.realtime.rooms import admin_room, session_room
 from socialads.realtime.wire import QueueManager
+from socialads.runtime.embedded_cluster import HOST
 from tests.support.servers import bus_heard
 from tests.support.waiting import wait_until
 
@@ -110,3 +117,101 @@ def test_a_process_without_viewers_of_a_busy_campaign_hears_next_to_nothing_of_i
     heard = {server.url: bus_heard(server.url) - before[server.url] for server in servers}
     assert heard[serving.url] >= 100, heard  # each action's notice, at least
     assert heard[elsewhere.url] < 20, heard  # 101 events of the busy campaign: not heard
+
+
+def heard_on(bus, channel: str, cid: str) -> None:
+    """A notice published now on ``channel`` (campaign ``cid``'s) reaches the bus."""
+    event = {"k": "m", "c": cid, "s": uuid.uuid4().hex[:8]}
+    bus.store.events.publish(channel, orjson.dumps(event))
+    wait_until(lambda: event in bus.heard_events, 5, what="a notice heard")
+
+
+def test_a_reconnect_makes_a_join_wait_for_the_new_subscription(bus, store):
+    """A reader that reconnects (here as liveness asks) is not subscribed between its two
+    connections: a join meanwhile waits for the new confirmation, it does not take the old
+    one for it and read its snapshot unsubscribed. The readers of other masters keep their
+    connections: a reconnect subscribes again to its own channels only."""
+    cids = [f"c{uuid.uuid4().hex[:8]}" for _ in range(6)]  # on every master, most likely
+    for cid in cids:
+        bus.hold(cid)
+        bus.wait_heard(cid)
+    cid, channel = cids[0], bus.channel(cids[0])
+    assert bus.waits[channel].is_set()
+    reader = next(r for r in bus.readers.values() if channel in r.channels)
+    others = {r.name: r.hearing.since for r in bus.readers.values() if r is not reader}
+    gate = threading.Event()
+    connect = bus.pubsub
+
+    def held_back(node):  # the reader's next connection waits for the test
+        gate.wait(10)
+        return connect(node)
+
+    bus.pubsub = held_back
+    try:
+        reader.hearing.reconnect()
+        wait_until(lambda: subscribers(store, channel) == 0, 5, what="the old connection gone")
+        assert not bus.waits[channel].is_set()  # a join now would wait
+    finally:
+        bus.pubsub = connect
+        gate.set()
+    bus.wait_heard(cid)
+    assert bus.waits[channel].is_set() and subscribers(store, channel) == 1
+    heard_on(bus, channel, cid)
+    assert {r.name: r.hearing.since for r in bus.readers.values() if r is not reader} == others
+    for other in cids[1:]:
+        assert subscribers(store, bus.channel(other)) == 1
+
+
+def test_liveness_nonces_are_counted_as_probe_not_under_a_channel(bus, store):
+    def count(label: str) -> float:
+        sample = "socialads_bus_messages_by_channel_total"
+        return bus.metrics.registry.get_sample_value(sample, {"channel": label}) or 0.0
+
+    before = {label: count(label) for label in ("global", "campaign", "probe")}
+    liveness = Liveness(store, bus.probes, timeout=5, interval=60)
+    liveness.listening = True
+    for _ in range(3):
+        assert liveness.check(fresh=True) == []  # every reader heard its nonce
+    assert count("probe") - before["probe"] >= 3 * len(bus.probes())
+    assert (count("global"), count("campaign")) == (before["global"], before["campaign"])
+
+
+def test_a_frozen_node_holds_up_neither_the_cluster_s_shape_nor_a_reader(
+    bus, store, redis_server, caplog
+):
+    """A node that stops answering (SIGSTOP: the kernel still accepts its connections) is
+    given up on within the bus's node timeout: learning the cluster's shape from it fails
+    and is tried again (once it answers, the bus learns it), and a reader connecting to it
+    fails instead of waiting for its HELLO forever."""
+    if not store.events.cluster:
+        pytest.skip("one Redis: no cluster's shape to learn")
+    port = redis_server.replicas_of(redis_server.masters()[0])[0]  # a replica: no failover
+    frozen = ClusterNode(HOST, port)
+    bus.client.nodes_manager.startup_nodes = {frozen.name: frozen}  # the one node asked
+    connecting: list[Exception] = []
+
+    def reader_connects():
+        try:
+            bus.pubsub(frozen).ssubscribe(store.keys.probe(bus.host, 0))
+        except redis.RedisError as exc:
+            connecting.append(exc)
+
+    process = redis_server.node(port).process
+    with caplog.at_level(logging.WARNING, logger="socialads.realtime.bus"):
+        os.kill(process.pid, signal.SIGSTOP)
+        try:
+            bus.reshape()
+            reader = threading.Thread(target=reader_connects, daemon=True)
+            reader.start()
+            wait_until(lambda: "not known yet" in caplog.text, 10, what="the node given up on")
+            reader.join(10)
+            assert connecting and isinstance(connecting[0], redis.TimeoutError), connecting
+        finally:
+            os.kill(process.pid, signal.SIGCONT)
+    wait_until(lambda: not bus.dirty.is_set(), 10, what="the cluster's shape learnt")
+    redis_server.wait_until_whole()
+    cid = f"c{uuid.uuid4().hex[:8]}"
+    bus.hold(cid)
+    bus.wait_heard(cid)
+    assert bus.waits[bus.channel(cid)].is_set()
+    heard_on(bus, bus.channel(cid), cid)
