@@ -385,8 +385,14 @@ def redis_lines(r: dict) -> list[str]:
     return redis_table(r, _rows, _wrap)
 
 
+def scale_lines(r: dict) -> list[str]:
+    from scale import scale_table  # the figure's own module lays out its rows
+
+    return scale_table(r, _rows, _wrap)
+
+
 def target_lines(targets: list[dict]) -> list[str]:
-    out = ["TARGETS (issues #6 and #11)"]
+    out = ["TARGETS (issues #6, #11 and #12)"]
     for t in targets:
         verdict = {True: "PASS", False: "FAIL", None: "n/a "}[t["pass"]]
         out += _wrap(
@@ -419,6 +425,7 @@ def render(result: dict) -> str:
         ("memory", memory_lines),
         ("stats", stats_lines),
         ("redis", redis_lines),
+        ("scale", scale_lines),
     ):
         figure = result.get(name)
         if figure is None:

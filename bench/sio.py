@@ -29,7 +29,7 @@ PONG_FRAME = b"\x81\x81\x00\x00\x00\x003"  # masked text frame "3", built once
 HANDSHAKE = (
     "GET /socket.io/?EIO=4&transport=websocket HTTP/1.1\r\nHost: {host}:{port}\r\n"
     "Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: {key}\r\n"
-    "Sec-WebSocket-Version: 13\r\n\r\n"
+    "Sec-WebSocket-Version: 13\r\n{extra}\r\n"
 )
 
 
@@ -68,7 +68,16 @@ class Client(asyncio.Protocol):
     # -- connecting -----------------------------------------------------------------------
 
     @classmethod
-    async def open(cls, host: str, port: int, timeout: float = 30, keep: bool = True) -> Client:
+    async def open(
+        cls,
+        host: str,
+        port: int,
+        timeout: float = 30,
+        keep: bool = True,
+        headers: dict[str, str] | None = None,
+    ) -> Client:
+        """Connect and join namespace ``/``; ``headers``: more lines for the handshake (an
+        ``X-Forwarded-For``, as a reverse proxy in front of the server writes it)."""
         loop = asyncio.get_running_loop()
         client = cls(keep)
         client.ready = loop.create_future()
@@ -76,7 +85,8 @@ class Client(asyncio.Protocol):
             loop.create_connection(lambda: client, host, port), timeout
         )
         key = base64.b64encode(os.urandom(16)).decode()
-        transport.write(HANDSHAKE.format(host=host, port=port, key=key).encode())
+        extra = "".join(f"{name}: {value}\r\n" for name, value in (headers or {}).items())
+        transport.write(HANDSHAKE.format(host=host, port=port, key=key, extra=extra).encode())
         try:
             await asyncio.wait_for(client.ready, timeout)
         except BaseException:

@@ -1,4 +1,4 @@
-"""The targets of issue #6, judged against one run's figures.
+"""The targets of issues #6, #11 and #12, judged against one run's figures.
 
 Each target is ``{"name", "limit", "measured", "unit", "pass", "note"?}``; ``pass`` is None
 when the run did not measure what the target needs (a ``--quick`` run, a failed figure).
@@ -244,6 +244,30 @@ def stats_targets(stats: dict) -> list[dict]:
     ]
 
 
+def scale_targets(scale: dict) -> list[dict]:
+    """Issue #12: a process hears only what it serves, however many campaigns there are."""
+    by = _get(scale, "heard", "by_campaigns") or {}
+    if "1" not in by or len(by) < 2:
+        return []
+    first, last = by["1"], by[max(by, key=int)]
+    extra = _get(last, "process_0", "heard") - _get(first, "process_0", "heard")
+    elsewhere = _get(last, "acked", "elsewhere")
+    per_100 = round(100 * extra / elsewhere, 2) if elsewhere else None
+    return [
+        _target(
+            f"scale: messages a process hears from campaigns it does not serve, "
+            f"{last['campaigns']} campaigns against 1",
+            "≤ 2 per 100 of their actions",
+            per_100,
+            "per 100",
+            None if per_100 is None else per_100 <= 2,
+            f"process 0 heard {_get(first, 'process_0', 'per_s')}/s at 1 campaign, "
+            f"{_get(last, 'process_0', 'per_s')}/s at {last['campaigns']} "
+            f"({elsewhere} actions elsewhere in the window)",
+        )
+    ]
+
+
 def judge(result: dict) -> list[dict]:
     found = []
     for name, function in (
@@ -253,6 +277,7 @@ def judge(result: dict) -> list[dict]:
         ("browser", browser_targets),
         ("memory", memory_targets),
         ("stats", stats_targets),
+        ("scale", scale_targets),
     ):
         if name in result and "error" not in result[name]:
             found += function(result[name])
