@@ -34,6 +34,7 @@ from collections import Counter
 
 from common import log, ours, stop_all
 from scale_hot import (
+    HOT_PARTS,
     PROXY_ENV,
     Crowd,
     NodeCpu,
@@ -200,6 +201,7 @@ def scale_figure(ctx, args) -> dict:
     out: dict = {"what": __doc__.split("\n\n")[0].replace("\n", " ")}
     cluster = EmbeddedCluster(ctx.tmp / "scale-cluster")
     began, hot_3 = time.monotonic(), {"error": "the cluster did not start"}
+    hot_parts = hot_3
     try:
         cluster.start()
         nodes = cluster_nodes(cluster)
@@ -209,6 +211,18 @@ def scale_figure(ctx, args) -> dict:
         hot_3 = _attempt(
             "hot, 3 shards",
             lambda: hot_campaign("3 shards", cluster.url, nodes, ctx.tmp, args, cluster.master_of),
+        )
+        hot_parts = _attempt(
+            "hot, 3 shards, counts in parts",
+            lambda: hot_campaign(
+                f"3 shards, {HOT_PARTS} parts",
+                cluster.url,
+                nodes,
+                ctx.tmp,
+                args,
+                cluster.master_of,
+                parts=HOT_PARTS,
+            ),
         )
     finally:
         cluster.stop()
@@ -221,11 +235,17 @@ def scale_figure(ctx, args) -> dict:
         )
     finally:
         single.stop()
-    out["hot"] = {"1_shard": hot_1, "3_shards": hot_3}
+    out["hot"] = {"1_shard": hot_1, "3_shards": hot_3, "3_shards_parts": hot_parts}
     return out
 
 
 # -- the printed table (report.py) ---------------------------------------------------------
+
+HOT_ROWS = (
+    ("1_shard", "1 shard"),
+    ("3_shards", "3 shards"),
+    ("3_shards_parts", f"3 shards, {HOT_PARTS} parts"),
+)
 
 
 def _n(value, digits: int = 1) -> str:
@@ -288,13 +308,10 @@ def scale_table(r: dict, rows_of, wrap) -> list[str]:
     )
     hot = r.get("hot") or {}
     out.append("SCALE (b): one hot campaign, 3 serve processes, on 1 Redis and on 3 shards")
-    rows = [
-        _hot_row(label, hot.get(key) or {"error": "not run"})
-        for key, label in (("1_shard", "1 shard"), ("3_shards", "3 shards"))
-    ]
+    rows = [_hot_row(label, hot.get(key) or {"error": "not run"}) for key, label in HOT_ROWS]
     header = ["redis", "joins/s", "actions/s (ack p50/p99)", "busiest µs join/leave/act/beat"]
     out += rows_of([*header, "joins' share", "actions' share", "viewers at 70%"], rows)
-    for key in ("1_shard", "3_shards"):
+    for key, _ in HOT_ROWS:
         arithmetic = (hot.get(key) or {}).get("ceiling", {}).get("arithmetic")
         if arithmetic:
             out += wrap(f"{key.replace('_', ' ')}, busiest master: {arithmetic}")

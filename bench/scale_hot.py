@@ -1,7 +1,8 @@
 """The hot campaign of ``make bench --only scale`` (``bench/scale.py``), and what the scale
 figure's two parts share: Redis CPU read node by node, a process's /metrics, viewers joining.
 
-**One campaign driven hard, on one Redis and on the 3-master cluster.** Driven end to end:
+**One campaign driven hard, on one Redis and on the 3-master cluster** (there twice: its
+counts in one slot, and in ``HOT_PARTS`` parts, ``socialads.store.parts``). Driven end to end:
 ``HOT_PROCESSES`` real ``socialads serve`` processes (the bench's raised limits, the heartbeat
 every ``HOT_HEARTBEAT`` s) and viewers of the lean client (``bench/sio.py``), so Redis gets
 exactly what serve processes send it, whatever the key layout under ``socialads/store`` is
@@ -53,6 +54,7 @@ from socialads.store import Store
 METRICS_TOKEN = "bench-metrics"  # noqa: S105 - /metrics of the bench's own processes
 ORIGIN = "https://news.example"
 HOT_PROCESSES = 3
+HOT_PARTS = 4  # the parts of the hot campaign's counts in its third run
 HOT_HEARTBEAT = 2  # s: the hot run's heartbeat (the default is 10), measured per beat
 HOT_CONCURRENCY = 32  # joins in flight
 HOT_ACTORS = 32  # closed-loop actors among the viewers
@@ -122,11 +124,12 @@ def cluster_nodes(cluster) -> dict[str, dict]:
     return nodes
 
 
-def new_campaign(store: Store, brand: str, name: str) -> str:
+def new_campaign(store: Store, brand: str, name: str, parts: int | None = None) -> str:
+    """A live pledge campaign, its counts in ``parts`` parts (socialads.store.parts)."""
     from socialads.domain import campaigns
 
     body = {"name": name, "activity": "pledge", "cause": {"title": "Plant trees"}}
-    return campaigns.create(store, brand, {**body, "goal": 10**9, "status": "live"}).id
+    return campaigns.create(store, brand, {**body, "goal": 10**9, "status": "live"}, parts).id
 
 
 class Crowd:
@@ -273,8 +276,11 @@ def ceiling(us: dict, masters: list[str]) -> dict:
     }
 
 
-def hot_campaign(label: str, url: str, nodes: dict[str, dict], tmp, args, home=None) -> dict:
-    """One topology's hot run (``home(key) -> port``: the master of a key, on a cluster)."""
+def hot_campaign(
+    label: str, url: str, nodes: dict[str, dict], tmp, args, home=None, parts: int = 1
+) -> dict:
+    """One topology's hot run (``home(key) -> port``: the master of a key, on a cluster;
+    ``parts``: the campaign's counts in that many parts, socialads.store.parts)."""
     store, cpu, servers = Store(url), NodeCpu(nodes), []
     env = {
         **PROXY_ENV,
@@ -282,7 +288,8 @@ def hot_campaign(label: str, url: str, nodes: dict[str, dict], tmp, args, home=N
         "SOCIALADS_PRESENCE_TTL": str(3 * HOT_HEARTBEAT),
     }
     try:
-        cid = new_campaign(store, store.create_brand(f"Bench hot {label}"), f"hot {label}")
+        brand = store.create_brand(f"Bench hot {label}")
+        cid = new_campaign(store, brand, f"hot {label}", parts)
         servers = ours(url, tmp, HOT_PROCESSES, **env)
         found = asyncio.run(_phases(servers, cid, cpu, args))
     finally:
@@ -317,5 +324,6 @@ def hot_campaign(label: str, url: str, nodes: dict[str, dict], tmp, args, home=N
         else "at once (ACK_REPLICAS auto: 0 on one Redis)",
         "processes": HOT_PROCESSES,
         "heartbeat_s": HOT_HEARTBEAT,
+        "counter_parts": parts,
         **found,
     }

@@ -45,6 +45,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         app.config["CHAT_KEEP"],
         ack_replicas=app.config["ACK_REPLICAS"],
         ack_wait_ms=app.config["ACK_WAIT_MS"],
+        counter_parts=app.config["COUNTER_PARTS"],
     )
     campaigns = Campaigns(store, app.config["CAMPAIGN_CACHE_SECONDS"])
     metrics = Metrics()

@@ -41,6 +41,11 @@ class Defaults:
     # 1 on a Redis Cluster whose masters all have a replica, else 0 (do not wait).
     ACK_REPLICAS: int | str = "auto"
     ACK_WAIT_MS = 500
+    # A campaign created while this is K > 1 keeps its counts in K parts, each in a hash slot
+    # of its own (socialads.store.parts): on a cluster, one campaign's actions then spread over
+    # every shard instead of one core. Fixed per campaign at its creation; 1 for a campaign
+    # with a group match (its count of people is one). On one Redis it buys nothing.
+    COUNTER_PARTS = 1
     # Messages in a join snapshot; how many a session keeps for `since`.
     CHAT_SNAPSHOT = 50
     CHAT_KEEP = 200

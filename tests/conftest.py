@@ -33,6 +33,7 @@ TESTS = Path(__file__).resolve().parent
 FOLDER_MARKERS = {"browser": ("browser",), "faults": ("slow",), "deploy": ("slow",)}
 # Suites that run on one Redis and again on a Redis Cluster (``redis_kind``).
 ON_BOTH = {"realtime", "admin"}
+CLUSTER_PARTS = 4  # the parts of a campaign's counts on the test cluster (see counter_parts)
 
 
 def pytest_collection_modifyitems(config, items):
@@ -86,11 +87,18 @@ def redis_server(request, redis_kind):
     return request.getfixturevalue("redis_cluster" if redis_kind == "cluster" else "single_redis")
 
 
+def counter_parts(redis_kind: str) -> int:
+    """On the cluster, campaigns count in parts (socialads.store.parts): every suite that runs
+    on both then checks what the parts add up to, against the same figures as one Redis."""
+    return CLUSTER_PARTS if redis_kind == "cluster" else 1
+
+
 @pytest.fixture
-def app(redis_server):
+def app(redis_server, redis_kind):
     return create_app(
         {
             "REDIS_URL": redis_server.url,
+            "COUNTER_PARTS": counter_parts(redis_kind),
             "SECRET_KEY": SECRET,
             "TESTING": True,
             "PUBLIC_URL": "http://127.0.0.1:5999",
@@ -132,13 +140,14 @@ def make_campaign(store, brand):
 
 
 @pytest.fixture(scope="session")
-def servers(redis_server, tmp_path_factory):
+def servers(redis_server, redis_kind, tmp_path_factory):
     """Two `serve` processes on one Redis: one service."""
     log_dir = tmp_path_factory.mktemp("logs")
-    started = [
-        serve_process(redis_server.url, log_dir, SOCIALADS_METRICS_TOKEN=METRICS_TOKEN).start()
-        for _ in range(2)
-    ]
+    env = {
+        "SOCIALADS_METRICS_TOKEN": METRICS_TOKEN,
+        "SOCIALADS_COUNTER_PARTS": str(counter_parts(redis_kind)),
+    }
+    started = [serve_process(redis_server.url, log_dir, **env).start() for _ in range(2)]
     yield started
     # Whatever the tests threw at them, the processes stayed up and logged no traceback.
     alive = [server.alive() for server in started]

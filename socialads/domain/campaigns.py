@@ -100,8 +100,10 @@ def _failed(errors: list[dict], field: str) -> bool:
     return any(e["field"] == field or e["field"].startswith(field + ".") for e in errors)
 
 
-def create(store: Store, brand_id: str, body: Any) -> Campaign:
-    """A new campaign from the API's or the admin's fields; raises Problem (422) with details."""
+def create(store: Store, brand_id: str, body: Any, parts: int | None = None) -> Campaign:
+    """A new campaign from the API's or the admin's fields; raises Problem (422) with details.
+    ``parts``: the parts its counts are kept in (``socialads.store.parts``), when not the
+    store's default."""
     data, errors = _validate(CampaignIn, store, brand_id, body)
     raw = body if isinstance(body, dict) else {}
     settings = None
@@ -124,8 +126,15 @@ def create(store: Store, brand_id: str, body: Any) -> Campaign:
             "updated_at": now,
         }
     )
-    store.save_campaign(campaign, new=True)
+    # A group match counts people per session once: its campaign counts in one part.
+    store.save_campaign(campaign, new=True, parts=1 if _matches(campaign) else parts)
     return campaign
+
+
+def _matches(campaign: Campaign) -> bool:
+    """Whether ``campaign`` (validated) has a group match."""
+    activity = load_activities()[campaign.activity]
+    return activity.group_match(activity.settings(campaign.settings)) is not None
 
 
 def update(store: Store, campaign: Campaign, body: Any) -> Campaign:
@@ -156,6 +165,12 @@ def update(store: Store, campaign: Campaign, body: Any) -> Campaign:
     if errors:
         raise _invalid(errors)
     saved = Campaign.from_json(updated)
+    if _matches(saved) and store.counter_parts(saved.id).count > 1:
+        message = (
+            "this campaign's counts are kept in parts over the cluster's shards, and a group"
+            " match needs them in one: it cannot have a match."
+        )
+        raise _invalid([{"field": "settings.match_every", "message": message}])
     store.save_campaign(saved)
     return saved
 

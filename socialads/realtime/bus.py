@@ -10,7 +10,8 @@ like ``@socket.io/redis-adapter``'s sharded adapter. The global channel (a campa
 is always heard.
 
 One Redis: one connection, classic SUBSCRIBE. A cluster: sharded pub/sub, each channel
-SSUBSCRIBEd on the master of its slot, one `Reader` (a connection, a greenlet) per master
+SSUBSCRIBEd on the master of its slot, one `Reader` (a connection, a greenlet:
+``socialads.realtime.bus_reader``) per master
 that holds one; when a master dies or a slot moves (a failover), the reader's connection
 fails, or Redis unsubscribes it, and the bus learns the cluster's shape again and moves
 the channels to their new masters, by itself, within a second or two of the promotion.
@@ -24,7 +25,6 @@ reader also listens on a channel of its own for the liveness nonce
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import threading
 import time
@@ -34,7 +34,8 @@ from typing import Any
 import orjson
 
 from socialads.metrics import Metrics
-from socialads.realtime.liveness import POLL, RECONNECT_WAIT, Hearing
+from socialads.realtime.bus_reader import Reader
+from socialads.realtime.liveness import RECONNECT_WAIT, Hearing
 from socialads.store import Store
 from socialads.store.clients import is_cluster, redis_client
 from socialads.store.events import our_event
@@ -43,140 +44,8 @@ log = logging.getLogger(__name__)
 
 CONFIRM_WAIT = 2.0  # the longest a join waits for its campaign's subscription
 SINGLE = "redis"  # the one reader's name on one Redis
-DATA = frozenset({"message", "smessage"})
-CONFIRMED = frozenset({"subscribe", "ssubscribe"})
 PROBE_TRIES = 10_000  # channel names tried to find one in a master's slots
 NODE_TIMEOUT = 2.0  # a cluster's node answers within this or is given up on (`Bus._client`)
-
-
-def _text(channel: Any) -> str:
-    return channel.decode() if isinstance(channel, bytes) else str(channel)
-
-
-class Reader:
-    """One pub/sub connection (to the one Redis, or to one master) and its channels."""
-
-    def __init__(self, bus: Bus, name: str, node: Any, probe: str):
-        self.bus = bus
-        self.name = name
-        self.node = node  # the cluster's ClusterNode (None on one Redis)
-        self.probe = probe  # the channel its liveness nonce comes on
-        self.channels: set[str] = set()
-        self.dropping: set[str] = set()  # unsubscribed by us: their confirmation is no move
-        self.hearing = Hearing("bus" if node is None else f"bus on {name}")
-        self.pubsub: Any = None
-        self.stopped = False
-
-    def add(self, channel: str) -> None:
-        """Hear ``channel`` (under the bus's lock, as every change of ``channels``)."""
-        self.channels.add(channel)
-        self._send(self.bus.subscribe_command, channel)
-
-    def remove(self, channel: str) -> None:
-        self.channels.discard(channel)
-        self.dropping.add(channel)
-        self._send(self.bus.unsubscribe_command, channel)
-
-    def forget(self, channel: str) -> None:
-        """Stop counting ``channel`` as ours without a word to Redis (its master is gone)."""
-        self.channels.discard(channel)
-        self.bus.unconfirm([channel])
-
-    def stop(self) -> None:
-        self.stopped = True
-        self.hearing.reconnect()
-
-    def _send(self, command: str, channel: str) -> None:
-        """Subscribe or unsubscribe now, from the caller's greenlet (the reader reads the
-        confirmation); while it connects, ``run`` subscribes to what ``channels`` holds
-        once it has connected (``pubsub`` is set only then: a command sent while redis-py
-        connects would open a second connection)."""
-        pubsub = self.pubsub
-        if pubsub is None:
-            return
-        try:
-            getattr(pubsub, command)(channel)
-        except Exception as exc:  # the connection broke: the read loop reconnects
-            log.warning("%s: %s %s failed (%s)", self.hearing.name, command, channel, exc)
-            self.hearing.reconnect()
-
-    def run(self) -> None:
-        """Read until stopped; reconnect after any error, within a second of Redis coming
-        back (python-socketio's own listener backs off up to a minute, deaf all that time)."""
-        wait = RECONNECT_WAIT[0]
-        while not self.stopped:
-            pubsub = None
-            try:
-                pubsub = self.bus.pubsub(self.node)
-                subscribe = getattr(pubsub, self.bus.subscribe_command)
-                first = set(self.channels)
-                for channel in [self.probe, *first]:
-                    subscribe(channel)  # one at a time: a cluster's are of several slots
-                with self.bus.lock:  # what changed meanwhile, then changes go straight out
-                    for channel in self.channels - first:
-                        subscribe(channel)
-                    for channel in first - self.channels:
-                        getattr(pubsub, self.bus.unsubscribe_command)(channel)
-                    self.dropping.clear()
-                    self.pubsub = pubsub
-                wait = RECONNECT_WAIT[0]
-                self._read(pubsub)
-            except Exception as exc:  # whatever broke, listen again
-                self.pubsub = None  # nothing more is sent to this connection
-                if self.stopped:
-                    break
-                log.warning("%s: %s; reconnecting in %.1fs", self.hearing.name, exc, wait)
-                self.bus.reshape()
-                time.sleep(wait)
-                wait = min(wait * 2, RECONNECT_WAIT[1])
-            finally:
-                self.pubsub = None
-                with self.bus.lock:  # subscribed no more: a join waits for the new connection
-                    self.bus.unconfirm(self.channels)
-                with contextlib.suppress(Exception):  # the connection is gone either way
-                    if pubsub is not None:
-                        pubsub.close()
-
-    def _read(self, pubsub: Any) -> None:
-        """The messages of this connection until a reconnect is asked for (liveness), or
-        it is stopped; connection errors propagate."""
-        hearing = self.hearing
-        generation = hearing.generation
-        hearing.since = time.monotonic()
-        gap = True  # the first confirmation after connecting: we may have missed something
-        bus = self.bus
-        try:
-            while generation == hearing.generation and not self.stopped:
-                message = pubsub.get_message(timeout=POLL)
-                if message is None:
-                    continue
-                hearing.last_message = time.monotonic()
-                kind = message["type"]
-                if kind in DATA:
-                    bus.deliver(self, message["channel"], message["data"])
-                elif kind in CONFIRMED:
-                    if gap:
-                        gap = False
-                        bus.on_gap()
-                    bus.confirmed(_text(message["channel"]))
-                elif kind == "sunsubscribe":
-                    self._unsubscribed(_text(message["channel"]))
-        finally:
-            hearing.since = None
-
-    def _unsubscribed(self, channel: str) -> None:
-        """Redis took a channel from us (its slot moved to another master) unless we asked."""
-        if channel in self.dropping:
-            self.dropping.discard(channel)
-            return
-        if channel == self.probe:
-            log.warning("%s: its own channel moved; reconnecting", self.hearing.name)
-            self.hearing.reconnect()
-            self.bus.reshape()
-        elif channel in self.channels:
-            log.info("%s: %s moved; following it", self.hearing.name, channel)
-            self.forget(channel)
-            self.bus.reshape()
 
 
 class Bus:
@@ -214,17 +83,19 @@ class Bus:
         return self.store.keys.bus(cid) if cid else self.global_channel
 
     def hold(self, cid: str) -> None:
-        """This process has one more room of campaign ``cid``: hear its channel."""
+        """This process has one more room of campaign ``cid``: hear its channels (its own,
+        and those of the parts its counts are kept in: ``socialads.store.parts``)."""
+        channels = self.store.counter_parts(cid).channels  # read once per campaign, then kept
         with self.lock:
             rooms = self.held.get(cid, 0)
             self.held[cid] = rooms + 1
             if rooms:
                 return
-            channel = self.channel(cid)
-            self.wanted.add(channel)
-            self.waits[channel] = threading.Event()
-            if self.client is not None:
-                self._place(channel)
+            for channel in channels:
+                self.wanted.add(channel)
+                self.waits[channel] = threading.Event()
+                if self.client is not None:
+                    self._place(channel)
 
     def release(self, cid: str) -> None:
         """One room fewer: the last one gone, stop hearing the campaign."""
@@ -234,19 +105,27 @@ class Bus:
                 self.held[cid] = rooms
                 return
             self.held.pop(cid, None)
-            channel = self.channel(cid)
-            self.wanted.discard(channel)
-            self.waits.pop(channel, None)
-            for reader in self.readers.values():
-                if channel in reader.channels:
-                    reader.remove(channel)
+            for channel in self._channels(cid):
+                self.wanted.discard(channel)
+                self.waits.pop(channel, None)
+                for reader in self.readers.values():
+                    if channel in reader.channels:
+                        reader.remove(channel)
+
+    def _channels(self, cid: str) -> list[str]:
+        parts = self.store.counter_parts_known(cid)  # known: `hold` asked first
+        return parts.channels if parts else [self.channel(cid)]
 
     def wait_heard(self, cid: str) -> None:
-        """Wait (briefly) until campaign ``cid``'s channel is subscribed: what a joining
+        """Wait (briefly) until campaign ``cid``'s channels are subscribed: what a joining
         viewer reads next is then never older than what it will hear."""
-        event = self.waits.get(self.channel(cid))
-        if event is not None and self.client is not None:
-            event.wait(CONFIRM_WAIT)
+        if self.client is None:
+            return
+        deadline = time.monotonic() + CONFIRM_WAIT
+        for channel in self._channels(cid):
+            event = self.waits.get(channel)
+            if event is not None:
+                event.wait(max(0.0, deadline - time.monotonic()))
 
     def confirmed(self, channel: str) -> None:
         event = self.waits.get(channel)

@@ -22,7 +22,7 @@ import logging
 import threading
 import time
 from collections.abc import Iterable, Mapping
-from typing import Any, cast
+from typing import Any
 
 import orjson
 from redis.exceptions import RedisError
@@ -31,35 +31,22 @@ from socialads.domain.campaigns import Campaigns
 from socialads.metrics import Metrics
 from socialads.realtime.connections import Connections
 from socialads.realtime.rooms import session_room, socketio
+from socialads.realtime.totals import (
+    Totals,
+    added,
+    hear_session,
+    is_count,
+    merged,
+    notice_part,
+    whole_of,
+)
 from socialads.store import Store
-from socialads.store.actions import SESSION_PROGRESS
 from socialads.store.events import ChannelEvent
 
 log = logging.getLogger(__name__)
 
 
-def _number(value: Any) -> bool:
-    return type(value) is int  # a bool is not a count
-
-
-def _merged(into: dict[str, int], fresh: Mapping[str, int]) -> None:
-    """Every counter here only grows: the larger of two readings is the later one, whichever
-    arrived first (a read racing the notices of the actions after it)."""
-    for name, value in fresh.items():
-        if value > into.get(name, -1):
-            into[name] = value
-
-
-class Totals:
-    """A campaign's total and activity state counters, as this process last heard them;
-    ``whole`` once read from Redis (a notice carries only the counters its action moved)."""
-
-    __slots__ = ("total", "state", "whole")
-
-    def __init__(self) -> None:
-        self.total = 0
-        self.state: dict[str, int] = {}
-        self.whole = False
+Totals2 = tuple[int, int]  # a campaign's total and a session's
 
 
 class Progress:
@@ -82,11 +69,10 @@ class Progress:
         self.lock = connections.lock  # see the module docstring
         self.pending: set[str] = set()  # campaigns an update is due for
         self.due_since: dict[str, float] = {}  # campaign -> when it became due (the lag)
-        # What the notices (and reads, where none was heard) told us: each campaign's totals
-        # and each session's counters (SESSION_PROGRESS), for campaigns and sessions with
-        # viewers here. A session or campaign not (wholly) known is read at its next update.
+        # What the notices and reads told us (socialads.realtime.totals) of the campaigns and
+        # sessions with viewers here; one not (wholly) known is read at its next update.
         self.totals: dict[str, Totals] = {}
-        self.session_counts: dict[str, dict[str, int]] = {}
+        self.session_counts: dict[str, dict[int, dict[str, int]]] = {}  # session, part: counts
         self.last_progress: dict[str, bytes] = {}  # session -> the update its viewers have
         self.last_sent: dict[str, float] = {}  # campaign -> when its last update went out
         self.last_status: dict[str, str] = {}  # campaign -> status last sent to our viewers
@@ -114,22 +100,29 @@ class Progress:
             totals = self.totals.get(cid)
             if totals is None:
                 totals = self.totals[cid] = Totals()
-            if _number(event.get("t")) and isinstance(fields, dict):
-                totals.total = max(totals.total, event["t"])
-                _merged(totals.state, {k: v for k, v in fields.items() if _number(v)})
+            part = notice_part(event)
+            if is_count(event.get("t")) and isinstance(fields, dict):
+                totals.hear(part or 0, event["t"], {k: v for k, v in fields.items() if is_count(v)})
             else:
                 totals.whole = False
             if isinstance(session, str) and self.connections.has_session(cid, session):
                 numbers = [event.get("st"), event.get("sp"), event.get("sm")]
-                if all(_number(n) for n in numbers):
-                    counts = self.session_counts.setdefault(session, {})
-                    _merged(
-                        counts, dict(zip(SESSION_PROGRESS, cast(list[int], numbers), strict=True))
-                    )
-                else:
-                    self.session_counts.pop(session, None)
+                hear_session(self.session_counts, session, part, numbers)
             self._pend(cid)
         self.wake.set()
+
+    def in_whole(self, cid: str, session: str, part: int, answer: Totals2) -> Totals2:
+        """An act's totals in parts: part ``part``'s (``answer``: campaign, session) plus what
+        is known here of the others (read when not wholly known)."""
+        with self.lock:
+            totals = self.totals.get(cid)
+            known = self.session_counts.get(session)
+            if totals is not None and totals.whole and known is not None:
+                totals.hear(part, answer[0], {})
+                merged(known.setdefault(part, {}), {"total": answer[1]})
+                return totals.total, sum(c.get("total", 0) for c in known.values())
+        readings = self.store.progress_by_part(cid, [session])
+        return whole_of(readings, part, *answer)
 
     def _pend(self, cid: str) -> None:
         self.pending.add(cid)
@@ -203,9 +196,9 @@ class Progress:
                             failing.add(cid)
                         with self.lock:
                             self.pending.add(cid)
-                    # The interval counts from when the update has gone out: a process busy
-                    # enough that sending takes a while sends a little less often, so its
-                    # viewers still get no more than ten in a second however late they read.
+                    # The interval counts from when the update has gone out: a busy process
+                    # sends a little less often, so its viewers still get no more than ten
+                    # in a second however late they read.
                     sent = time.monotonic()
                     if self.connections.has_campaign(cid):  # else forgotten (_forget_campaign)
                         self.last_sent[cid] = sent
@@ -234,34 +227,43 @@ class Progress:
                 self._forget_campaign(cid)
                 return {}
             # Our own copy: a heartbeat (or a leave) may forget the shared maps while we read.
-            counts = {s: dict(c) for s in sessions if (c := self.session_counts.get(s))}
+            # A session's counts are kept per part of the campaign's counts, and only once
+            # read whole: a part's notice alone does not say the other parts' numbers.
+            counts = {
+                s: {part: dict(c) for part, c in known.items()}
+                for s in sessions
+                if (known := self.session_counts.get(s))
+            }
             stale = [s for s in sessions if s not in counts]
             totals = self.totals.get(cid)
             if totals is None:
                 totals = self.totals[cid] = Totals()
-            total, state, whole = totals.total, dict(totals.state), totals.whole
-        if stale or not whole:
+            mine = totals.copy()
+        if stale or not mine.whole:
             # Read what we have not heard: the campaign's totals, and the sessions new here.
-            read_total, read_state, fresh = self.store.campaign_progress(cid, stale)
-            total = max(total, read_total)
-            _merged(state, read_state)
+            readings = self.store.progress_by_part(cid, stale)
+            for part, (read_total, read_state, _) in enumerate(readings):
+                mine.hear(part, read_total, read_state)
             with self.lock:
                 # Only sessions still here: one that left meanwhile is read if it returns.
                 here = self.connections.sessions(cid)
-                for session, read in zip(stale, fresh, strict=True):
-                    counts[session] = dict(read)
-                    if session in here:
-                        _merged(self.session_counts.setdefault(session, {}), read)
+                for i, session in enumerate(stale):
+                    counts[session] = {}
+                    for part, (_, _, fresh) in enumerate(readings):
+                        counts[session][part] = dict(fresh[i])
+                        if session in here:
+                            known = self.session_counts.setdefault(session, {})
+                            merged(known.setdefault(part, {}), fresh[i])
                 if self.totals.get(cid) is totals:  # else forgotten meanwhile: read again
-                    totals.total = max(totals.total, read_total)
-                    _merged(totals.state, read_state)
+                    mine.into(totals)
                     totals.whole = True
         with self.lock:  # what was heard while we read is newer still
             for session, known in counts.items():
-                _merged(known, self.session_counts.get(session) or {})
+                for part, heard in (self.session_counts.get(session) or {}).items():
+                    merged(known.setdefault(part, {}), heard)
             if self.totals.get(cid) is totals:
-                total = max(total, totals.total)
-                _merged(state, totals.state)
+                totals.into(mine)
+        total, state = mine.total, mine.state
         public_state = entry.public_state(self.store, state) if entry else {}
         base: dict[str, Any] = {
             "total": total,
@@ -276,7 +278,7 @@ class Progress:
             for session in sessions:
                 if session not in here:
                     continue  # left while we read: nothing to send, nothing to remember
-                own = counts[session]
+                own = added(counts[session].values())
                 payload = {**base, "session_total": own.get("total", 0)}
                 group = entry.group(own) if entry else None
                 if group is not None:

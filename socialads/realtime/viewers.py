@@ -60,6 +60,7 @@ class Viewers:
             name = data.name or friendly_name(member)
             group = Texts(entry.campaign.language).plain("group.name", name=name)
             session = self.store.create_session(cid, data.viewer, group)
+        self.store.counter_parts(cid)  # known before the room is (the bus hears each part)
         same_place = previous and (previous.campaign, previous.session) == (cid, session)
         if previous and not same_place:
             self._leave(sid)
@@ -171,11 +172,16 @@ class Viewers:
             raise refusal
         # Progress is due when the count script's notice comes back (socialads.realtime.listener):
         # it carries the numbers, so nothing is read again to tell the viewers.
-        ack: dict[str, Any] = {
-            "ok": True,
-            "total": result.total,
-            "session_total": result.session_total,
-        }
+        total, session_total = result.total, result.session_total
+        parts = self.store.counter_parts(connection.campaign)
+        if parts.count > 1:  # the numbers of the viewer's part: the ack carries the whole
+            total, session_total = self.progress.in_whole(
+                connection.campaign,
+                connection.session,
+                parts.index(connection.viewer),
+                (total, session_total),
+            )
+        ack: dict[str, Any] = {"ok": True, "total": total, "session_total": session_total}
         if result.status == ActionStatus.DUPLICATE:
             ack["duplicate"] = True
         if result.matched:

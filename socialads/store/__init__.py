@@ -15,7 +15,8 @@ script. The modules:
   ``campaigns`` (definitions), ``analytics`` (counters and stats), ``sessions``,
   ``presence``, ``actions`` (counting, choices, leaderboard, match), ``chat``,
   ``moderation``, ``limits`` (shared token buckets, connection caps), ``events`` (the
-  channel between processes).
+  channel between processes);
+- ``parts``: a hot campaign's counts kept in K parts over the shards of a cluster.
 
 May import: ``socialads.protocol``, ``socialads.activities`` (the widget contract), the
 standard library and third-party libraries; never a door, the realtime side or the domain
@@ -65,11 +66,12 @@ class Store:
         chat_keep: int = 200,
         ack_replicas: int | str = 0,
         ack_wait_ms: int = 500,
+        counter_parts: int = 1,
     ):
         self.url = url
         self.prefix = prefix
         self.chat_keep = chat_keep
-        backend = Backend(url, prefix, ack_replicas, ack_wait_ms)
+        backend = Backend(url, prefix, ack_replicas, ack_wait_ms, counter_parts)
         self.ack_replicas = backend.ack_replicas
         self.redis = backend.redis
         self.keys = backend.keys
@@ -77,6 +79,8 @@ class Store:
         self.events_channel = backend.keys.events
         self.round_trips = backend.round_trips  # is Redis answering? (socialads_redis_up)
         self.process = backend.process  # this process's name in Redis
+        self.counter_parts = backend.parts.of  # a campaign's parts (socialads.store.parts)
+        self.counter_parts_known = backend.parts.cached
 
         self.accounts = Accounts(backend)
         self.create_brand = self.accounts.create_brand
@@ -133,6 +137,7 @@ class Store:
         self.record_action = self.actions.record_action
         self.choices = self.actions.choices
         self.campaign_progress = self.actions.campaign_progress
+        self.progress_by_part = self.actions.progress_by_part
         self.leaderboard = self.actions.leaderboard
         self.match_summary = self.actions.match_summary
 

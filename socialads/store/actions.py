@@ -18,7 +18,9 @@ from socialads.activities import Match
 from socialads.protocol import ActionStatus
 from socialads.store.analytics import DIRECT, minute_of
 from socialads.store.base import Domain, JSONObject, publish_command
-from socialads.store.limits import SharedBucket, rates_of
+from socialads.store.keys import SESSION_TTL
+from socialads.store.limits import SharedBucket, rates_of, shared_among
+from socialads.store.parts import summed
 from socialads.store.scripts import record_action_args, record_action_keys
 
 SESSION_PROGRESS = ("total", "people", "matched")  # what a session's viewers see of it
@@ -40,6 +42,11 @@ def session_progress(values: Sequence[Any]) -> SessionProgress:
     """`SESSION_PROGRESS` as read by HMGET."""
     total, people, matched = values
     return {"total": int(total or 0), "people": int(people or 0), "matched": int(matched or 0)}
+
+
+# One part's reading (``socialads.store.parts``): its total, activity state counters and
+# the given sessions' progress.
+PartProgress = tuple[int, dict[str, int], list[SessionProgress]]
 
 
 class ActionResult(NamedTuple):
@@ -75,7 +82,11 @@ class Actions(Domain):
         campaign's group match, if any (the result says what this action unlocked);
         ``buckets`` the shared rate limits it takes a token from, as in `take_tokens` (in
         the same script: no round trip of its own)."""
-        key = self.keys.campaign(cid)
+        parts = self.parts.of(cid)
+        index = parts.index(viewer)
+        key = parts.all[index]  # the campaign's own keys, unless it counts in parts
+        if parts.count > 1:
+            buckets = shared_among(buckets, parts.count)
         status, total, session_total, wait_ms, *unlocked = self.scripts.record_action(
             record_action_keys(
                 done=key.done_by(viewer),
@@ -105,6 +116,8 @@ class Actions(Domain):
                 channel=key.bus,
                 publish=publish_command(self.cluster),
                 campaign=cid,
+                part=index if parts.count > 1 else -1,  # -1: the notice says no part
+                part_ttl=SESSION_TTL if index else 0,
                 token=token,
                 origin=origin,
                 once=once,
@@ -128,7 +141,7 @@ class Actions(Domain):
     def choices(self, cid: str, viewer: str) -> dict[str, str]:
         """What a viewer chose, by ``once`` key (their vote, their answers): from their
         state, and from where it was kept before (until their next action moves it)."""
-        key = self.keys.campaign(cid)
+        key = self.parts.of(cid).of(viewer)
         pipe = self.redis.pipeline(transaction=False)
         pipe.hgetall(key.viewer_state(viewer))
         pipe.hgetall(key.choices(viewer))
@@ -140,29 +153,73 @@ class Actions(Domain):
         self, cid: str, tokens: Sequence[str] = ()
     ) -> tuple[int, dict[str, int], list[SessionProgress]]:
         """The campaign total, activity state counters and, for each of ``tokens``, its
-        session's ``total``, ``people`` (who acted) and ``matched``, in one round trip."""
-        key = self.keys.campaign(cid)
-        pipe = self.redis.pipeline(transaction=False)
-        pipe.hget(key.counters, "total")
-        pipe.hgetall(key.state)
-        for token in tokens:
-            pipe.hmget(key.session_hash(token), SESSION_PROGRESS)
-        total, state, *sessions = pipe.execute()
+        session's ``total``, ``people`` (who acted) and ``matched``, in one round trip (the
+        parts of a campaign counted in parts added up)."""
+        readings = self.progress_by_part(cid, tokens)
+        if len(readings) == 1:
+            return readings[0]
         return (
-            int(total or 0),
-            {k: int(v) for k, v in state.items()},
-            [session_progress(values) for values in sessions],
+            sum(total for total, _, _ in readings),
+            summed(state for _, state, _ in readings),
+            [
+                cast(SessionProgress, summed(each))
+                for each in zip(*(sessions for _, _, sessions in readings), strict=True)
+            ],
         )
 
+    def progress_by_part(self, cid: str, tokens: Sequence[str] = ()) -> list[PartProgress]:
+        """What `campaign_progress` reads, for each part of the campaign's counts apart
+        (``socialads.store.parts``; one, for most campaigns), in one round trip."""
+        parts = self.parts.of(cid).all
+        pipe = self.redis.pipeline(transaction=False)
+        for key in parts:
+            pipe.hget(key.counters, "total")
+            pipe.hgetall(key.state)
+            for token in tokens:
+                pipe.hmget(key.session_hash(token), SESSION_PROGRESS)
+        replies = pipe.execute()
+        step = 2 + len(tokens)
+        readings: list[PartProgress] = []
+        for at in range(0, len(replies), step):
+            total, state, *sessions = replies[at : at + step]
+            readings.append(
+                (
+                    int(total or 0),
+                    {k: int(v) for k, v in state.items()},
+                    [session_progress(values) for values in sessions],
+                )
+            )
+        return readings
+
     def leaderboard(self, cid: str, size: int) -> list[BoardEntry]:
-        """The sessions with the largest totals: group names and totals, never tokens."""
-        key = self.keys.campaign(cid)
-        top = cast(
-            "list[tuple[str, float]]", self.redis.zrevrange(key.board, 0, size - 1, withscores=True)
-        )
+        """The sessions with the largest totals: group names and totals, never tokens. A
+        campaign counted in parts keeps a board per part (a session's partial totals): the
+        sessions near the top of any part are summed over all parts and ranked."""
+        parts = self.parts.of(cid).all
+        main = parts[0]
+        near = size if len(parts) == 1 else 2 * size  # the top of each part's board
+        pipe = self.redis.pipeline(transaction=False)
+        for key in parts:
+            pipe.zrevrange(key.board, 0, near - 1, withscores=True)
+        tops = cast("list[list[tuple[str, float]]]", pipe.execute())
+        if len(parts) == 1:
+            top = tops[0]
+        else:
+            candidates = sorted({token for each in tops for token, _ in each})
+            pipe = self.redis.pipeline(transaction=False)
+            for token in candidates:
+                for key in parts:
+                    pipe.zscore(key.board, token)
+            scores = pipe.execute()
+            count = len(parts)
+            sums = [
+                (token, float(sum(s or 0 for s in scores[i * count : (i + 1) * count])))
+                for i, token in enumerate(candidates)
+            ]
+            top = sorted(sums, key=lambda entry: (-entry[1], entry[0]))[:size]
         pipe = self.redis.pipeline(transaction=False)
         for token, _ in top:
-            pipe.hget(key.session_hash(token), "name")
+            pipe.hget(main.session_hash(token), "name")
         names = pipe.execute()
         return [
             {"name": name or "A group", "total": int(score)}

@@ -15,6 +15,7 @@ from redis.client import Pipeline
 
 from socialads.store.base import Domain
 from socialads.store.keys import SERIES_TTL, CampaignKeys
+from socialads.store.parts import summed
 from socialads.store.presence import live_count
 from socialads.store.scripts import (
     count_impression_args,
@@ -101,7 +102,20 @@ class Analytics(Domain):
         pipe.get(key.reply_median)
         for field in ORIGIN_FIELDS:
             pipe.hgetall(key.by_origin(field))
-        raw, viewers, here, _, engaged, median, *per_origin = pipe.execute()
+        others = self.parts.of(cid).all[1:]  # the other parts of its counts, if any
+        for part in others:
+            pipe.hgetall(part.counters)
+            pipe.pfcount(part.engaged)  # disjoint viewers: the counts add
+            pipe.hgetall(part.origin_actions)
+        replies = pipe.execute()
+        at = 6 + len(ORIGIN_FIELDS)
+        raw, viewers, here, _, engaged, median, *per_origin = replies[:at]
+        if others:
+            more = replies[at:]
+            raw = summed([raw, *more[0::3]])
+            engaged += sum(more[1::3])
+            actions = ORIGIN_FIELDS.index("actions")
+            per_origin[actions] = summed([per_origin[actions], *more[2::3]])
         live, gone = live_count(here, time.time())
         if gone:  # the counts of processes that ended
             self.redis.hdel(key.here, *gone)
@@ -124,19 +138,22 @@ class Analytics(Domain):
     def minutes(self, cid: str, first: int, count: int) -> list[dict[str, int]]:
         """Per-minute counts (impressions, joins, actions) of ``count`` minutes from minute
         ``first`` (Unix time // 60), oldest first; a quiet minute is zeros."""
-        key = self.keys.campaign(cid)
+        parts = self.parts.of(cid).all  # in parts, each keeps the actions of its viewers
         pipe = self.redis.pipeline(transaction=False)
         for minute in range(first, first + count):
-            pipe.hmget(key.minute(minute), SERIES_FIELDS)
+            for key in parts:
+                pipe.hmget(key.minute(minute), SERIES_FIELDS)
+        replies = pipe.execute()
+        step = len(parts)
         return [
             {
                 "minute": first + i,
                 **{
-                    field: int(value or 0)
-                    for field, value in zip(SERIES_FIELDS, values, strict=True)
+                    field: sum(int(reply[f] or 0) for reply in replies[i * step : (i + 1) * step])
+                    for f, field in enumerate(SERIES_FIELDS)
                 },
             }
-            for i, values in enumerate(pipe.execute())
+            for i in range(count)
         ]
 
     def count_impression(self, cid: str, origin: str = DIRECT) -> None:

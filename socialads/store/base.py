@@ -18,6 +18,7 @@ from socialads.store.clients import (
     replicas_to_wait,
 )
 from socialads.store.keys import Keys
+from socialads.store.parts import Parts
 from socialads.store.scripts import Scripts
 
 POOL_SIZE = 200  # Redis connections per process
@@ -113,7 +114,14 @@ def publish_command(sharded: bool) -> str:
 class Backend:
     """One Redis and what we keep in it: the pool, the key layout, the registered scripts."""
 
-    def __init__(self, url: str, prefix: str, ack_replicas: int | str = 0, ack_wait_ms: int = 500):
+    def __init__(
+        self,
+        url: str,
+        prefix: str,
+        ack_replicas: int | str = 0,
+        ack_wait_ms: int = 500,
+        counter_parts: int = 1,
+    ):
         self.url = url
         self.cluster = is_cluster(url)
         self.round_trips = RoundTrips()
@@ -124,6 +132,8 @@ class Backend:
         self.process = secrets.token_hex(8)
         self.ack_replicas = replicas_to_wait(self.redis, ack_replicas)
         self.scripts = Scripts(self.redis, self.ack_replicas, ack_wait_ms)
+        # How many parts each campaign's counts are kept in (``counter_parts``: for new ones).
+        self.parts = Parts(self.redis, self.keys, counter_parts)
 
 
 class Domain:
@@ -135,6 +145,7 @@ class Domain:
         self.scripts = backend.scripts
         self.cluster = backend.cluster
         self.process = backend.process
+        self.parts = backend.parts
 
     def publish_on(self, pipe: Any, channel: str, message: bytes) -> None:
         """Queue ``message`` for ``channel`` on ``pipe`` (a pipeline, or the client to send

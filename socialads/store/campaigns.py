@@ -21,11 +21,17 @@ from socialads.store.records import Campaign
 class Campaigns(Domain):
     """Saving, reading and deleting campaign definitions."""
 
-    def save_campaign(self, campaign: Campaign, *, new: bool = False) -> None:
+    def save_campaign(
+        self, campaign: Campaign, *, new: bool = False, parts: int | None = None
+    ) -> None:
+        """Write a definition; a ``new`` one also records the parts its counts are kept in
+        (``parts``, or the store's default: ``socialads.store.parts``), once and for good."""
         cid = campaign.id
+        key = self.keys.campaign(cid)
         pipe = self.transaction(one_slot=False)  # the definition, then the brand's index
-        pipe.set(self.keys.campaign(cid).definition, orjson.dumps(campaign.to_json()))
+        pipe.set(key.definition, orjson.dumps(campaign.to_json()))
         if new:
+            pipe.set(key.parts, parts or self.parts.default, nx=True)
             pipe.zadd(self.keys.brand_campaigns(campaign.brand_id), {cid: campaign.created_at})
         pipe.execute()
         self.publish_on(self.redis, self.keys.events, campaign_changed(cid))

@@ -64,7 +64,7 @@ class Chat(Domain):
         if posted:
             self._note_talk(cid, token, message)
         if posted and viewer is not None:
-            self.redis.pfadd(key.engaged, viewer)
+            self.redis.pfadd(self.parts.of(cid).of(viewer).engaged, viewer)  # their part's
         return posted, orjson.loads(raw)
 
     def _note_talk(self, cid: str, token: str, message: JSONObject) -> None:

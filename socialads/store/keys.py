@@ -30,6 +30,13 @@ Key layout (``sa`` is ``KEY_PREFIX``)::
                                         and for the analytics (socialads.store.analytics): joins,
                                         invites_opened, invited_sessions, seed_sessions,
                                         friends_acted, cycle_seconds, cycle_joins
+    sa:c:{C}:parts              string  K, the parts the campaign's counts are kept in (fixed at
+                                        its creation; missing: 1). Part k > 0 is the same keys
+                                        under the tag {C~k}, for what the count script writes
+                                        (socialads.store.parts): n (total, actions,
+                                        friends_acted), state, engaged, t:M (actions), o:actions,
+                                        done:V, v:V, rl:*:act, board, bus, and s:T (total, closed)
+                                        expiring SESSION_TTL after its latest action
     sa:c:{C}:viewers            HLL     distinct viewer ids that joined
     sa:c:{C}:engaged            HLL     distinct viewer ids that acted or chatted
     sa:c:{C}:v:V                hash    viewer V's own state: n (actions counted, for
@@ -103,6 +110,7 @@ Channels carry JSON between processes (``socialads.store.events``, ``socialads.r
     sa:c:{C}:bus                what concerns campaign C (totals, rosters, blocks, chat for its
                                 rooms), heard by the processes serving its viewers; sharded
                                 pub/sub (SPUBLISH, in C's slot) on a cluster
+    sa:c:{C~k}:bus              the totals of part k of C's counts, heard by the same processes
     sa:events                   what concerns every process (a campaign changed)
     sa:hear:{H.N}               a liveness nonce to one of process H's listeners
 
@@ -206,12 +214,15 @@ class CampaignKeys:
         "modlog",
         "origin_actions",
         "bus",
+        "parts",
         "_tag",
         "_rooms",
     )
 
-    def __init__(self, prefix: str, cid: str):
-        definition = f"{prefix}:c:{{{cid}}}"
+    def __init__(self, prefix: str, cid: str, part: int = 0):
+        # Part k > 0 of a campaign's counts (socialads.store.parts) has the same keys under
+        # a tag of its own, {C~k}; only those the count script writes are ever used there.
+        definition = f"{prefix}:c:{{{cid}~{part}}}" if part else f"{prefix}:c:{{{cid}}}"
         self.definition = definition  # sa:c:{C}, the campaign JSON
         self.counters = definition + ":n"
         self.viewers = definition + ":viewers"
@@ -231,6 +242,7 @@ class CampaignKeys:
         self.blocked = definition + ":blocked"
         self.modlog = definition + ":modlog"
         self.bus = definition + ":bus"  # the campaign's channel (in its slot on a cluster)
+        self.parts = definition + ":parts"  # how many parts its counts are kept in
         self._tag = definition + ":"
         self._rooms = f"{prefix}:s:{{{cid}/"
         self.origin_actions = self.by_origin("actions")  # the count script's, built once

@@ -27,6 +27,16 @@ def rates_of(buckets: Sequence[SharedBucket]) -> list[float]:
     return [number for _, _, rate in buckets for number in rate]
 
 
+def shared_among(buckets: Sequence[SharedBucket], count: int) -> list[SharedBucket]:
+    """An address's buckets as each of ``count`` parts keeps them: its viewers count in every
+    part, so each part allows its share of the rate (a viewer's own bucket is in their part,
+    whole)."""
+    return [
+        (scope, whose, (max(1.0, rate[0] / count), rate[1] / count) if scope == "ip" else rate)
+        for scope, whose, rate in buckets
+    ]
+
+
 class Limits(Domain):
     """Token buckets and connection caps."""
 

@@ -102,6 +102,13 @@ class Moderation(Domain):
         key = self.keys.campaign(cid).session_hash(token)
         if not self.redis.exists(key) or not self.redis.hsetnx(key, "closed", orjson.dumps(record)):
             return False
+        others = self.parts.of(cid).all[1:]
+        if others:  # each part's count script refuses on its own copy of the session
+            pipe = self.redis.pipeline(transaction=False)
+            for part in others:
+                pipe.hset(part.session_hash(token), "closed", orjson.dumps(record))
+                pipe.expire(part.session_hash(token), SESSION_TTL)
+            pipe.execute()
         self._log_decision(
             cid, {**record, "action": "close"}, session_closed(cid, token, record["reason"])
         )

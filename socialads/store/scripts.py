@@ -112,6 +112,8 @@ def record_action_args(
     channel: str,  # the campaign's channel
     publish: str,  # how to publish there: PUBLISH or SPUBLISH (socialads.store.base)
     campaign: str,
+    part: int,  # which part of the campaign's counts (socialads.store.parts); -1: in one
+    part_ttl: int,  # a part's copy of the session expires this long after its last action
     token: str,  # the session's
     origin: str,  # the publisher origin
     once: str,  # the once-only choice's key ('': none)
@@ -132,6 +134,8 @@ def record_action_args(
         channel,
         publish,
         campaign,
+        part,
+        part_ttl,
         token,
         origin,
         once,

@@ -31,6 +31,7 @@ from socialads.store.keys import (
     CampaignKeys,
     SessionKeys,
 )
+from socialads.store.parts import summed
 from socialads.store.presence import Presence, members_from
 from socialads.store.scripts import invite_opened_keys, no_args, seat_args, seat_keys
 
@@ -121,7 +122,7 @@ class Sessions(Domain):
         pipe.expire(session, SOLO_SESSION_TTL)
         pipe.set(self.keys.session_campaign(token), cid, ex=SOLO_SESSION_TTL)
         pipe.hincrby(key.counters, "sessions", 1)
-        pipe.hexists(key.viewer_state(leader), "f")
+        pipe.hexists(self.parts.of(cid).of(leader).viewer_state(leader), "f")
         pipe.hexists(key.friends, leader)  # as kept before viewer_state
         *_, invited, invited_before = pipe.execute()
         invited = invited or invited_before
@@ -194,6 +195,7 @@ class Sessions(Domain):
         if first_time:
             self._count_join(
                 pipe,
+                cid,
                 key,
                 session,
                 viewer,
@@ -219,6 +221,7 @@ class Sessions(Domain):
     def _count_join(
         self,
         pipe: Pipeline,
+        cid: str,
         key: CampaignKeys,
         session: SessionKeys,
         viewer: str,
@@ -232,7 +235,7 @@ class Sessions(Domain):
         pipe.hincrby(key.by_origin("joins"), origin, 1)
         count_minute(pipe, key, "joins", now)
         if invited:
-            me = key.viewer_state(viewer)
+            me = self.parts.of(cid).of(viewer).viewer_state(viewer)
             pipe.hsetnx(me, "f", 0)
             pipe.expire(me, VIEWER_TTL)
             if created_at:
@@ -266,8 +269,19 @@ class Sessions(Domain):
         pipe.hget(session.hash, "name")
         pipe.hget(key.blocked, member)
         pipe.hexists(session.hash, "closed")
-        total, values, state, raw_members, raw_messages, name, block, closed = pipe.execute()
+        others = self.parts.of(cid).all[1:]  # the other parts of its counts, if any
+        for part in others:
+            pipe.hget(part.counters, "total")
+            pipe.hget(part.session_hash(token), "total")
+            pipe.hgetall(part.state)
+        replies = pipe.execute()
+        total, values, state, raw_members, raw_messages, name, block, closed = replies[:8]
         progress = session_progress(values)
+        if others:
+            more = replies[8:]
+            total = int(total or 0) + sum(int(n or 0) for n in more[0::3])
+            progress["total"] += sum(int(n or 0) for n in more[1::3])
+            state = summed([state, *more[2::3]])
         messages = [orjson.loads(raw) for raw in raw_messages]
         if since is not None:
             messages = [m for m in messages if m["id"] > since]

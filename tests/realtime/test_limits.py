@@ -15,7 +15,9 @@ import uuid
 import pytest
 import socketio
 
+from socialads.domain import campaigns
 from socialads.store.clients import redis_client
+from tests.support.seeds import CAMPAIGN
 from tests.support.servers import HEARTBEAT, PRESENCE_TTL, serve_process
 from tests.support.viewers import Viewer
 
@@ -109,9 +111,16 @@ def test_a_flood_from_one_connection(strict, people, make_campaign):
     assert len(limited(says)) >= 5  # per connection: 20 at once, 5 a second
 
 
+@pytest.fixture
+def one_part(store, brand):
+    """A campaign whose counts are in one part (on the cluster too): an address's bucket is
+    then one, exact (over parts, each keeps its share: see the test after these)."""
+    return campaigns.create(store, brand["brand_id"], dict(CAMPAIGN), parts=1).to_json()
+
+
 @pytest.mark.slow
-def test_a_flood_from_one_viewer_over_several_connections(strict, people, make_campaign):
-    campaign, ip = make_campaign(), new_address()
+def test_a_flood_from_one_viewer_over_several_connections(strict, people, one_part):
+    campaign, ip = one_part, new_address()
     tabs = [people(server.url, ip=ip, viewer="one-person") for server in (*strict, strict[0])]
     for tab in tabs:
         assert tab.join(campaign["id"])["ok"]
@@ -124,8 +133,8 @@ def test_a_flood_from_one_viewer_over_several_connections(strict, people, make_c
 
 
 @pytest.mark.slow
-def test_a_flood_from_one_address_over_several_viewers(strict, people, make_campaign):
-    campaign, ip = make_campaign(), new_address()
+def test_a_flood_from_one_address_over_several_viewers(strict, people, one_part):
+    campaign, ip = one_part, new_address()
     crowd = [people(strict[i % 2].url, ip=ip) for i in range(5)]
     for viewer in crowd:
         assert viewer.join(campaign["id"])["ok"]
@@ -137,6 +146,27 @@ def test_a_flood_from_one_address_over_several_viewers(strict, people, make_camp
     other = people(strict[0].url, ip=new_address())
     other.join(campaign["id"])
     assert other.act()["ok"] is True
+
+
+@pytest.mark.slow
+def test_an_address_over_the_parts_of_a_campaign_is_held_to_its_rate(strict, people, store, brand):
+    """In parts (socialads.store.parts), each part keeps an address's bucket at 1/K of its
+    rate: the address never gets more than its rate in all, whichever parts its viewers are in."""
+    campaign = campaigns.create(store, brand["brand_id"], dict(CAMPAIGN), parts=4).to_json()
+    parts = store.counter_parts(campaign["id"])
+    ip = new_address()
+    crowd = [people(strict[i % 2].url, ip=ip) for i in range(5)]  # its most connections
+    for viewer in crowd:
+        assert viewer.join(campaign["id"])["ok"]
+    accepted = {n: 0 for n in range(4)}
+    for viewer in crowd:
+        for _ in range(30):  # within its connection's and its own buckets
+            if viewer.act().get("ok"):
+                accepted[parts.index(viewer.viewer)] += 1
+    assert sum(accepted.values()) <= 100
+    assert all(count <= 25 for count in accepted.values()), accepted
+    used = [n for n in range(4) if any(parts.index(v.viewer) == n for v in crowd)]
+    assert all(accepted[n] == 25 for n in used), accepted  # each part's share, and no less
 
 
 @pytest.mark.slow

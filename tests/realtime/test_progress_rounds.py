@@ -18,14 +18,15 @@ from socialads.realtime.service import EXTENSION
 
 
 class ReadingStore:
-    """The app's real store; ``during`` runs right after each `campaign_progress` read."""
+    """The app's real store; ``during`` runs right after each `progress_by_part` read (what
+    the coalescer reads)."""
 
     def __init__(self, store, during):
         self._store = store
         self._during = during
 
-    def campaign_progress(self, cid, tokens=()):
-        read = self._store.campaign_progress(cid, tokens)
+    def progress_by_part(self, cid, tokens=()):
+        read = self._store.progress_by_part(cid, tokens)
         self._during()
         return read
 
@@ -51,8 +52,12 @@ def progress_round(app, store, make_campaign):
 
 
 def heard(progress, cid, session, total, session_total):
-    """The count script's notice, as the listener hands it on."""
+    """The count script's notice of viewer-0's pledge, as the listener hands it on (from
+    viewer-0's part, on a campaign counted in parts)."""
     event = {"k": "p", "c": cid, "s": session, "t": total, "f": {}}
+    parts = progress.store.counter_parts(cid)
+    if parts.count > 1:
+        event["p"] = parts.index("viewer-0")
     progress.heard({**event, "st": session_total, "sp": 1, "sm": 0})
 
 

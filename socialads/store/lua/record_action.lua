@@ -2,7 +2,8 @@
 -- activity's per-viewer cap, bump campaign and session totals and the activity
 -- state and the analytics (engaged viewers, this minute's bucket, the publisher origin's
 -- count, friends who acted), then tell the processes serving the campaign about the new
--- totals (on its channel: PUBLISH on one Redis, SPUBLISH in its slot on a cluster).
+-- totals (on its channel: PUBLISH on one Redis, SPUBLISH in its slot on a cluster). A
+-- campaign counted in parts runs it on the keys of the viewer's part, all in that part's slot.
 -- It also enforces the activity's "once per key" choices (one vote per poll, one answer per
 -- question) and per-viewer cooldowns, and keeps the leaderboard of sessions.
 -- KEYS and ARGV: record_action_keys and record_action_args (socialads/store/scripts.py), by name.
@@ -96,6 +97,9 @@ redis.call('HINCRBY', me, 'n', 1)
 local total = redis.call('HINCRBY', counters, 'total', amount)
 redis.call('HINCRBY', counters, 'actions', 1)
 local session_total = redis.call('HINCRBY', session, 'total', amount)
+if tonumber(part_ttl) > 0 then  -- a part's copy of the session: it lives from its actions
+  redis.call('EXPIRE', session, part_ttl)
+end
 redis.call('ZADD', board, session_total, token)
 if redis.call('ZCARD', board) > 2 * BOARD_KEPT then  -- trimmed now and then, not every action
   redis.call('ZREMRANGEBYRANK', board, 0, -BOARD_KEPT - 1)
@@ -136,8 +140,12 @@ end
 -- The notice carries every number a viewer's progress shows (the campaign total, the
 -- session's total, people and matched, the new value of each state counter this action
 -- moved), so no process reads them back to tell its viewers.
+-- In parts (socialads.store.parts), the numbers are this part's, and `p` says which.
 local counts = redis.call('HMGET', session, 'people', 'matched')
-redis.call(publish, channel, cjson.encode({k = EVENT_PROGRESS, c = campaign, s = token,
-  t = total, st = session_total, sp = tonumber(counts[1] or '0'),
-  sm = tonumber(counts[2] or '0'), f = state_values}))
+local notice = {k = EVENT_PROGRESS, c = campaign, s = token, t = total, st = session_total,
+  sp = tonumber(counts[1] or '0'), sm = tonumber(counts[2] or '0'), f = state_values}
+if tonumber(part) >= 0 then
+  notice.p = tonumber(part)
+end
+redis.call(publish, channel, cjson.encode(notice))
 return {ACTION_COUNTED, total, session_total, 0, matched}

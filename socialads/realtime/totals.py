@@ -1,0 +1,105 @@
+"""What a process knows of its campaigns' numbers (``socialads.realtime.progress`` keeps it):
+each campaign's total and activity counters, and each session's, per part of the campaign's
+counts (``socialads.store.parts``: part 0 alone for most campaigns), as heard in the count
+script's notices or read. Every counter only grows, so the larger of two readings of a part
+is the later one; a whole figure is the sum of the parts."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any, cast
+
+from socialads.store.actions import SESSION_PROGRESS, PartProgress
+from socialads.store.events import ChannelEvent
+from socialads.store.parts import MAX_PARTS
+
+
+def is_count(value: Any) -> bool:
+    return type(value) is int  # a bool is not a count
+
+
+def merged(into: dict[str, int], fresh: Mapping[str, int]) -> None:
+    """Every counter here only grows: the larger of two readings is the later one, whichever
+    arrived first (a read racing the notices of the actions after it)."""
+    for name, value in fresh.items():
+        if value > into.get(name, -1):
+            into[name] = value
+
+
+class Totals:
+    """A campaign's total and activity state counters, as this process last heard them, per
+    part of its counts (``socialads.store.parts``; part 0 alone for most campaigns);
+    ``whole`` once read from Redis (a notice carries only its part, and only the counters
+    its action moved)."""
+
+    __slots__ = ("totals", "states", "whole")
+
+    def __init__(self) -> None:
+        self.totals: dict[int, int] = {}
+        self.states: dict[int, dict[str, int]] = {}
+        self.whole = False
+
+    def hear(self, part: int, total: int, state: Mapping[str, int]) -> None:
+        self.totals[part] = max(self.totals.get(part, 0), total)
+        merged(self.states.setdefault(part, {}), state)
+
+    def copy(self) -> Totals:
+        mine = Totals()
+        mine.totals = dict(self.totals)
+        mine.states = {part: dict(state) for part, state in self.states.items()}
+        mine.whole = self.whole
+        return mine
+
+    def into(self, other: Totals) -> None:
+        """What this one knows, merged into ``other``."""
+        for part, total in self.totals.items():
+            other.hear(part, total, self.states.get(part, {}))
+
+    @property
+    def total(self) -> int:
+        return sum(self.totals.values())
+
+    @property
+    def state(self) -> dict[str, int]:
+        return added(self.states.values())
+
+
+def added(parts: Iterable[Mapping[str, int]]) -> dict[str, int]:
+    """Counters kept per part, added up."""
+    total: dict[str, int] = {}
+    for counters in parts:
+        for name, value in counters.items():
+            total[name] = total.get(name, 0) + value
+    return total
+
+
+def notice_part(event: ChannelEvent) -> int | None:
+    """The part of the campaign's counts a notice speaks for (None: the only one)."""
+    part = event.get("p")
+    return part if type(part) is int and 0 <= part < MAX_PARTS else None
+
+
+def hear_session(
+    known: dict[str, dict[int, dict[str, int]]], session: str, part: int | None, numbers: list
+) -> None:
+    """A notice's session numbers (``st``, ``sp``, ``sm``) into ``known`` (session -> part ->
+    counters). A part's notice only adds to a session already read whole (it does not say
+    the other parts'); a notice that lacks them makes the session one to read afresh."""
+    if not all(is_count(n) for n in numbers):
+        known.pop(session, None)
+    elif session in known or part is None:
+        heard = dict(zip(SESSION_PROGRESS, cast(list[int], numbers), strict=True))
+        merged(known.setdefault(session, {}).setdefault(part or 0, {}), heard)
+
+
+def whole_of(
+    readings: Sequence[PartProgress], part: int, total: int, session_total: int
+) -> tuple[int, int]:
+    """The campaign's and the (one) session's totals from each part's reading, part ``part``
+    being at least ``total`` and ``session_total`` (what it just answered)."""
+    campaign = sum(max(t, total) if p == part else t for p, (t, _, _) in enumerate(readings))
+    session = sum(
+        max(s[0]["total"], session_total) if p == part else s[0]["total"]
+        for p, (_, _, s) in enumerate(readings)
+    )
+    return campaign, session
