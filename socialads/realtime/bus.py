@@ -61,6 +61,7 @@ class Bus:
         self.global_channel = store.keys.events
         self.lock = threading.RLock()
         self.held: dict[str, int] = {}  # campaign -> its rooms here (both namespaces)
+        self.heard_on: dict[str, list[str]] = {}  # campaign -> the channels held for it
         self.wanted: set[str] = {self.global_channel}
         self.waits: dict[str, threading.Event] = {}  # channel -> set once subscribed
         self.readers: dict[str, Reader] = {}
@@ -82,15 +83,21 @@ class Bus:
         """Where a message about campaign ``cid`` goes (None: the global channel)."""
         return self.store.keys.bus(cid) if cid else self.global_channel
 
-    def hold(self, cid: str) -> None:
-        """This process has one more room of campaign ``cid``: hear its channels (its own,
-        and those of the parts its counts are kept in: ``socialads.store.parts``)."""
-        channels = self.store.counter_parts(cid).channels  # read once per campaign, then kept
+    def channels_of(self, cid: str) -> list[str]:
+        """Campaign ``cid``'s channels: its own, and those of the parts its counts are kept in
+        (``socialads.store.parts``; read from Redis the first time a process asks)."""
+        return self.store.counter_parts(cid).channels
+
+    def hold(self, cid: str, channels: list[str] | None = None) -> None:
+        """This process has one more room of campaign ``cid``: hear its ``channels`` (as
+        `channels_of` says; the client manager asks before it enters the room)."""
+        channels = channels or self.channels_of(cid)
         with self.lock:
             rooms = self.held.get(cid, 0)
             self.held[cid] = rooms + 1
             if rooms:
                 return
+            self.heard_on[cid] = channels  # released as held, whatever is cached meanwhile
             for channel in channels:
                 self.wanted.add(channel)
                 self.waits[channel] = threading.Event()
@@ -105,16 +112,12 @@ class Bus:
                 self.held[cid] = rooms
                 return
             self.held.pop(cid, None)
-            for channel in self._channels(cid):
+            for channel in self.heard_on.pop(cid, [self.channel(cid)]):
                 self.wanted.discard(channel)
                 self.waits.pop(channel, None)
                 for reader in self.readers.values():
                     if channel in reader.channels:
                         reader.remove(channel)
-
-    def _channels(self, cid: str) -> list[str]:
-        parts = self.store.counter_parts_known(cid)  # known: `hold` asked first
-        return parts.channels if parts else [self.channel(cid)]
 
     def wait_heard(self, cid: str) -> None:
         """Wait (briefly) until campaign ``cid``'s channels are subscribed: what a joining
@@ -122,7 +125,7 @@ class Bus:
         if self.client is None:
             return
         deadline = time.monotonic() + CONFIRM_WAIT
-        for channel in self._channels(cid):
+        for channel in self.heard_on.get(cid, [self.channel(cid)]):
             event = self.waits.get(channel)
             if event is not None:
                 event.wait(max(0.0, deadline - time.monotonic()))

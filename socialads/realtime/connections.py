@@ -94,6 +94,14 @@ class Connections:
                 sid for sid, c in self._by_sid.items() if c.campaign == cid and c.member == member
             ]
 
+    def campaign_counts(self) -> dict[str, int]:
+        """The connections joined here now, per campaign."""
+        with self.lock:
+            return {
+                cid: sum(len(sids) for sids in sessions.values())
+                for cid, sessions in self._by_campaign.items()
+            }
+
     def presence(self) -> tuple[list[PresenceEntry], set[tuple[str, str]]]:
         """What the heartbeat keeps alive: every connection's presence entry, and every
         (campaign, session) with a connection here."""

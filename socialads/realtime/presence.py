@@ -17,7 +17,6 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections import Counter
 from collections.abc import Mapping
 from typing import Any
 
@@ -58,6 +57,7 @@ class Presence:
         self.last: dict[str, list[dict[str, Any]]] = {}  # session -> members its viewers have
         self.pending: dict[str, str] = {}  # session -> its campaign, for sessions owed an update
         self.last_sent: dict[str, float] = {}  # session -> when its last update went out
+        self.counted: set[str] = set()  # campaigns whose live count the last beat wrote
         self.wake = threading.Event()
 
     def due(self, cid: str, session: str) -> None:
@@ -157,9 +157,12 @@ class Presence:
                         entries[chunk : chunk + HEARTBEAT_CHUNK], self.config["PRESENCE_TTL"]
                     )
                     time.sleep(0)  # let the viewers' events in between chunks
-                self.store.count_live(
-                    Counter(cid for cid, *_ in entries), self.config["PRESENCE_TTL"]
-                )
+                # Counted now, not when the beat began (a leave meanwhile is not undone), and
+                # 0 for a campaign this process served at the last beat and serves no more.
+                counts = self.connections.campaign_counts()
+                gone = dict.fromkeys(self.counted - counts.keys(), 0)
+                self.store.count_live({**gone, **counts}, self.config["PRESENCE_TTL"])
+                self.counted = set(counts)
                 self.guard.refresh()
                 places = sorted(here)
                 for chunk in range(0, len(places), HEARTBEAT_CHUNK):

@@ -32,7 +32,9 @@ from socialads.metrics import Metrics
 from socialads.realtime.connections import Connections
 from socialads.realtime.rooms import session_room, socketio
 from socialads.realtime.totals import (
+    Known,
     Totals,
+    absorb,
     added,
     hear_session,
     is_count,
@@ -72,7 +74,8 @@ class Progress:
         # What the notices and reads told us (socialads.realtime.totals) of the campaigns and
         # sessions with viewers here; one not (wholly) known is read at its next update.
         self.totals: dict[str, Totals] = {}
-        self.session_counts: dict[str, dict[int, dict[str, int]]] = {}  # session, part: counts
+        self.session_counts: Known = {}  # the sessions read whole: session, part: counts
+        self.partial: Known = {}  # part notices of sessions not yet read whole
         self.last_progress: dict[str, bytes] = {}  # session -> the update its viewers have
         self.last_sent: dict[str, float] = {}  # campaign -> when its last update went out
         self.last_status: dict[str, str] = {}  # campaign -> status last sent to our viewers
@@ -107,7 +110,7 @@ class Progress:
                 totals.whole = False
             if isinstance(session, str) and self.connections.has_session(cid, session):
                 numbers = [event.get("st"), event.get("sp"), event.get("sm")]
-                hear_session(self.session_counts, session, part, numbers)
+                hear_session(self.session_counts, self.partial, session, part, numbers)
             self._pend(cid)
         self.wake.set()
 
@@ -122,6 +125,9 @@ class Progress:
                 merged(known.setdefault(part, {}), {"total": answer[1]})
                 return totals.total, sum(c.get("total", 0) for c in known.values())
         readings = self.store.progress_by_part(cid, [session])
+        with self.lock:  # what was read is known here from now
+            if self.connections.has_session(cid, session):
+                absorb(readings, [session], [session], self.session_counts, self.partial)
         return whole_of(readings, part, *answer)
 
     def _pend(self, cid: str) -> None:
@@ -160,6 +166,7 @@ class Progress:
         with self.lock:
             self.last_progress.pop(session, None)
             self.session_counts.pop(session, None)
+            self.partial.pop(session, None)
             if not self.connections.has_campaign(cid):
                 self._forget_campaign(cid)
 
@@ -247,20 +254,15 @@ class Progress:
             with self.lock:
                 # Only sessions still here: one that left meanwhile is read if it returns.
                 here = self.connections.sessions(cid)
-                for i, session in enumerate(stale):
-                    counts[session] = {}
-                    for part, (_, _, fresh) in enumerate(readings):
-                        counts[session][part] = dict(fresh[i])
-                        if session in here:
-                            known = self.session_counts.setdefault(session, {})
-                            merged(known.setdefault(part, {}), fresh[i])
+                counts.update(absorb(readings, stale, here, self.session_counts, self.partial))
                 if self.totals.get(cid) is totals:  # else forgotten meanwhile: read again
                     mine.into(totals)
                     totals.whole = True
         with self.lock:  # what was heard while we read is newer still
             for session, known in counts.items():
-                for part, heard in (self.session_counts.get(session) or {}).items():
-                    merged(known.setdefault(part, {}), heard)
+                for heard_of in (self.session_counts, self.partial):
+                    for part, heard in (heard_of.get(session) or {}).items():
+                        merged(known.setdefault(part, {}), heard)
             if self.totals.get(cid) is totals:
                 totals.into(mine)
         total, state = mine.total, mine.state

@@ -79,17 +79,44 @@ def notice_part(event: ChannelEvent) -> int | None:
     return part if type(part) is int and 0 <= part < MAX_PARTS else None
 
 
+Known = dict[str, dict[int, dict[str, int]]]  # session -> part -> counters
+
+
 def hear_session(
-    known: dict[str, dict[int, dict[str, int]]], session: str, part: int | None, numbers: list
+    known: Known, partial: Known, session: str, part: int | None, numbers: list
 ) -> None:
-    """A notice's session numbers (``st``, ``sp``, ``sm``) into ``known`` (session -> part ->
-    counters). A part's notice only adds to a session already read whole (it does not say
-    the other parts'); a notice that lacks them makes the session one to read afresh."""
+    """A notice's session numbers (``st``, ``sp``, ``sm``) into ``known``, the sessions read
+    whole. A part's notice of a session not (yet) read whole goes to ``partial``: it does not
+    say the other parts' numbers, but it is newer than a read in flight may be (`absorb`).
+    A notice that lacks them makes the session one to read afresh."""
     if not all(is_count(n) for n in numbers):
         known.pop(session, None)
-    elif session in known or part is None:
-        heard = dict(zip(SESSION_PROGRESS, cast(list[int], numbers), strict=True))
-        merged(known.setdefault(session, {}).setdefault(part or 0, {}), heard)
+        return
+    heard = dict(zip(SESSION_PROGRESS, cast(list[int], numbers), strict=True))
+    into = known if session in known or part is None else partial
+    merged(into.setdefault(session, {}).setdefault(part or 0, {}), heard)
+
+
+def absorb(
+    readings: Sequence[PartProgress],
+    sessions: Sequence[str],
+    here: Iterable[str],
+    known: Known,
+    partial: Known,
+) -> Known:
+    """Sessions read whole (``readings``, in the order of ``sessions``): what each was read
+    as, merged with what was heard of it; those still ``here`` are known whole from now."""
+    read: Known = {}
+    here = set(here)
+    for i, session in enumerate(sessions):
+        mine = read[session] = {part: dict(fresh[i]) for part, (_, _, fresh) in enumerate(readings)}
+        for part, heard in partial.get(session, {}).items():
+            merged(mine.setdefault(part, {}), heard)
+        if session in here:
+            partial.pop(session, None)
+            for part, counts in mine.items():
+                merged(known.setdefault(session, {}).setdefault(part, {}), counts)
+    return read
 
 
 def whole_of(

@@ -22,7 +22,7 @@ from socialads.realtime.guards import Guard, act_refusal, blocked_problem, close
 from socialads.realtime.presence import Presence, public_members
 from socialads.realtime.progress import Progress
 from socialads.realtime.rooms import admin_room, session_room, socketio
-from socialads.store import RoomFull, SessionClosed, Store
+from socialads.store import JoinRefused, RoomFull, SessionClosed, Store
 
 OVERFLOW_HOPS = 20  # full rooms of one group a join walks through before starting afresh
 
@@ -81,6 +81,7 @@ class Viewers:
             "origin": connection.origin,
             "room_size": entry.room_size,
             "landing": connection.origin == origin_of(self.config["PUBLIC_URL"]),
+            "here": not same_place,  # a join again of a connection in the session: counted
         }
         try:
             self.store.join_session(cid, session, **seat)
@@ -89,6 +90,12 @@ class Viewers:
             room_full = {"group": full.name, "size": entry.room_size}
             session = self._overflow(cid, session, data.viewer, full.name, seat)
             connection.session = session
+        except JoinRefused as refused:  # blocked, or closed, since the guard looked
+            if same_place:
+                self._leave(sid)
+            if refused.blocked is not None:
+                raise blocked_problem(refused.blocked["reason"]) from None
+            raise closed_problem() from None
         with self.connections.lock:  # one step for the coalescer: who is here, what it knows
             if self.connections.add(sid, connection):
                 self.progress.forget_session_counts(session)

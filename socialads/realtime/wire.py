@@ -99,9 +99,11 @@ class BusRooms(socketio.Manager):
     def basic_enter_room(self, sid: str, namespace: str, room: Any, eio_sid: Any = None) -> Any:
         cid = campaign_of_room(room)
         new = room not in self.rooms.get(namespace, {})
+        # Its channels first (Redis may be asked): a failure leaves no room unheld.
+        channels = self.bus.channels_of(cid) if cid is not None and new else None
         result = super().basic_enter_room(sid, namespace, room, eio_sid=eio_sid)
-        if cid is not None and new:
-            self.bus.hold(cid)
+        if cid is not None and channels is not None:
+            self.bus.hold(cid, channels)
         return result
 
     def basic_leave_room(self, sid: str, namespace: str, room: Any) -> Any:

@@ -12,7 +12,8 @@ script. The modules:
 - ``records``: what is kept as typed records (`Campaign`, with its `Cause` and `Look`), the
   shape a campaign has wherever it crosses a module's boundary;
 - one module per domain: ``accounts`` (brands, users, API tokens, brand people),
-  ``campaigns`` (definitions), ``analytics`` (counters and stats), ``sessions``,
+  ``campaigns`` (definitions), ``analytics`` (counters and stats), ``sessions``, ``joins``
+  (seats, and the joins they count),
   ``presence``, ``actions`` (counting, choices, leaderboard, match), ``chat``,
   ``moderation``, ``limits`` (shared token buckets, connection caps), ``events`` (the
   channel between processes);
@@ -35,16 +36,18 @@ from socialads.store.campaigns import Campaigns
 from socialads.store.chat import Chat, SessionClosed
 from socialads.store.clients import READER
 from socialads.store.events import Events
+from socialads.store.joins import JoinRefused, Joins, RoomFull
 from socialads.store.limits import Limits
 from socialads.store.moderation import Moderation
 from socialads.store.presence import Presence
 from socialads.store.records import Campaign
-from socialads.store.sessions import RoomFull, Sessions, SessionSnapshot
+from socialads.store.sessions import Sessions, SessionSnapshot
 
 __all__ = [
     "READER",
     "ActionResult",
     "Campaign",
+    "JoinRefused",
     "RoomFull",
     "SessionClosed",
     "SessionSnapshot",
@@ -80,7 +83,6 @@ class Store:
         self.round_trips = backend.round_trips  # is Redis answering? (socialads_redis_up)
         self.process = backend.process  # this process's name in Redis
         self.counter_parts = backend.parts.of  # a campaign's parts (socialads.store.parts)
-        self.counter_parts_known = backend.parts.cached
 
         self.accounts = Accounts(backend)
         self.create_brand = self.accounts.create_brand
@@ -130,7 +132,8 @@ class Store:
         self.overflow_room = self.sessions.overflow_room
         self.set_overflow_room = self.sessions.set_overflow_room
         self.create_session = self.sessions.create_session
-        self.join_session = self.sessions.join_session
+        self.joins = Joins(backend, self.presence, self.sessions)
+        self.join_session = self.joins.join_session
         self.session_snapshot = self.sessions.session_snapshot
 
         self.actions = Actions(backend)

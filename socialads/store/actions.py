@@ -18,7 +18,7 @@ from socialads.activities import Match
 from socialads.protocol import ActionStatus
 from socialads.store.analytics import DIRECT, minute_of
 from socialads.store.base import Domain, JSONObject, publish_command
-from socialads.store.keys import SESSION_TTL
+from socialads.store.keys import SESSION_TTL, CampaignKeys
 from socialads.store.limits import SharedBucket, rates_of, shared_among
 from socialads.store.parts import summed
 from socialads.store.scripts import record_action_args, record_action_keys
@@ -193,30 +193,17 @@ class Actions(Domain):
 
     def leaderboard(self, cid: str, size: int) -> list[BoardEntry]:
         """The sessions with the largest totals: group names and totals, never tokens. A
-        campaign counted in parts keeps a board per part (a session's partial totals): the
-        sessions near the top of any part are summed over all parts and ranked."""
+        campaign counted in parts keeps a board per part (a session's totals there), ranked
+        by their sums (`_top_over_parts`)."""
         parts = self.parts.of(cid).all
         main = parts[0]
-        near = size if len(parts) == 1 else 2 * size  # the top of each part's board
-        pipe = self.redis.pipeline(transaction=False)
-        for key in parts:
-            pipe.zrevrange(key.board, 0, near - 1, withscores=True)
-        tops = cast("list[list[tuple[str, float]]]", pipe.execute())
         if len(parts) == 1:
-            top = tops[0]
+            top = cast(
+                "list[tuple[str, float]]",
+                self.redis.zrevrange(main.board, 0, size - 1, withscores=True),
+            )
         else:
-            candidates = sorted({token for each in tops for token, _ in each})
-            pipe = self.redis.pipeline(transaction=False)
-            for token in candidates:
-                for key in parts:
-                    pipe.zscore(key.board, token)
-            scores = pipe.execute()
-            count = len(parts)
-            sums = [
-                (token, float(sum(s or 0 for s in scores[i * count : (i + 1) * count])))
-                for i, token in enumerate(candidates)
-            ]
-            top = sorted(sums, key=lambda entry: (-entry[1], entry[0]))[:size]
+            top = self._top_over_parts(parts, size)
         pipe = self.redis.pipeline(transaction=False)
         for token, _ in top:
             pipe.hget(main.session_hash(token), "name")
@@ -225,6 +212,33 @@ class Actions(Domain):
             {"name": name or "A group", "total": int(score)}
             for (_, score), name in zip(top, names, strict=True)
         ]
+
+    def _top_over_parts(self, parts: Sequence[CampaignKeys], size: int) -> list[tuple[str, float]]:
+        """The ``size`` sessions of largest sum over the parts' boards, exactly (Fagin's
+        threshold algorithm): read each board from the top, deeper each round, and sum every
+        session seen over all parts, until the last of the best is at least what a session
+        not seen yet could have (the lowest score read in each board not read to its end)."""
+        depth, count, sums = 2 * size, len(parts), dict[str, float]()
+        while True:
+            pipe = self.redis.pipeline(transaction=False)
+            for key in parts:
+                pipe.zrevrange(key.board, 0, depth - 1, withscores=True)
+            tops = cast("list[list[tuple[str, float]]]", pipe.execute())
+            new = sorted({token for each in tops for token, _ in each} - sums.keys())
+            pipe = self.redis.pipeline(transaction=False)
+            for token in new:
+                for key in parts:
+                    pipe.zscore(key.board, token)
+            scores = pipe.execute()
+            for i, token in enumerate(new):
+                sums[token] = float(sum(s or 0 for s in scores[i * count : (i + 1) * count]))
+            best = sorted(sums.items(), key=lambda entry: (-entry[1], entry[0]))[:size]
+            unseen = sum(each[-1][1] for each in tops if len(each) == depth)
+            if all(len(each) < depth for each in tops) or (
+                len(best) == size and best[-1][1] >= unseen
+            ):
+                return best
+            depth *= 4
 
     def match_summary(self, cid: str, latest: int) -> tuple[int, list[JSONObject]]:
         """What the brand's match pool has given (the campaign's ``matched``) and the latest

@@ -85,8 +85,10 @@ Key layout (``sa`` is ``KEY_PREFIX``)::
     sa:s:{C/T}:p                zset    connection id -> heartbeat expiry (presence)
     sa:s:{C/T}:m                hash    connection id -> member JSON {viewer, id, name, t}
     sa:s:{C/T}:v                set     viewers that ever joined session T (these three were
-                                        sa:c:{C}:s:T:p, :m and :v before: read, moved at the
-                                        session's next join, on one Redis)
+                                        sa:c:{C}:s:T:p, :m and :v before; on one Redis, at the
+                                        session's next join, :v is merged here and the old
+                                        three deleted: the old presence, of processes from
+                                        before, goes with them)
     sa:c:{C}:s:T:chat           list    the latest messages as JSON
     sa:c:{C}:s:T:sent           hash    "viewer NUL client message id" -> message JSON
     sa:c:{C}:s:T:hidden         hash    message id -> JSON of a hidden message without its

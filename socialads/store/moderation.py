@@ -100,15 +100,17 @@ class Moderation(Domain):
         public moderation log; every process hears it and takes its viewers out. False when
         it was closed already (or is gone)."""
         key = self.keys.campaign(cid).session_hash(token)
-        if not self.redis.exists(key) or not self.redis.hsetnx(key, "closed", orjson.dumps(record)):
+        if not self.redis.exists(key) or self.redis.hexists(key, "closed"):
             return False
         others = self.parts.of(cid).all[1:]
-        if others:  # each part's count script refuses on its own copy of the session
-            pipe = self.redis.pipeline(transaction=False)
+        if others:  # each part's count script refuses on its own copy: those first, so a
+            pipe = self.redis.pipeline(transaction=False)  # close that failed is done again
             for part in others:
                 pipe.hset(part.session_hash(token), "closed", orjson.dumps(record))
                 pipe.expire(part.session_hash(token), SESSION_TTL)
             pipe.execute()
+        if not self.redis.hsetnx(key, "closed", orjson.dumps(record)):
+            return False
         self._log_decision(
             cid, {**record, "action": "close"}, session_closed(cid, token, record["reason"])
         )

@@ -108,7 +108,3 @@ class Parts:
                 self.known.clear()
             self.known[cid] = found
         return found
-
-    def cached(self, cid: str) -> CampaignParts | None:
-        """What `of` would answer, when known without asking Redis."""
-        return self.known.get(cid)

@@ -23,6 +23,10 @@ from socialads.store.scripts import presence_args, presence_keys
 
 PresenceEntry = tuple[str, str, str, JSONObject]  # campaign, session, connection id, member
 UNTIL = ":until"  # a process's field in :here whose value is when its count expires
+# A count expired this long is dropped by the next stats read (one expired a moment ago may
+# be a late heartbeat's, about to be written again). No process beating: the key expires.
+SWEEP_AFTER = 600
+HERE_KEPT = 3  # :here is kept this many presence TTLs after the latest write to it
 
 
 def live_count(here: dict[str, str], now: float) -> tuple[int, list[str]]:
@@ -32,9 +36,10 @@ def live_count(here: dict[str, str], now: float) -> tuple[int, list[str]]:
     for field, value in here.items():
         if field.endswith(UNTIL):
             continue
-        if float(here.get(field + UNTIL) or 0) > now:
+        until = float(here.get(field + UNTIL) or 0)
+        if until > now:
             live += max(0, int(value))
-        else:
+        elif until < now - SWEEP_AFTER:
             gone += [field, field + UNTIL]
     return live, gone
 
@@ -66,6 +71,7 @@ class Presence(Domain):
         pipe.hincrby(key.here, self.process, delta)
         if delta > 0:
             pipe.hset(key.here, self.process + UNTIL, time.time() + ttl)
+            pipe.expire(key.here, int(ttl * HERE_KEPT) + 1)
 
     def leave_session(self, cid: str, token: str, sid: str) -> None:
         key = self.keys.campaign(cid)
@@ -88,10 +94,9 @@ class Presence(Domain):
         until = time.time() + ttl
         pipe = self.redis.pipeline(transaction=False)
         for cid, count in counts.items():
-            pipe.hset(
-                self.keys.campaign(cid).here,
-                mapping={self.process: count, self.process + UNTIL: until},
-            )
+            here = self.keys.campaign(cid).here
+            pipe.hset(here, mapping={self.process: count, self.process + UNTIL: until})
+            pipe.expire(here, int(ttl * HERE_KEPT) + 1)
         pipe.execute()
 
     def refresh_presence(self, entries: list[PresenceEntry], ttl: float) -> None:

@@ -1,5 +1,5 @@
-"""Shared sessions (a group's room): creating one, joining it, and what a joining client
-reads of it.
+"""Shared sessions (a group's room): creating one, and what a joining client reads of it
+(joining it is ``socialads.store.joins``).
 
 A session is a hash (``sa:c:{C}:s:T``) keyed by an unguessable token, the one in invite
 links. A session nobody else joined expires after a week; once a friend joins, it is kept
@@ -14,34 +14,14 @@ from dataclasses import dataclass
 from typing import cast
 
 import orjson
-from redis.client import Pipeline
 
-from socialads.protocol import SeatStatus
 from socialads.store.actions import SESSION_PROGRESS, SessionProgress, session_progress
-from socialads.store.analytics import DIRECT, count_minute
 from socialads.store.base import Backend, Domain, JSONObject
-from socialads.store.events import members_changed
 from socialads.store.keys import (
-    INVITE_LOOKUP_TTL,
-    ORIGINS_KEPT,
-    OTHER_ORIGIN,
-    SESSION_TTL,
     SOLO_SESSION_TTL,
-    VIEWER_TTL,
-    CampaignKeys,
-    SessionKeys,
 )
 from socialads.store.parts import summed
 from socialads.store.presence import Presence, members_from
-from socialads.store.scripts import invite_opened_keys, no_args, seat_args, seat_keys
-
-
-class RoomFull(Exception):
-    """A session holds as many people as its campaign allows; ``name`` is its group name."""
-
-    def __init__(self, name: str):
-        super().__init__(name)
-        self.name = name
 
 
 @dataclass(frozen=True)
@@ -63,7 +43,7 @@ def new_session_token() -> str:
 
 
 class Sessions(Domain):
-    """Sessions: their life, their seats, their first joins (counted for the analytics)."""
+    """Sessions: their life, and what a join reads of them."""
 
     def __init__(self, backend: Backend, presence: Presence):
         super().__init__(backend)
@@ -129,122 +109,6 @@ class Sessions(Domain):
         if not invited:  # a seed: started by someone no invite brought (the k-factor's base)
             self.redis.hincrby(key.counters, "seed_sessions", 1)
         return token
-
-    def join_session(
-        self,
-        cid: str,
-        token: str,
-        sid: str,
-        member: JSONObject,
-        ttl: float,
-        origin: str = DIRECT,
-        landing: bool = False,
-        room_size: int = 0,
-    ) -> bool:
-        """Put a connection into a session's presence; returns True for an invited friend's
-        first join (someone other than the leader joining this session for the first time).
-        Raises `RoomFull` when the session already holds ``room_size`` other people.
-
-        A viewer's first join of a session counts in ``joins`` (per minute, and per publisher
-        ``origin``). An invited friend's first join also adds to the cycle time and counts as
-        an invite opened, unless it comes from the invite ``landing`` page, whose load did."""
-        key = self.keys.campaign(cid)
-        session = key.session(token)
-        viewer = member["viewer"]
-        now = time.time()
-        expires = now + ttl
-        seat = SeatStatus(
-            self.scripts.seat(
-                seat_keys(
-                    presence=session.presence,
-                    members=session.members,
-                    viewers=session.viewers,
-                    # One Redis may hold the room where it was kept before: moved at this join.
-                    before=() if self.cluster else [session.before(part) for part in "pmv"],
-                ),
-                seat_args(
-                    now=now,
-                    connection=sid,
-                    member=orjson.dumps(member),
-                    expires=expires,
-                    viewer=viewer,
-                    room_size=room_size,
-                ),
-            )
-        )
-        if seat is SeatStatus.FULL:
-            raise RoomFull(self.session_name(cid, token))
-        first_time = seat is SeatStatus.FIRST  # counted once: only one call seats them first
-        pipe = self.transaction(one_slot=True)  # the campaign's keys
-        pipe.hget(session.hash, "leader")
-        pipe.pfadd(key.viewers, viewer)
-        self.presence.count_here(pipe, key, 1, ttl)
-        pipe.hget(session.hash, "shared")
-        pipe.hget(session.hash, "created_at")
-        pipe.hexists(key.by_origin("joins"), origin)
-        pipe.hlen(key.by_origin("joins"))
-        leader, *_, shared, created_at, known, origins = pipe.execute()
-        if not known and origins >= ORIGINS_KEPT:
-            origin = OTHER_ORIGIN  # what clients say: a flood of made-up origins grows nothing
-        invited = bool(first_time) and leader != viewer
-        pipe = self.transaction(one_slot=False)  # the counts, and the invite's lookup
-        if invited:
-            pipe.hincrby(key.counters, "invite_joins", 1)
-            pipe.hset(session.hash, "shared", 1)
-            pipe.expire(self.keys.session_campaign(token), INVITE_LOOKUP_TTL)
-        if first_time:
-            self._count_join(
-                pipe,
-                cid,
-                key,
-                session,
-                viewer,
-                now,
-                origin,
-                invited=invited,
-                created_at=created_at,
-                landing=landing,
-            )
-        kept = SESSION_TTL if invited or shared else SOLO_SESSION_TTL
-        for each in (
-            session.hash,
-            session.presence,
-            session.members,
-            session.viewers,
-            session.acted,
-        ):
-            pipe.expire(each, kept)
-        self.publish_on(pipe, self.keys.bus(cid), members_changed(cid, token))
-        pipe.execute()
-        return invited
-
-    def _count_join(
-        self,
-        pipe: Pipeline,
-        cid: str,
-        key: CampaignKeys,
-        session: SessionKeys,
-        viewer: str,
-        now: float,
-        origin: str,
-        invited: bool,
-        created_at: str | None,
-        landing: bool,
-    ) -> None:
-        pipe.hincrby(key.counters, "joins", 1)
-        pipe.hincrby(key.by_origin("joins"), origin, 1)
-        count_minute(pipe, key, "joins", now)
-        if invited:
-            me = self.parts.of(cid).of(viewer).viewer_state(viewer)
-            pipe.hsetnx(me, "f", 0)
-            pipe.expire(me, VIEWER_TTL)
-            if created_at:
-                pipe.hincrbyfloat(key.counters, "cycle_seconds", max(0.0, now - float(created_at)))
-                pipe.hincrby(key.counters, "cycle_joins", 1)
-            if not landing:
-                self.scripts.invite_opened.queue(
-                    pipe, invite_opened_keys(session=session.hash, counters=key.counters), no_args()
-                )
 
     def session_snapshot(
         self,

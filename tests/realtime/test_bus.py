@@ -17,12 +17,14 @@ import pytest
 import redis
 from redis.cluster import ClusterNode
 
+from socialads.domain import campaigns
 from socialads.metrics import Metrics
 from socialads.realtime.bus import Bus
 from socialads.realtime.liveness import Liveness
 from socialads.realtime.rooms import admin_room, session_room
 from socialads.realtime.wire import QueueManager
 from socialads.runtime.embedded_cluster import HOST
+from tests.support.seeds import CAMPAIGN
 from tests.support.servers import bus_heard
 from tests.support.waiting import wait_until
 
@@ -81,6 +83,29 @@ def test_a_campaign_is_heard_while_this_process_has_rooms_of_it(bus, store):
     store.events.publish(channel, orjson.dumps({"k": "m", "c": cid, "s": "t2"}))
     time.sleep(0.3)
     assert [e for e in bus.heard_events if e.get("s") == "t2"] == []
+
+
+def test_a_campaign_in_parts_is_heard_on_every_part_and_let_go_whole(bus, store, brand):
+    """Each part of a campaign's counts (socialads.store.parts) publishes on its own channel:
+    all are heard while a room of the campaign is here, and all dropped with the last one,
+    even when this process has forgotten meanwhile how many parts the campaign has."""
+    cid = campaigns.create(store, brand["brand_id"], dict(CAMPAIGN), parts=4).id
+    manager = QueueManager(bus)
+    channels = store.counter_parts(cid).channels
+    assert len(channels) == 4
+    manager.basic_enter_room("sid-1", "/", session_room(cid, "t1"), eio_sid="e1")
+    bus.wait_heard(cid)
+    assert all(bus.waits[channel].is_set() for channel in channels)
+    for channel in channels:
+        wait_until(lambda c=channel: subscribers(store, c) == 1, 5, what="every part heard")
+    event = {"k": "p", "c": cid, "s": "t1", "t": 3, "f": {}, "p": 3}
+    store.events.publish(channels[3], orjson.dumps(event))
+    wait_until(lambda: event in bus.heard_events, 5, what="a part's notice heard")
+    store.actions.parts.known.clear()  # as a process that met thousands of campaigns since
+    manager.basic_leave_room("sid-1", "/", session_room(cid, "t1"))
+    assert bus.wanted == {bus.global_channel}
+    for channel in channels:
+        wait_until(lambda c=channel: subscribers(store, c) == 0, 5, what="every part dropped")
 
 
 def test_what_is_not_ours_is_ignored_and_the_bus_still_hears(bus, store):

@@ -12,9 +12,11 @@ import orjson
 import pytest
 
 from socialads.activities import Effect
+from socialads.domain import campaigns
 from socialads.realtime.connections import Connection
 from socialads.realtime.rooms import session_room
 from socialads.realtime.service import EXTENSION
+from tests.support.seeds import CAMPAIGN
 
 
 class ReadingStore:
@@ -127,3 +129,28 @@ def test_a_round_that_fails_on_a_bug_is_retried_and_the_others_still_go(progress
         time.sleep(0.02)
     assert failures, "the read ran"
     assert orjson.loads(progress.last_progress[first])["session_total"] == 3  # retried
+
+
+def test_a_part_s_notice_heard_during_the_read_is_not_lost(app, store, brand):
+    """In parts (socialads.store.parts), a session is read whole before its parts' notices are
+    trusted; one heard while that read is in flight is newer than it, and is kept."""
+    realtime = app.extensions[EXTENSION]
+    progress = realtime.progress
+    cid = campaigns.create(store, brand["brand_id"], dict(CAMPAIGN), parts=4).id
+    parts = store.counter_parts(cid)
+    session = uuid.uuid4().hex
+    realtime.connections.add("sid-p", Connection(cid, session, "v", "m", "V", time.time()))
+    viewer = next(f"w{n}" for n in range(100) if parts.index(f"w{n}") == 1)
+    store.record_action(cid, session, viewer, uuid.uuid4().hex, amount=14)
+
+    def counted_meanwhile():  # another process counts one more in part 1, and says so
+        event = {"k": "p", "c": cid, "s": session, "t": 15, "f": {}, "p": 1}
+        progress.heard({**event, "st": 15, "sp": 0, "sm": 0})
+
+    progress.store = ReadingStore(store, during=counted_meanwhile)
+    try:
+        sent = [payload for payload, _ in progress.updates(cid).values()]
+        assert sent[0]["session_total"] == 15 and sent[0]["total"] == 15
+    finally:
+        progress.store = store
+        realtime.connections.remove("sid-p")

@@ -8,10 +8,12 @@ from __future__ import annotations
 import time
 
 import pytest
+import redis
 
 from socialads import create_app
 from socialads.domain import campaigns
-from socialads.store.presence import UNTIL
+from socialads.store import JoinRefused
+from socialads.store.presence import SWEEP_AFTER, UNTIL
 from tests.support.seeds import CAMPAIGN, SECRET
 
 
@@ -66,10 +68,14 @@ def test_live_viewers_are_counted_per_process_and_a_process_that_ends_stops_coun
     assert store.stats(cid)["live_viewers"] == 1
     store.count_live({cid: 5}, 30)  # the heartbeat writes the exact count again
     assert store.stats(cid)["live_viewers"] == 5
-    # Another process that died: its count expired, so it no longer counts, and is dropped.
-    store.redis.hset(key.here, mapping={"gone": 7, "gone" + UNTIL: time.time() - 1})
+    # Another process that died: its count expired, so it no longer counts; dropped once it
+    # is long expired (one just expired may be a late heartbeat's, about to be written again).
+    store.redis.hset(key.here, mapping={"late": 3, "late" + UNTIL: time.time() - 1})
+    store.redis.hset(key.here, mapping={"gone": 7, "gone" + UNTIL: time.time() - SWEEP_AFTER - 1})
     assert store.stats(cid)["live_viewers"] == 5
     assert not store.redis.hexists(key.here, "gone")
+    assert store.redis.hget(key.here, "late") == "3"
+    assert 0 < store.redis.ttl(key.here) <= 3 * 30 + 1  # no process beating: it goes
     # What an earlier version kept per connection is gone once the stats are read.
     store.redis.zadd(key.live, {"old-sid": time.time() + 60})
     assert store.stats(cid)["live_viewers"] == 5
@@ -97,3 +103,55 @@ def test_a_room_kept_beside_its_session_moves_to_its_own_slot_at_the_next_join(
     store.join_session(cid, token, "s3", member("ben"), 30)
     assert store.stats(cid)["joins"] == 3
     assert {m["viewer"] for m in store.members(cid, token)} == {"ana", "ben", "cal"}
+
+
+def test_a_join_that_fails_after_its_seat_counts_when_the_widget_sends_it_again(
+    store, make_campaign, monkeypatch
+):
+    """The seat (in the room's slot) and the count (in the campaign's) are two round trips on
+    a cluster: when the count fails, the seat is taken back, so the retry is a first join."""
+    cid = make_campaign()["id"]
+    token = store.create_session(cid, "ana")
+    room = store.keys.campaign(cid).session(token)
+    count = store.joins._count_seated
+
+    def lost(*args, **kwargs):
+        raise redis.ConnectionError("the campaign's master went away")
+
+    monkeypatch.setattr(store.joins, "_count_seated", lost)
+    with pytest.raises(redis.ConnectionError):
+        store.join_session(cid, token, "s1", member("ben"), 30)
+    assert not store.redis.sismember(room.viewers, "ben")
+    monkeypatch.setattr(store.joins, "_count_seated", count)
+    assert store.join_session(cid, token, "s1", member("ben"), 30) is True  # an invited friend
+    stats = store.stats(cid)
+    assert (stats["joins"], stats["invite_joins"], stats["live_viewers"]) == (1, 1, 1)
+    for each in (room.presence, room.members, room.viewers):
+        assert store.redis.ttl(each) > 0
+
+
+def test_a_join_refused_by_a_block_or_a_close_meanwhile_counts_nothing(store, make_campaign):
+    cid = make_campaign()["id"]
+    token = store.create_session(cid, "ana")
+    room = store.keys.campaign(cid).session(token)
+    blocked = {"at": time.time(), "reason": "abuse", "by": "Jo", "user": "jo@x.test", "name": "B"}
+    store.block_viewer(cid, "m-ben", blocked)
+    with pytest.raises(JoinRefused) as refused:
+        store.join_session(cid, token, "s1", member("ben"), 30)
+    assert refused.value.blocked["reason"] == "abuse"
+    closed = {"at": time.time(), "reason": "spam", "by": "Jo", "user": "jo@x.test"}
+    store.close_session(cid, token, closed)
+    with pytest.raises(JoinRefused) as refused:
+        store.join_session(cid, token, "s2", member("cal"), 30)
+    assert refused.value.blocked is None
+    stats = store.stats(cid)
+    assert (stats["joins"], stats["invite_joins"], stats["live_viewers"]) == (0, 0, 0)
+    assert store.members(cid, token) == [] and not store.redis.exists(room.viewers)
+
+
+def test_a_connection_joining_its_session_again_is_one_live_viewer(store, make_campaign):
+    cid = make_campaign()["id"]
+    token = store.create_session(cid, "ana")
+    store.join_session(cid, token, "s1", member("ana"), 30)
+    store.join_session(cid, token, "s1", member("ana"), 30, here=False)  # the widget's retry
+    assert store.stats(cid)["live_viewers"] == 1

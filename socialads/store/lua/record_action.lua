@@ -97,7 +97,9 @@ redis.call('HINCRBY', me, 'n', 1)
 local total = redis.call('HINCRBY', counters, 'total', amount)
 redis.call('HINCRBY', counters, 'actions', 1)
 local session_total = redis.call('HINCRBY', session, 'total', amount)
-if tonumber(part_ttl) > 0 then  -- a part's copy of the session: it lives from its actions
+-- A part's copy of the session: kept as long as a session can be from its first action;
+-- each join of the session then keeps it as long as the session (socialads.store.joins).
+if tonumber(part_ttl) > 0 and redis.call('TTL', session) < 0 then
   redis.call('EXPIRE', session, part_ttl)
 end
 redis.call('ZADD', board, session_total, token)

@@ -35,7 +35,15 @@ if size > 0 and redis.call('SISMEMBER', viewers, viewer) == 0 then
 end
 redis.call('ZADD', presence, expires, connection)
 redis.call('HSET', members, connection, member)
-if redis.call('SADD', viewers, viewer) == 1 then
+local first = redis.call('SADD', viewers, viewer) == 1
+-- Kept like a solo session until the join's own count says longer: a join that fails after
+-- this seat leaves no room key for ever.
+for _, key in ipairs({presence, members, viewers}) do
+  if redis.call('TTL', key) < 0 then
+    redis.call('EXPIRE', key, SOLO_SESSION_TTL)
+  end
+end
+if first then
   return SEAT_FIRST
 end
 return SEAT_BACK
