@@ -18,7 +18,8 @@ the channels to their new masters, by itself, within a second or two of the prom
 
 A subscription is confirmed before a joining viewer reads its snapshot (`wait_heard`), so
 nothing published after the snapshot is missed; a connection made again tells the service
-it may have missed something (``on_gap``: every roster and total is sent afresh). Each
+it may have missed something on its channels (``on_gap``: the rosters and totals of their
+campaigns are sent afresh, only theirs: one master's failover resends its campaigns). Each
 reader also listens on a channel of its own for the liveness nonce
 (``socialads.realtime.liveness``): a reader that stops hearing is found out and reconnects.
 """
@@ -74,7 +75,7 @@ class Bus:
         # What the service does with what is heard (socialads.realtime.listener, .wire).
         self.on_event: Callable[[dict[str, Any]], None] = lambda event: None
         self.on_manager: Callable[[dict[str, Any]], None] = lambda message: None
-        self.on_gap: Callable[[], None] = lambda: None
+        self.on_gap: Callable[[list[str]], None] = lambda cids: None
         self.spawn: Callable[[Callable[[], None]], Any] = lambda run: None
 
     # -- which channels -------------------------------------------------------------------
@@ -129,6 +130,15 @@ class Bus:
             event = self.waits.get(channel)
             if event is not None:
                 event.wait(max(0.0, deadline - time.monotonic()))
+
+    def gap_on(self, channels: Iterable[str]) -> None:
+        """``channels`` were not heard for a while (a reader connected again, or they moved
+        to another master): their campaigns' viewers get fresh state (``on_gap``)."""
+        missed = set(channels)
+        with self.lock:
+            cids = [cid for cid, heard in self.heard_on.items() if missed.intersection(heard)]
+        if cids:
+            self.on_gap(cids)
 
     def confirmed(self, channel: str) -> None:
         event = self.waits.get(channel)
@@ -262,7 +272,7 @@ class Bus:
         connection of one for reconnect, the readers' included, which redis-py would then
         resubscribe in one SSUBSCRIBE of several slots (refused)."""
         self.client.nodes_manager.initialize(disconnect_startup_nodes_pools=False)
-        moved = False
+        moved: set[str] = set()
         with self.lock:
             placed = {ch: r for r in self.readers.values() for ch in r.channels}
             for channel in self.wanted:
@@ -273,10 +283,9 @@ class Bus:
                 if reader is not None:
                     reader.forget(channel)
                 self._reader(name, node).add(channel)
-                moved = True
+                moved.add(channel)
             for name, reader in list(self.readers.items()):
                 if not reader.channels:
                     reader.stop()
                     del self.readers[name]
-        if moved:
-            self.on_gap()
+        self.gap_on(moved)

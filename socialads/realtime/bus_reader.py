@@ -31,7 +31,7 @@ class Ears(Protocol):
     def deliver(self, reader: Reader, channel: bytes, data: bytes) -> None: ...
     def confirmed(self, channel: str) -> None: ...
     def unconfirm(self, channels: Iterable[str]) -> None: ...
-    def on_gap(self) -> None: ...
+    def gap_on(self, channels: Iterable[str]) -> None: ...
     def reshape(self) -> None: ...
 
 
@@ -143,7 +143,9 @@ class Reader:
                 elif kind in CONFIRMED:
                     if gap:
                         gap = False
-                        bus.on_gap()
+                        with bus.lock:  # `channels` changes under the bus's lock
+                            channels = set(self.channels)
+                        bus.gap_on(channels)
                     bus.confirmed(_text(message["channel"]))
                 elif kind == "sunsubscribe":
                     self._unsubscribed(_text(message["channel"]))

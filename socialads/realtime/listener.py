@@ -52,9 +52,8 @@ class Listener:
         elif kind == CLOSED:
             self.viewers.drop_session(event["c"], event["s"], event["reason"])
 
-    def gap(self) -> None:
-        """A listener (re)subscribed: we may have missed notices while it was not, so every
-        viewer here gets fresh state."""
-        self.progress.forget_counts()
-        self.progress.all_due()
-        self.presence.all_due()
+    def gap(self, cids: list[str]) -> None:
+        """A listener (re)subscribed to the channels of campaigns ``cids``: we may have missed
+        their notices while it was not, so their viewers here get fresh state."""
+        self.progress.forget_counts(cids, due=True)
+        self.presence.all_due(cids)

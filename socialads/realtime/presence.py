@@ -17,7 +17,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from redis.exceptions import RedisError
@@ -68,10 +68,11 @@ class Presence:
             self.pending[session] = cid
         self.wake.set()
 
-    def all_due(self) -> None:
-        """Every session here is owed its roster (after a gap in what we heard)."""
+    def all_due(self, cids: Iterable[str] | None = None) -> None:
+        """Every session here of ``cids`` (None: all) is owed its roster (after a gap in
+        what we heard of them)."""
         with self.connections.lock:
-            for cid in self.connections.campaigns():
+            for cid in list(self.connections.campaigns() if cids is None else cids):
                 for session in self.connections.sessions(cid):
                     self.pending[session] = cid
         self.wake.set()

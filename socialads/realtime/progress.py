@@ -134,13 +134,6 @@ class Progress:
         self.pending.add(cid)
         self.due_since.setdefault(cid, time.monotonic())
 
-    def all_due(self) -> None:
-        """Progress is due for every campaign with viewers here (after a gap in what we
-        heard: see `forget_counts`)."""
-        with self.lock:
-            self.pending.update(self.connections.campaigns())
-        self.wake.set()
-
     def due_if_status_changed(self, cids: Iterable[str]) -> None:
         """A schedule can end (or start) a campaign with nobody touching it: progress is due
         for each of ``cids`` whose status is no longer the one its viewers have."""
@@ -149,12 +142,18 @@ class Progress:
             if (entry.status if entry else "ended") != self.last_status.get(cid):
                 self.due(cid)
 
-    def forget_counts(self) -> None:
-        """Read every session's counters afresh at its next update: after a gap in what we
-        heard (a new subscription), and once a heartbeat, so nothing can drift for long."""
+    def forget_counts(self, cids: Iterable[str] | None = None, due: bool = False) -> None:
+        """Read the counters of ``cids`` (None: every campaign here) afresh at their next
+        update, ``due`` now: after a gap in what we heard of them (a new subscription), and
+        all of them once a heartbeat, so nothing can drift for long."""
         with self.lock:
-            self.session_counts.clear()
-            self.totals.clear()
+            for cid in list(self.connections.campaigns() if cids is None else cids):
+                self.totals.pop(cid, None)
+                for session in self.connections.sessions(cid):
+                    self.session_counts.pop(session, None)
+                if due and self.connections.has_campaign(cid):
+                    self._pend(cid)
+        self.wake.set()
 
     def forget_session_counts(self, session: str) -> None:
         """A session that had no viewer here gets one: what we knew of it may be old."""

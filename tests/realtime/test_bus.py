@@ -108,6 +108,24 @@ def test_a_campaign_in_parts_is_heard_on_every_part_and_let_go_whole(bus, store,
         wait_until(lambda c=channel: subscribers(store, c) == 0, 5, what="every part dropped")
 
 
+def test_a_gap_on_some_channels_resends_only_their_campaigns(store, brand):
+    """A reader that connects again (or channels that moved with a failover) missed what
+    was published on its channels only: the campaigns they carry get fresh state, and no
+    other (one master's failover does not make every campaign here read afresh)."""
+    bus = Bus(store, Metrics(), uuid.uuid4().hex[:8])  # not listening: its bookkeeping only
+    missed: list[list[str]] = []
+    bus.on_gap = missed.append
+    one = f"c{uuid.uuid4().hex[:8]}"
+    apart = campaigns.create(store, brand["brand_id"], dict(CAMPAIGN), parts=4).id
+    other = f"c{uuid.uuid4().hex[:8]}"
+    for cid in (one, apart, other):
+        bus.hold(cid)
+    bus.gap_on([bus.channel(one), store.counter_parts(apart).channels[2]])
+    assert missed == [[one, apart]]
+    bus.gap_on(["sa:c:{nobody}:bus"])  # nothing of ours
+    assert missed == [[one, apart]]
+
+
 def test_what_is_not_ours_is_ignored_and_the_bus_still_hears(bus, store):
     manager = QueueManager(bus)
     cid = f"c{uuid.uuid4().hex[:8]}"
