@@ -84,12 +84,13 @@ class Viewers:
             "here": not same_place,  # a join again of a connection in the session: counted
         }
         try:
-            self.store.join_session(cid, session, **seat)
-        except RoomFull as full:
-            # Not an error: the friend gets a new room of the same group, and is told so.
-            room_full = {"group": full.name, "size": entry.room_size}
-            session = self._overflow(cid, session, data.viewer, full.name, seat)
-            connection.session = session
+            try:
+                self.store.join_session(cid, session, **seat)
+            except RoomFull as full:
+                # Not an error: the friend gets a new room of the same group, and is told so.
+                room_full = {"group": full.name, "size": entry.room_size}
+                session = self._overflow(cid, session, data.viewer, full.name, seat)
+                connection.session = session
         except JoinRefused as refused:  # blocked, or closed, since the guard looked
             if same_place:
                 self._leave(sid)
