@@ -48,6 +48,14 @@ class SeatStatus(IntEnum):
     FULL = 0  # the room holds as many people as it may
 
 
+class JoinStatus(IntEnum):
+    """What the join's count script returns (socialads.store.joins)."""
+
+    COUNTED = 1  # counted (and told)
+    BLOCKED = 0  # the brand blocked the viewer since the join was admitted: nothing counted
+    CLOSED = -1  # the brand closed the session meanwhile: nothing counted
+
+
 class EventKind(StrEnum):
     """The ``k`` field of a message on the events channel (``socialads.store.events``)."""
 
@@ -94,5 +102,6 @@ def lua_constants() -> str:
     lines = [f"local ACTION_{status.name} = {status.value}" for status in ActionStatus]
     lines += [f"local POST_{status.name} = {status.value}" for status in PostStatus]
     lines += [f"local SEAT_{status.name} = {status.value}" for status in SeatStatus]
+    lines += [f"local JOIN_{status.name} = {status.value}" for status in JoinStatus]
     lines += [f"local EVENT_{kind.name} = {json.dumps(kind.value)}" for kind in EventKind]
     return "\n".join(lines) + "\n"

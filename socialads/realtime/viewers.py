@@ -94,9 +94,8 @@ class Viewers:
         except JoinRefused as refused:  # blocked, or closed, since the guard looked
             if same_place:
                 self._leave(sid)
-            if refused.blocked is not None:
-                raise blocked_problem(refused.blocked["reason"]) from None
-            raise closed_problem() from None
+            blocked = refused.blocked
+            raise (blocked_problem(blocked["reason"]) if blocked else closed_problem()) from None
         with self.connections.lock:  # one step for the coalescer: who is here, what it knows
             if self.connections.add(sid, connection):
                 self.progress.forget_session_counts(session)

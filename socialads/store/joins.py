@@ -1,6 +1,6 @@
 """Joining a session: a seat in its room (seat.lua, in the room's slot), then the join counted
 in the campaign's slot (the live count; a viewer's first join of the session, per minute and
-per publisher origin; an invited friend's cycle time and invite opened), in one MULTI.
+per publisher origin; an invited friend's cycle time and invite opened), in one script.
 
 The two are two round trips on a cluster (the room has a slot of its own:
 ``socialads.store.keys``). A count that fails takes the seat back, so the widget's retry is
@@ -15,24 +15,27 @@ import time
 
 import orjson
 import redis
-from redis.client import Pipeline
 
-from socialads.protocol import SeatStatus
-from socialads.store.analytics import DIRECT, count_minute
-from socialads.store.base import Backend, Domain, JSONObject
+from socialads.protocol import JoinStatus, SeatStatus
+from socialads.store.analytics import DIRECT, minute_of
+from socialads.store.base import Backend, Domain, JSONObject, publish_command
 from socialads.store.events import members_changed
 from socialads.store.keys import (
     INVITE_LOOKUP_TTL,
-    ORIGINS_KEPT,
-    OTHER_ORIGIN,
     SESSION_TTL,
     SOLO_SESSION_TTL,
     VIEWER_TTL,
-    CampaignKeys,
     SessionKeys,
 )
-from socialads.store.presence import Presence
-from socialads.store.scripts import invite_opened_keys, no_args, seat_args, seat_keys
+from socialads.store.presence import HERE_KEPT, UNTIL, Presence
+from socialads.store.scripts import (
+    count_join_args,
+    count_join_keys,
+    invite_opened_keys,
+    no_args,
+    seat_args,
+    seat_keys,
+)
 from socialads.store.sessions import Sessions
 
 
@@ -118,7 +121,7 @@ class Joins(Domain):
             self._unseat(session, sid, viewer, first_time)
             raise
         except redis.RedisError:
-            # Nothing counted (the count is one MULTI): the seat goes too, so the widget's
+            # Nothing counted (the count is one script): the seat goes too, so the widget's
             # retry is a first join again, and counted then.
             with contextlib.suppress(redis.RedisError):
                 self._unseat(session, sid, viewer, first_time)
@@ -154,39 +157,44 @@ class Joins(Domain):
         origin: str,
         now: float,
     ) -> tuple[bool, bool]:
-        """Count a seated connection's join in the campaign's slot, in one MULTI: one more
-        live viewer here (kept ``here_ttl``; 0: a join again of a connection counted), and a
-        first join's counts; refused (`JoinRefused`) when the viewer was blocked or the
-        session closed since the join was admitted. Returns (invited, shared)."""
+        """Count a seated connection's join in the campaign's slot, in one script
+        (count_join.lua): one more live viewer here (kept ``here_ttl``; 0: a join again of a
+        connection counted), and a first join's counts; refused (`JoinRefused`) when the
+        viewer was blocked or the session closed since the join was admitted. Returns
+        (invited, shared)."""
         key = self.keys.campaign(cid)
         session = key.session(token)
-        viewer = member["viewer"]
-        pipe = self.redis.pipeline(transaction=False)  # what decides, in the campaign's slot
-        pipe.hmget(session.hash, ["leader", "shared", "created_at", "closed"])
-        pipe.hget(key.blocked, str(member.get("id", "")))
-        pipe.hexists(key.by_origin("joins"), origin)
-        pipe.hlen(key.by_origin("joins"))
-        (leader, shared, created_at, closed), block, known, origins = pipe.execute()
-        if block or closed:
-            raise JoinRefused(orjson.loads(block) if block else None)
-        if not known and origins >= ORIGINS_KEPT:
-            origin = OTHER_ORIGIN  # what clients say: a flood of made-up origins grows nothing
-        invited = first_time and leader != viewer
-        pipe = self.transaction(one_slot=True)  # the campaign's keys: all counted, or none
-        pipe.pfadd(key.viewers, viewer)
-        if here_ttl:
-            self.presence.count_here(pipe, key, 1, here_ttl)
-        if invited:
-            pipe.hincrby(key.counters, "invite_joins", 1)
-            pipe.hset(session.hash, "shared", 1)
-        if first_time:
-            self._count_join(pipe, key, now, origin, invited, created_at)
-        kept = SESSION_TTL if invited or shared else SOLO_SESSION_TTL
-        pipe.expire(session.hash, kept)
-        pipe.expire(session.acted, kept)
-        self.publish_on(pipe, self.keys.bus(cid), members_changed(cid, token))
-        pipe.execute()
-        return invited, bool(shared)
+        status, *reply = self.scripts.count_join(
+            count_join_keys(
+                session=session.hash,
+                blocked=key.blocked,
+                origin_joins=key.by_origin("joins"),
+                viewers=key.viewers,
+                here=key.here,
+                counters=key.counters,
+                minute=key.minute(minute_of(now)),
+                acted=session.acted,
+            ),
+            count_join_args(
+                member=str(member.get("id", "")),
+                viewer=member["viewer"],
+                first=int(first_time),
+                here_ttl=here_ttl,
+                here_kept=HERE_KEPT,
+                process=self.process,
+                process_until=self.process + UNTIL,
+                now=now,
+                origin=origin,
+                channel=self.keys.bus(cid),
+                publish=publish_command(self.cluster),
+                notice=members_changed(cid, token),
+            ),
+        )
+        if status == JoinStatus.BLOCKED:
+            raise JoinRefused(orjson.loads(reply[0]))
+        if status == JoinStatus.CLOSED:
+            raise JoinRefused(None)
+        return bool(reply[0]), bool(reply[1])
 
     def _unseat(self, session: SessionKeys, sid: str, viewer: str, first_time: bool) -> None:
         """Take back a seat whose join was not counted."""
@@ -196,20 +204,3 @@ class Joins(Domain):
         if first_time:
             pipe.srem(session.viewers, viewer)
         pipe.execute()
-
-    def _count_join(
-        self,
-        pipe: Pipeline,
-        key: CampaignKeys,
-        now: float,
-        origin: str,
-        invited: bool,
-        created_at: str | None,
-    ) -> None:
-        pipe.hincrby(key.counters, "joins", 1)
-        pipe.hincrby(key.by_origin("joins"), origin, 1)
-        count_minute(pipe, key, "joins", now)
-        if invited:
-            if created_at:
-                pipe.hincrbyfloat(key.counters, "cycle_seconds", max(0.0, now - float(created_at)))
-                pipe.hincrby(key.counters, "cycle_joins", 1)

@@ -18,7 +18,7 @@ from redis.client import Pipeline
 
 from socialads.store.base import Domain, JSONObject
 from socialads.store.events import members_changed
-from socialads.store.keys import CampaignKeys, SessionKeys
+from socialads.store.keys import SessionKeys
 from socialads.store.scripts import presence_args, presence_keys
 
 PresenceEntry = tuple[str, str, str, JSONObject]  # campaign, session, connection id, member
@@ -65,14 +65,6 @@ class Presence(Domain):
             presence_args(now=now),
         )
 
-    def count_here(self, pipe: Pipeline, key: CampaignKeys, delta: int, ttl: float) -> None:
-        """This process has ``delta`` more live viewers in campaign ``key`` (a join, a leave;
-        the heartbeat writes the exact count again)."""
-        pipe.hincrby(key.here, self.process, delta)
-        if delta > 0:
-            pipe.hset(key.here, self.process + UNTIL, time.time() + ttl)
-            pipe.expire(key.here, int(ttl * HERE_KEPT) + 1)
-
     def leave_session(self, cid: str, token: str, sid: str) -> None:
         key = self.keys.campaign(cid)
         session = key.session(token)
@@ -84,7 +76,9 @@ class Presence(Domain):
         if self.cluster:
             pipe.execute()
             pipe = self.transaction(one_slot=True)  # the campaign's keys
-        self.count_here(pipe, key, -1, 0)
+        # One live viewer fewer here (a join's +1 is count_join.lua's; the heartbeat writes
+        # the exact count again).
+        pipe.hincrby(key.here, self.process, -1)
         self.publish_on(pipe, self.keys.bus(cid), members_changed(cid, token))
         pipe.execute()
 

@@ -181,6 +181,51 @@ def seat_args(
     return (now, connection, member, expires, viewer, room_size)
 
 
+def count_join_keys(
+    *,
+    session: str,  # the session's hash
+    blocked: str,  # the campaign's blocked viewers
+    origin_joins: str,  # joins per publisher origin
+    viewers: str,  # the campaign's distinct viewers (HLL)
+    here: str,  # live viewers per process
+    counters: str,
+    minute: str,  # this minute's counts
+    acted: str,  # who acted in the session (kept as long as it)
+) -> Flat:
+    return (session, blocked, origin_joins, viewers, here, counters, minute, acted)
+
+
+def count_join_args(
+    *,
+    member: str,  # the joining member's id (the block list's key)
+    viewer: str,
+    first: int,  # 1: the viewer's first join of this session (the seat said so)
+    here_ttl: float,  # this process's live count kept this long (0: not one more)
+    here_kept: int,  # :here kept this many here_ttl after its latest write
+    process: str,  # this process's count's field in `here`
+    process_until: str,  # and its expiry's
+    now: float,
+    origin: str,
+    channel: str,  # the campaign's
+    publish: str,  # PUBLISH or SPUBLISH
+    notice: bytes,  # the roster changed
+) -> Flat:
+    return (
+        member,
+        viewer,
+        first,
+        here_ttl,
+        here_kept,
+        process,
+        process_until,
+        now,
+        origin,
+        channel,
+        publish,
+        notice,
+    )
+
+
 def brand_reply_keys(*, session: str, counters: str, replies: str, reply_median: str) -> Flat:
     return (session, counters, replies, reply_median)
 
@@ -308,6 +353,7 @@ class Scripts:
         "post_message": (post_message_keys, post_message_args),
         "presence": (presence_keys, presence_args),
         "seat": (seat_keys, seat_args),
+        "count_join": (count_join_keys, count_join_args),
         "brand_reply": (brand_reply_keys, brand_reply_args),
         "invite_opened": (invite_opened_keys, no_args),
         "rate_limit": (rate_limit_keys, rate_limit_args),
@@ -326,6 +372,7 @@ class Scripts:
         self.post_message = _script(client, "post_message", *self.LAYOUTS["post_message"])
         self.presence = _script(client, "presence", *self.LAYOUTS["presence"])
         self.seat = _script(client, "seat", *self.LAYOUTS["seat"])
+        self.count_join = _script(client, "count_join", *self.LAYOUTS["count_join"], "origins")
         self.brand_reply = _script(client, "brand_reply", *self.LAYOUTS["brand_reply"])
         self.invite_opened = _script(client, "invite_opened", *self.LAYOUTS["invite_opened"])
         self.rate_limit = _script(client, "rate_limit", *self.LAYOUTS["rate_limit"], "buckets")
