@@ -35,7 +35,6 @@ from socialads.realtime.totals import (
     Known,
     Totals,
     absorb,
-    added,
     hear_session,
     is_count,
     merged,
@@ -44,6 +43,7 @@ from socialads.realtime.totals import (
 )
 from socialads.store import Store
 from socialads.store.events import ChannelEvent
+from socialads.store.parts import summed
 
 log = logging.getLogger(__name__)
 
@@ -279,7 +279,7 @@ class Progress:
             for session in sessions:
                 if session not in here:
                     continue  # left while we read: nothing to send, nothing to remember
-                own = added(counts[session].values())
+                own = summed(counts[session].values())
                 payload = {**base, "session_total": own.get("total", 0)}
                 group = entry.group(own) if entry else None
                 if group is not None:

@@ -11,7 +11,7 @@ from typing import Any, cast
 
 from socialads.store.actions import SESSION_PROGRESS, PartProgress
 from socialads.store.events import ChannelEvent
-from socialads.store.parts import MAX_PARTS
+from socialads.store.parts import MAX_PARTS, summed
 
 
 def is_count(value: Any) -> bool:
@@ -61,16 +61,7 @@ class Totals:
 
     @property
     def state(self) -> dict[str, int]:
-        return added(self.states.values())
-
-
-def added(parts: Iterable[Mapping[str, int]]) -> dict[str, int]:
-    """Counters kept per part, added up."""
-    total: dict[str, int] = {}
-    for counters in parts:
-        for name, value in counters.items():
-            total[name] = total.get(name, 0) + value
-    return total
+        return summed(self.states.values())
 
 
 def notice_part(event: ChannelEvent) -> int | None:

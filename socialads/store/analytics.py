@@ -11,10 +11,8 @@ from __future__ import annotations
 import time
 from typing import Any, TypedDict
 
-from redis.client import Pipeline
-
 from socialads.store.base import Domain
-from socialads.store.keys import SERIES_TTL, CampaignKeys
+from socialads.store.keys import SERIES_TTL
 from socialads.store.parts import summed
 from socialads.store.presence import live_count
 from socialads.store.scripts import (
@@ -77,13 +75,6 @@ def derived(counters: dict[str, str]) -> Derived:
         "k_factor": ratio(count("invite_joins"), count("seed_sessions")),
         "cycle_time_seconds": round(cycle_seconds / cycle_joins, 1) if cycle_joins else None,
     }
-
-
-def count_minute(pipe: Pipeline, campaign: CampaignKeys, field: str, now: float) -> None:
-    """Count one ``field`` (of `SERIES_FIELDS`) in the minute of ``now``."""
-    key = campaign.minute(minute_of(now))
-    pipe.hincrby(key, field, 1)
-    pipe.expire(key, SERIES_TTL)
 
 
 class Analytics(Domain):

@@ -80,7 +80,7 @@ class CampaignParts:
 
     def of(self, viewer: str) -> CampaignKeys:
         """The keys of the part ``viewer`` counts in."""
-        return self.all[part_of(viewer, len(self.all))]
+        return self.all[self.index(viewer)]
 
     @property
     def channels(self) -> list[str]:
